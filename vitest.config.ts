@@ -1,9 +1,11 @@
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 
 /**
  * Two projects:
  * - `node`: SQL behaviour, scripts and pure logic, in Node (`test/**\/*.test.ts`).
- * - `workers`: the Worker and its Durable Objects inside workerd (`test/**\/*.workers.test.ts`).
+ * - `workers`: the Worker and its Durable Objects inside workerd (`test/**\/*.workers.test.ts`),
+ *   over real embedded databases reached through the Neon driver and the local WebSocket proxy.
  */
 export default defineConfig({
   test: {
@@ -16,6 +18,27 @@ export default defineConfig({
           exclude: ['test/**/*.workers.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(async ({ inject }) => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                NEXUS_DATABASE_URL: inject('nexusUrl'),
+                MEMORY_DATABASE_URL: inject('memoryUrl'),
+                NEON_WS_PROXY: inject('proxyAddress'),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'workers',
+          include: ['test/**/*.workers.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
     ],

@@ -1,0 +1,61 @@
+/**
+ * Tunables of the InstanceRoom Durable Object, in one place, with units in their names.
+ * Pure constants: safe to import from workerd and from Node tests.
+ */
+
+/** Broadcast tick: events collected during one tick go out as one `batch` frame (50–100 ms). */
+export const TICK_MS = 50
+
+/** Interval between Postgres syncs of dirty player states and chat, run from the alarm. */
+export const SYNC_INTERVAL_MS = 30_000
+
+/** First retry delay after a failed Postgres sync; doubles on each consecutive failure. */
+export const SYNC_RETRY_BASE_MS = 1_000
+
+/** Ceiling of the sync retry delay, so a long database outage is retried at least once a minute. */
+export const SYNC_RETRY_MAX_MS = 60_000
+
+/** Largest client frame accepted, measured in UTF-8 bytes before any parsing. */
+export const MAX_FRAME_BYTES = 16 * 1024
+
+/** Longest chat message, in Unicode code points after trimming. */
+export const MAX_CHAT_CHARS = 500
+
+/** Invalid frames (malformed, unknown type, bad fields) a connection may send before close 1008. */
+export const MAX_BAD_FRAMES = 5
+
+/** Sustained rate of client frames per connection: the token bucket's refill rate. */
+export const MAX_CLIENT_FRAMES_PER_SECOND = 20
+
+/** Frames a connection may send back to back before the rate limit applies: the bucket's size. */
+export const CLIENT_FRAME_BURST = 40
+
+/** Batches kept for resuming clients; one batch per tick, so 200 × 50 ms ≈ 10 s of history. */
+export const RESUME_RING_BATCHES = 200
+
+/** Side of the default square instance area, centred on the origin, when metadata names none. */
+export const DEFAULT_AREA_METERS = 300
+
+/** Largest absolute x, y or z accepted for a position or for area bounds (100 km). */
+export const MAX_COORDINATE_METERS = 100_000
+
+/**
+ * Largest absolute velocity component accepted. A sanity bound on the wire format, not a
+ * movement-plausibility check (deity flight is fast); anti-teleport logic belongs in the room.
+ */
+export const MAX_VELOCITY_METERS_PER_SECOND = 1_000
+
+/** Allowed distance of a rotation quaternion's length from 1 (clients send float32 quaternions). */
+export const QUATERNION_NORM_TOLERANCE = 0.01
+
+/** WebSocket close code: normal closure. */
+export const CLOSE_NORMAL = 1000
+
+/** WebSocket close code: policy violation (too many bad frames, not allowed in this instance). */
+export const CLOSE_POLICY_VIOLATION = 1008
+
+/** WebSocket close code: a frame larger than MAX_FRAME_BYTES. */
+export const CLOSE_MESSAGE_TOO_BIG = 1009
+
+/** WebSocket close code: the room failed unexpectedly; the client may reconnect. */
+export const CLOSE_INTERNAL_ERROR = 1011

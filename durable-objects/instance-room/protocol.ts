@@ -1,0 +1,367 @@
+/**
+ * The InstanceRoom WebSocket protocol: zod schemas for client frames, TypeScript types for server
+ * frames. JSON text frames only. Shapes mirror the seed's JSONB (`user_states.position`,
+ * `velocity`, `rotation`; `instances.metadata.environment`) so states sync to Postgres unchanged.
+ *
+ * Every client object is strict: an unknown key rejects the whole frame, so a client can never
+ * smuggle server-owned fields (e.g. `last_changed_by`) through to storage or other players.
+ */
+import { z } from 'zod'
+import {
+  MAX_CHAT_CHARS,
+  MAX_COORDINATE_METERS,
+  MAX_FRAME_BYTES,
+  MAX_VELOCITY_METERS_PER_SECOND,
+  QUATERNION_NORM_TOLERANCE,
+} from './config'
+import type { Zone } from './zones'
+
+// zod v4's z.number() already rejects NaN and ±Infinity; the bounds keep magnitudes sane too.
+const coordinate = z.number().min(-MAX_COORDINATE_METERS).max(MAX_COORDINATE_METERS)
+const velocityComponent = z
+  .number()
+  .min(-MAX_VELOCITY_METERS_PER_SECOND)
+  .max(MAX_VELOCITY_METERS_PER_SECOND)
+const quaternionComponent = z
+  .number()
+  .min(-1 - QUATERNION_NORM_TOLERANCE)
+  .max(1 + QUATERNION_NORM_TOLERANCE)
+
+/** Lowercase identifier used for presets and emote names, e.g. `sunset`, `wave`. */
+const slug = z.string().regex(/^[a-z0-9_]{1,32}$/, 'expected 1–32 characters of a-z, 0-9 or _')
+
+/**
+ * `user_states.position`: x, y, z in meters plus the seed's two optional "future" keys
+ * (`terrain_altitude`, `relative_to` for moving platforms), accepted so clients can start sending
+ * them without a protocol change.
+ */
+export const positionSchema = z.strictObject({
+  x: coordinate,
+  y: coordinate,
+  z: coordinate,
+  terrain_altitude: coordinate.optional(),
+  relative_to: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected an id of 1–64 characters')
+    .optional(),
+})
+
+/** `user_states.velocity`: meters per second along x, y, z. */
+export const velocitySchema = z.strictObject({
+  x: velocityComponent,
+  y: velocityComponent,
+  z: velocityComponent,
+})
+
+/** `user_states.rotation`: a unit quaternion `{ x, y, z, w }` (seed default `{0,0,0,1}`). */
+export const rotationSchema = z
+  .strictObject({
+    x: quaternionComponent,
+    y: quaternionComponent,
+    z: quaternionComponent,
+    w: quaternionComponent,
+  })
+  .refine(
+    ({ x, y, z, w }) => Math.abs(Math.hypot(x, y, z, w) - 1) <= QUATERNION_NORM_TOLERANCE,
+    'rotation must be a unit quaternion',
+  )
+
+/** `user_states.activity_state` values; the seed ties them to update frequency. */
+export const activitySchema = z.enum(['idle', 'moving', 'interacting'])
+
+/** Where a chat message is delivered: the sender's area of interest, or the whole instance. */
+export const chatScopeSchema = z.enum(['zone', 'instance'])
+
+/**
+ * Weather states. The seed shows only `clear`; the rest is a small closed set because weather
+ * drives client effects that must exist for every value.
+ */
+export const weatherSchema = z.enum(['clear', 'cloudy', 'overcast', 'rain', 'storm', 'snow', 'fog'])
+
+/**
+ * The player-settable part of `instances.metadata.environment`. The seed gives one example per key
+ * (`sunset`, `18:30`, `clear`, `warm`) and no list, so sky presets and lighting moods are open
+ * slugs (they name client-side assets), time of day is 24-hour `HH:MM`, weather is an enum.
+ */
+export const environmentSettingsSchema = z.strictObject({
+  sky_preset: slug.optional(),
+  time_of_day: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected 24-hour HH:MM')
+    .optional(),
+  weather: weatherSchema.optional(),
+  lighting_mood: slug.optional(),
+})
+
+// Trimmed first, so the length limits apply to what other players will see.
+const chatText = z
+  .string()
+  .trim()
+  .min(1, 'chat text is empty')
+  .refine((text) => countCodePoints(text) <= MAX_CHAT_CHARS, {
+    message: `chat text is longer than ${MAX_CHAT_CHARS} characters`,
+  })
+  // Postgres TEXT cannot hold U+0000; accepting it would make the chat sync fail on every retry.
+  .refine((text) => !text.includes('\u0000'), { message: 'chat text contains a NUL character' })
+
+/** `hello`: first frame of a connection; `lastSeq` asks to resume after that batch. */
+export const helloFrameSchema = z.strictObject({
+  type: z.literal('hello'),
+  lastSeq: z.int().min(0).optional(),
+})
+
+/** `move`: the sender's full movement state, sent at most once per tick. */
+export const moveFrameSchema = z.strictObject({
+  type: z.literal('move'),
+  position: positionSchema,
+  velocity: velocitySchema,
+  rotation: rotationSchema,
+  activity: activitySchema,
+})
+
+/** `chat`: a text message (`chat_messages.message_type = 'text'`). */
+export const chatFrameSchema = z.strictObject({
+  type: z.literal('chat'),
+  text: chatText,
+  scope: chatScopeSchema,
+})
+
+/** `emote`: a named animation (`chat_messages.message_type = 'emote'`). */
+export const emoteFrameSchema = z.strictObject({
+  type: z.literal('emote'),
+  name: slug,
+})
+
+/** `env.set`: change some of the environment; needs `can_change_environment` in the room. */
+export const envSetFrameSchema = z.strictObject({
+  type: z.literal('env.set'),
+  environment: environmentSettingsSchema.refine(
+    (settings) => Object.values(settings).some((value) => value !== undefined),
+    'environment must set at least one of sky_preset, time_of_day, weather, lighting_mood',
+  ),
+})
+
+/** `ping`: application-level keepalive / latency probe, answered with `pong`. */
+export const pingFrameSchema = z.strictObject({ type: z.literal('ping') })
+
+/** Every frame a client may send, discriminated on `type`. */
+export const clientFrameSchema = z.discriminatedUnion('type', [
+  helloFrameSchema,
+  moveFrameSchema,
+  chatFrameSchema,
+  emoteFrameSchema,
+  envSetFrameSchema,
+  pingFrameSchema,
+])
+
+/** A validated client frame; handle it with an exhaustive `switch (frame.type)`. */
+export type ClientFrame = z.infer<typeof clientFrameSchema>
+/** A client frame's `type`. */
+export type ClientFrameType = ClientFrame['type']
+/** A validated `hello` frame. */
+export type HelloFrame = z.infer<typeof helloFrameSchema>
+/** A validated `move` frame. */
+export type MoveFrame = z.infer<typeof moveFrameSchema>
+/** A validated `chat` frame (text already trimmed). */
+export type ChatFrame = z.infer<typeof chatFrameSchema>
+/** A validated `emote` frame. */
+export type EmoteFrame = z.infer<typeof emoteFrameSchema>
+/** A validated `env.set` frame. */
+export type EnvSetFrame = z.infer<typeof envSetFrameSchema>
+/** A validated `ping` frame. */
+export type PingFrame = z.infer<typeof pingFrameSchema>
+
+/** Mirrors `user_states.position`. */
+export type Position = z.infer<typeof positionSchema>
+/** Mirrors `user_states.velocity`. */
+export type Velocity = z.infer<typeof velocitySchema>
+/** Mirrors `user_states.rotation`. */
+export type Rotation = z.infer<typeof rotationSchema>
+/** Mirrors `user_states.activity_state`. */
+export type Activity = z.infer<typeof activitySchema>
+/** Where a chat message goes. */
+export type ChatScope = z.infer<typeof chatScopeSchema>
+/** The settable environment keys. */
+export type EnvironmentSettings = z.infer<typeof environmentSettingsSchema>
+
+/** `instances.metadata.environment`: the settings plus who changed them last and when. */
+export type InstanceEnvironment = EnvironmentSettings & {
+  /** User id (or deity name, as in the seed's example) of the last change. */
+  last_changed_by?: string
+  /** Epoch milliseconds of the last change (the seed stores a number). */
+  last_changed_at?: number
+}
+
+// One schema per stored key, so each key is validated on its own.
+const storedEnvironmentKeySchemas: Record<keyof InstanceEnvironment, z.ZodType> = {
+  ...environmentSettingsSchema.shape,
+  last_changed_by: z.string().max(128),
+  last_changed_at: z.number(),
+}
+
+/**
+ * Reads `instances.metadata.environment`, keeping each valid key and dropping invalid ones, so a
+ * single bad value written by an older service does not blank the whole environment.
+ */
+export function parseInstanceEnvironment(metadata: unknown): InstanceEnvironment {
+  if (typeof metadata !== 'object' || metadata === null) return {}
+  const stored: unknown = (metadata as { environment?: unknown }).environment
+  if (typeof stored !== 'object' || stored === null) return {}
+  const environment: Record<string, unknown> = {}
+  for (const [key, schema] of Object.entries(storedEnvironmentKeySchemas)) {
+    const value = (stored as Record<string, unknown>)[key]
+    if (value !== undefined && schema.safeParse(value).success) environment[key] = value
+  }
+  return environment as InstanceEnvironment
+}
+
+/** Why a client frame was rejected. */
+export type ClientFrameErrorCode = 'frame_too_large' | 'malformed_json' | 'invalid_frame'
+
+/** Outcome of parseClientFrame. */
+export type ParseClientFrameResult =
+  | { ok: true; frame: ClientFrame }
+  | { ok: false; code: ClientFrameErrorCode; message: string }
+
+const utf8Encoder = new TextEncoder()
+const strictUtf8Decoder = new TextDecoder('utf-8', { fatal: true })
+const MAX_REPORTED_ISSUES = 3
+
+/**
+ * Parses one raw WebSocket message. Size is checked before anything else (UTF-8 bytes against
+ * MAX_FRAME_BYTES), then UTF-8 and JSON, then the schema. Never throws.
+ */
+export function parseClientFrame(raw: string | ArrayBuffer): ParseClientFrameResult {
+  let text: string
+  if (typeof raw === 'string') {
+    // A string's UTF-8 length is at least its UTF-16 length: skip encoding hopeless frames.
+    if (raw.length > MAX_FRAME_BYTES || utf8Encoder.encode(raw).byteLength > MAX_FRAME_BYTES) {
+      return frameTooLarge()
+    }
+    text = raw
+  } else {
+    if (raw.byteLength > MAX_FRAME_BYTES) return frameTooLarge()
+    try {
+      text = strictUtf8Decoder.decode(raw)
+    } catch {
+      return { ok: false, code: 'malformed_json', message: 'frame is not valid UTF-8' }
+    }
+  }
+
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return { ok: false, code: 'malformed_json', message: 'frame is not valid JSON' }
+  }
+
+  const parsed = clientFrameSchema.safeParse(json)
+  if (!parsed.success) {
+    const message = parsed.error.issues
+      .slice(0, MAX_REPORTED_ISSUES)
+      .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'frame'}: ${issue.message}`)
+      .join('; ')
+    return { ok: false, code: 'invalid_frame', message }
+  }
+  return { ok: true, frame: parsed.data }
+}
+
+function frameTooLarge(): ParseClientFrameResult {
+  return {
+    ok: false,
+    code: 'frame_too_large',
+    message: `frame is larger than ${MAX_FRAME_BYTES} bytes`,
+  }
+}
+
+function countCodePoints(text: string): number {
+  let count = 0
+  for (const _ of text) count++
+  return count
+}
+
+/** A player as other players see them. */
+export interface PlayerSnapshot {
+  userId: string
+  zone: Zone
+  position: Position
+  velocity: Velocity
+  rotation: Rotation
+  activity: Activity
+}
+
+/** One event inside a `batch`. */
+export type ServerEvent =
+  /** A visible player's new movement state. */
+  | {
+      type: 'move'
+      userId: string
+      zone: Zone
+      position: Position
+      velocity: Velocity
+      rotation: Rotation
+      activity: Activity
+    }
+  /** A player came into the receiver's area of interest (crossed a zone line, or joined nearby). */
+  | { type: 'enter'; player: PlayerSnapshot }
+  /** A player left the receiver's area of interest; drop them from the scene. */
+  | { type: 'leave'; userId: string }
+  /** A chat message; `zone` is the sender's zone when it was sent. */
+  | {
+      type: 'chat'
+      messageId: string
+      userId: string
+      scope: ChatScope
+      zone: Zone
+      text: string
+      sentAtMs: number
+    }
+  /** A visible player played an emote. */
+  | { type: 'emote'; userId: string; name: string }
+  /** The instance environment changed; `environment` is the full state after the change. */
+  | { type: 'env'; environment: InstanceEnvironment }
+  /** A player connected to the instance (an `enter` follows if they are in view). */
+  | { type: 'join'; userId: string }
+  /** A player disconnected from the instance. */
+  | { type: 'left'; userId: string }
+
+/** A server event's `type`. */
+export type ServerEventType = ServerEvent['type']
+
+/** Error codes a client may receive in an `error` frame. */
+export type ServerErrorCode = ClientFrameErrorCode | 'rate_limited' | 'forbidden' | 'internal'
+
+/** First server frame, and the answer to a `hello` that cannot be resumed from the ring. */
+export interface WelcomeMessage {
+  type: 'welcome'
+  sessionId: string
+  /** The latest batch seq included in this snapshot; resume with `hello { lastSeq }`. */
+  seq: number
+  you: PlayerSnapshot
+  /** Players in the receiver's area of interest, excluding the receiver. */
+  players: PlayerSnapshot[]
+  environment: InstanceEnvironment
+}
+
+/** All events of one tick for one receiver. */
+export interface BatchMessage {
+  type: 'batch'
+  seq: number
+  events: ServerEvent[]
+}
+
+/** A rejected frame or action; the connection stays open unless a close follows. */
+export interface ErrorMessage {
+  type: 'error'
+  code: ServerErrorCode
+  message: string
+}
+
+/** Answer to `ping`. */
+export interface PongMessage {
+  type: 'pong'
+  serverTimeMs: number
+}
+
+/** Every frame the server sends; build them with `satisfies ServerMessage`. */
+export type ServerMessage = WelcomeMessage | BatchMessage | ErrorMessage | PongMessage

@@ -1,0 +1,69 @@
+/**
+ * createApp(): the middleware chain and one router per domain.
+ *
+ * Order: request id → structured log → per-request database clients → routes. Errors of every
+ * kind end in the envelope of `lib/errors.ts`.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { HTTPException } from 'hono/http-exception'
+import type { AppEnv } from './lib/context'
+import { closeRequestClients } from './lib/db'
+import { renderDocsPage } from './lib/docs-page'
+import { ApiError, errorResponse, type ErrorCode } from './lib/errors'
+import { describeError, log } from './lib/logger'
+import { createRouter } from './lib/openapi'
+import { requestId, requestLog } from './lib/request-context'
+import { healthRouter } from './health/routes'
+
+/** Maps statuses raised by Hono itself (malformed JSON, body limits) to our codes. */
+const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+}
+
+const OPENAPI_INFO = {
+  title: 'BBWorlds NEXUS API',
+  version: '0.1.0',
+  description:
+    'Backend of the BBWorlds persistent multiplayer world: Workers + Durable Objects over Postgres.',
+}
+
+/** Builds the application. */
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = createRouter()
+
+  app.use('*', requestId, requestLog, closeRequestClients)
+
+  app.route('/', healthRouter)
+
+  app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO })
+  app.get('/docs', (c) =>
+    c.html(renderDocsPage(app.getOpenAPI31Document({ openapi: '3.1.0', info: OPENAPI_INFO }))),
+  )
+
+  app.notFound((c) =>
+    errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)),
+  )
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      if (error.status >= 500) {
+        log('error', error.message, { code: error.code, requestId: c.get('requestId') })
+      }
+      return errorResponse(c, error)
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      const code = HTTP_EXCEPTION_CODES[error.status] ?? 'bad_request'
+      return errorResponse(c, new ApiError(code, error.message || code))
+    }
+    log('error', 'unhandled error', { requestId: c.get('requestId'), ...describeError(error) })
+    return errorResponse(c, new ApiError('internal_error', 'internal server error'))
+  })
+
+  return app
+}

@@ -1,0 +1,14 @@
+/** The Hono environment shared by every router: bindings plus per-request variables. */
+import type { Env } from './env'
+import type { MemoryClient, NexusClient } from '../../db/client'
+
+export interface AppVariables {
+  requestId: string
+  nexusClient?: NexusClient
+  memoryClient?: MemoryClient
+}
+
+export interface AppEnv {
+  Bindings: Env
+  Variables: AppVariables
+}

@@ -1,0 +1,86 @@
+/**
+ * A Neon-compatible WebSocket proxy: each WebSocket connection to `/v2?address=host:port` is piped
+ * to a TCP connection to that Postgres, byte for byte, both ways. This is what lets the Neon
+ * serverless driver (the production path) run unchanged inside `wrangler dev` and the workerd tests.
+ *
+ * Only loopback targets are allowed: the proxy is a development tool, never an open relay.
+ */
+import { createConnection, type Socket } from 'node:net'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { PortInUseError } from './embedded-postgres'
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
+
+/** A running proxy. */
+export interface NeonWsProxy {
+  host: string
+  port: number
+  /** `host:port`, the value for `NEON_WS_PROXY`. */
+  address: string
+  close(): Promise<void>
+}
+
+/** Parses `host:port` from the `address` query parameter; null when absent or not loopback. */
+export function parseProxyTarget(url: string | undefined): { host: string; port: number } | null {
+  const address = new URL(url ?? '/', 'http://proxy').searchParams.get('address')
+  const match = address?.match(/^(.+):(\d{1,5})$/)
+  if (!match) return null
+  const host = match[1]
+  const port = Number(match[2])
+  if (!LOOPBACK_HOSTS.has(host) || port < 1 || port > 65_535) return null
+  return { host: host.replace(/^\[|\]$/g, ''), port }
+}
+
+function pipe(ws: WebSocket, tcp: Socket): void {
+  tcp.on('data', (chunk) => {
+    if (ws.readyState === ws.OPEN) ws.send(chunk)
+  })
+  ws.on('message', (data) => {
+    const chunks = Array.isArray(data) ? data : [data as Buffer]
+    for (const chunk of chunks) tcp.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as ArrayBuffer))
+  })
+  // Messages that arrive before the TCP connection opens are buffered by the socket's write queue.
+  tcp.on('close', () => ws.close())
+  tcp.on('error', () => ws.close(1011, 'database connection failed'))
+  ws.on('close', () => tcp.destroy())
+  ws.on('error', () => tcp.destroy())
+}
+
+/** Starts the proxy on `host:port` (0 picks a free port). */
+export async function startNeonWsProxy(options: {
+  host?: string
+  port: number
+  envVar?: string
+}): Promise<NeonWsProxy> {
+  const host = options.host ?? '127.0.0.1'
+  const server = new WebSocketServer({ host, port: options.port })
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve)
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new PortInUseError(options.port, options.envVar ?? 'the proxy port variable')
+          : error,
+      )
+    })
+  })
+  server.on('connection', (ws, request) => {
+    const target = parseProxyTarget(request.url)
+    if (!target) {
+      ws.close(1008, 'address must be a loopback host:port')
+      return
+    }
+    pipe(ws, createConnection(target))
+  })
+  const port = (server.address() as { port: number }).port
+  return {
+    host,
+    port,
+    address: `${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of server.clients) client.terminate()
+        server.close(() => resolve())
+      }),
+  }
+}

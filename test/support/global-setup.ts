@@ -1,0 +1,30 @@
+/**
+ * Global setup of the workers project: starts an in-memory embedded database per service on free
+ * ports, plus the Neon-compatible proxy, migrates both, and provides their addresses to the tests
+ * (`inject('nexusUrl')` …). `npm test` therefore needs nothing running beforehand.
+ */
+import type { TestProject } from 'vitest/node'
+import { migrateStack, startLocalStack } from '../../scripts/lib/local-stack'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    nexusUrl: string
+    memoryUrl: string
+    proxyAddress: string
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const stack = await startLocalStack({
+    host: '127.0.0.1',
+    nexusPort: 0,
+    memoryPort: 0,
+    proxyPort: 0,
+    apiPort: 0,
+  })
+  await migrateStack(stack)
+  project.provide('nexusUrl', stack.nexusUrl)
+  project.provide('memoryUrl', stack.memoryUrl)
+  project.provide('proxyAddress', stack.proxyAddress)
+  return () => stack.close()
+}
