@@ -74,7 +74,12 @@ export async function startLocalStack(settings: StackSettings): Promise<LocalSta
   }
   try {
     const nexusUrl = await start('nexus', settings.nexusPort, 'NEXUS_DB_PORT', settings.nexusUrl)
-    const memoryUrl = await start('memory', settings.memoryPort, 'MEMORY_DB_PORT', settings.memoryUrl)
+    const memoryUrl = await start(
+      'memory',
+      settings.memoryPort,
+      'MEMORY_DB_PORT',
+      settings.memoryUrl,
+    )
     const proxy = await startNeonWsProxy({
       host: settings.host,
       port: settings.proxyPort,
@@ -98,7 +103,10 @@ export async function startLocalStack(settings: StackSettings): Promise<LocalSta
 }
 
 /** Runs `work` with a connected `pg` client to `url`, closing it afterwards. */
-export async function withPgClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withPgClient<T>(
+  url: string,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {

@@ -37,7 +37,8 @@ function pipe(ws: WebSocket, tcp: Socket): void {
   })
   ws.on('message', (data) => {
     const chunks = Array.isArray(data) ? data : [data as Buffer]
-    for (const chunk of chunks) tcp.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as ArrayBuffer))
+    for (const chunk of chunks)
+      tcp.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as ArrayBuffer))
   })
   // Messages that arrive before the TCP connection opens are buffered by the socket's write queue.
   tcp.on('close', () => ws.close())
