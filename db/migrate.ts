@@ -21,7 +21,7 @@ export const migrationsDir = (database: DatabaseName): string =>
 export class MigrationError extends Error {
   constructor(
     readonly file: string,
-    readonly cause: unknown,
+    override readonly cause: unknown,
   ) {
     super(`migration ${file} failed: ${describePgError(cause)}`)
     this.name = 'MigrationError'

@@ -22,7 +22,10 @@ const HealthSchema = z
 type DatabaseHealth = z.infer<typeof DatabaseHealthSchema>
 
 /** Runs `probe` with a deadline; reports latency and a short reason on failure. */
-async function checkDatabase(probe: () => Promise<unknown>, timeoutMs: number): Promise<DatabaseHealth> {
+async function checkDatabase(
+  probe: () => Promise<unknown>,
+  timeoutMs: number,
+): Promise<DatabaseHealth> {
   const started = Date.now()
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
@@ -47,7 +50,10 @@ const healthRoute = createRoute({
   tags: ['system'],
   summary: 'Service and database health',
   responses: {
-    200: { content: { 'application/json': { schema: HealthSchema } }, description: 'All databases answer' },
+    200: {
+      content: { 'application/json': { schema: HealthSchema } },
+      description: 'All databases answer',
+    },
     503: {
       content: { 'application/json': { schema: HealthSchema } },
       description: 'At least one database does not answer; `databases.<name>.ok` is false',

@@ -4,7 +4,12 @@
  * its request.
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { createMemoryClient, createNexusClient, type MemoryClient, type NexusClient } from '../../db/client'
+import {
+  createMemoryClient,
+  createNexusClient,
+  type MemoryClient,
+  type NexusClient,
+} from '../../db/client'
 import type { AppEnv } from './context'
 import { getConfig } from './env'
 

@@ -35,7 +35,11 @@ export function normalizeInPlace<T extends Float32Array | Float64Array>(v: T): T
 }
 
 /** Throws unless every vector has `dims` entries; names the first offender. */
-export function assertDims(vectors: readonly ArrayLike<number>[], dims: number, what: string): void {
+export function assertDims(
+  vectors: readonly ArrayLike<number>[],
+  dims: number,
+  what: string,
+): void {
   for (let i = 0; i < vectors.length; i++) {
     if (vectors[i].length !== dims) {
       throw new RangeError(`${what}[${i}] has ${vectors[i].length} dimensions, expected ${dims}`)
