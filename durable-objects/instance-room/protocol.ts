@@ -220,11 +220,10 @@ export type ClientFrameErrorCode = 'frame_too_large' | 'malformed_json' | 'inval
 
 /** Outcome of parseClientFrame. */
 export type ParseClientFrameResult =
-  | { ok: true; frame: ClientFrame }
-  | { ok: false; code: ClientFrameErrorCode; message: string }
+  { ok: true; frame: ClientFrame } | { ok: false; code: ClientFrameErrorCode; message: string }
 
 const utf8Encoder = new TextEncoder()
-const strictUtf8Decoder = new TextDecoder('utf-8', { fatal: true })
+const strictUtf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 const MAX_REPORTED_ISSUES = 3
 
 /**
