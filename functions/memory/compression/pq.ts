@@ -2,9 +2,12 @@
  * PQ-48: the compression of `background` memories older than 7 days (768 floats → 48 bytes, 64:1).
  *
  * A vector is cut into 48 contiguous subspaces of 16 dimensions; each subspace has its own codebook
- * of 256 centroids learnt by k-means (ml-kmeans, k-means++ initialisation with a fixed seed per
- * subspace, so training is deterministic), and a vector is stored as the index of the nearest
- * centroid in each subspace: one byte per subspace.
+ * of 256 centroids learnt by k-means (ml-kmeans), and a vector is stored as the index of the
+ * nearest centroid in each subspace: one byte per subspace. k-means starts from 256 distinct
+ * training points drawn with a fixed seed per subspace (ml-kmeans' `'random'` initialisation), so
+ * training is deterministic. We do not use its k-means++ initialisation: in ml-kmeans 7.0.1 it
+ * costs ~0.7 s per subspace (~35 s per model on 2,000 vectors, against ~5 s) and measured no
+ * better (mean held-out reconstruction cosine 0.891 against 0.889).
  *
  * Search uses asymmetric distance computation (ADC): the query stays exact; `distanceTable`
  * computes, once per query, the inner product of each query subvector with each centroid
@@ -81,7 +84,9 @@ export function trainPq(vectors: Float32Array[], options: TrainPqOptions = {}): 
     throw new RangeError(`centroids must be an integer in [1, 256], got ${centroidCount}`)
   }
   if (vectors.length < centroidCount) {
-    throw new RangeError(`PQ needs at least ${centroidCount} training vectors, got ${vectors.length}`)
+    throw new RangeError(
+      `PQ needs at least ${centroidCount} training vectors, got ${vectors.length}`,
+    )
   }
   const subDims = dims / subspaces
   const centroids = new Float32Array(subspaces * centroidCount * subDims)
@@ -90,7 +95,7 @@ export function trainPq(vectors: Float32Array[], options: TrainPqOptions = {}): 
     const start = s * subDims
     const points = vectors.map((v) => Array.from(v.subarray(start, start + subDims)))
     const result = kmeans(points, centroidCount, {
-      initialization: 'kmeans++',
+      initialization: 'random',
       maxIterations: iterations,
       seed: seed + s,
     })
@@ -186,6 +191,42 @@ export function adcScore(table: Float32Array, code: Uint8Array): number {
   return score
 }
 
+/**
+ * Squared norms of the centroids, laid out like a `distanceTable` (`subspaces × centroidCount`).
+ * Compute once per model; `adcCosine` uses it to divide by the reconstruction's norm.
+ */
+export function centroidSquaredNorms(model: PqModel): Float32Array {
+  const { subspaces, subDims, centroidCount, centroids } = model
+  const norms = new Float32Array(subspaces * centroidCount)
+  for (let i = 0; i < norms.length; i++) {
+    let sum = 0
+    for (let d = 0; d < subDims; d++) sum += centroids[i * subDims + d] ** 2
+    norms[i] = sum
+  }
+  return norms
+}
+
+/**
+ * The cosine between the query and the decoded code, ⟨q, x̂⟩ / ‖x̂‖, for a unit query. Dividing by
+ * ‖x̂‖ (exact, since subspaces are disjoint: ‖x̂‖² is the sum of 48 centroid squared norms) removes
+ * the quantization's norm error from the ranking; measured recall@10 is higher than `adcScore`'s.
+ */
+export function adcCosine(
+  table: Float32Array,
+  squaredNorms: Float32Array,
+  code: Uint8Array,
+): number {
+  const centroidCount = table.length / code.length
+  let score = 0
+  let squaredNorm = 0
+  for (let s = 0; s < code.length; s++) {
+    const index = s * centroidCount + code[s]
+    score += table[index]
+    squaredNorm += squaredNorms[index]
+  }
+  return squaredNorm === 0 ? 0 : score / Math.sqrt(squaredNorm)
+}
+
 /** Mean cosine similarity between each vector of `sample` and its PQ reconstruction. */
 export function pqReconstructionQuality(model: PqModel, sample: Float32Array[]): number {
   if (sample.length === 0) throw new RangeError('sample is empty')
@@ -197,5 +238,12 @@ export function pqReconstructionQuality(model: PqModel, sample: Float32Array[]):
 function assertCode(model: PqModel, code: Uint8Array): void {
   if (code.length !== model.subspaces) {
     throw new RangeError(`code has ${code.length} bytes, model has ${model.subspaces} subspaces`)
+  }
+  for (let s = 0; s < code.length; s++) {
+    if (code[s] >= model.centroidCount) {
+      throw new RangeError(
+        `code[${s}] = ${code[s]} but the model has ${model.centroidCount} centroids`,
+      )
+    }
   }
 }
