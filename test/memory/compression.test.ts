@@ -66,8 +66,16 @@ function topK(scores: Float64Array, k: number): number[] {
 function recallAtK(score: (query: Float32Array, index: number) => number): number {
   let total = 0
   for (const query of queries) {
-    const exact = new Set(topK(Float64Array.from(base, (v) => cosine(query, v)), RECALL_K))
-    const approx = topK(Float64Array.from(base, (_, i) => score(query, i)), RECALL_K)
+    const exact = new Set(
+      topK(
+        Float64Array.from(base, (v) => cosine(query, v)),
+        RECALL_K,
+      ),
+    )
+    const approx = topK(
+      Float64Array.from(base, (_, i) => score(query, i)),
+      RECALL_K,
+    )
     total += approx.filter((i) => exact.has(i)).length / RECALL_K
   }
   return total / queries.length
