@@ -13,7 +13,11 @@ import { ApiError, errorResponse, type ErrorCode } from './lib/errors'
 import { describeError, log } from './lib/logger'
 import { createRouter } from './lib/openapi'
 import { requestId, requestLog } from './lib/request-context'
+import { adminRouter } from './admin/routes'
+import { authRouter } from './auth/routes'
+import { economyRouter } from './economy/routes'
 import { healthRouter } from './health/routes'
+import { usersRouter } from './users/routes'
 
 /** Maps statuses raised by Hono itself (malformed JSON, body limits) to our codes. */
 const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
@@ -40,6 +44,16 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.use('*', requestId, requestLog, closeRequestClients)
 
   app.route('/', healthRouter)
+  app.route('/v1', authRouter)
+  app.route('/v1', usersRouter)
+  app.route('/v1', economyRouter)
+  app.route('/v1', adminRouter)
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  })
 
   app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO })
   app.get('/docs', (c) =>

@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
 import { MigrationError } from '../db/migrate'
+import { ensureDevSecret } from './lib/dev-secret'
 import { PortInUseError } from './lib/embedded-postgres'
 import { migrateStack, settingsFromEnv, startLocalStack } from './lib/local-stack'
 import { onShutdown } from './lib/process'
@@ -18,6 +19,7 @@ import { seedStack } from './seed'
 
 async function main() {
   const settings = settingsFromEnv()
+  ensureDevSecret()
   console.log('starting databases…')
   const stack = await startLocalStack(settings)
   let wrangler: ReturnType<typeof spawn> | undefined

@@ -15,6 +15,18 @@ export interface Env {
   /** Milliseconds a health probe waits for a database. */
   HEALTH_DB_TIMEOUT_MS?: string
   APP_VERSION?: string
+  /** HS256 secret of the tokens this service issues; unset disables built-in accounts. */
+  AUTH_JWT_SECRET?: string
+  AUTH_ISSUER?: string
+  AUTH_AUDIENCE?: string
+  AUTH_ACCESS_TTL_SECONDS?: string
+  AUTH_REFRESH_TTL_SECONDS?: string
+  /** The external gateway's issuer; unset disables gateway tokens. */
+  AUTH_GATEWAY_ISSUER?: string
+  AUTH_GATEWAY_AUDIENCE?: string
+  /** Where the gateway publishes its signing keys (JWKS), or the key set itself as JSON. */
+  AUTH_JWKS_URL?: string
+  AUTH_JWKS_JSON?: string
   INSTANCE_ROOM: DurableObjectNamespace
   QUEST_SESSION: DurableObjectNamespace
 }
@@ -34,6 +46,37 @@ const ConfigSchema = z.object({
     .or(z.literal('').transform(() => undefined)),
   HEALTH_DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(3_000),
   APP_VERSION: z.string().default('0.1.0'),
+  AUTH_JWT_SECRET: z
+    .string()
+    .min(32, { error: 'must be at least 32 characters' })
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  AUTH_ISSUER: z.string().min(1).default('bbworlds-nexus'),
+  AUTH_AUDIENCE: z.string().min(1).default('bbworlds-nexus-api'),
+  AUTH_ACCESS_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
+  AUTH_REFRESH_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .max(90 * 86_400)
+    .default(30 * 86_400),
+  AUTH_GATEWAY_ISSUER: z.string().min(1).optional(),
+  AUTH_GATEWAY_AUDIENCE: z.string().min(1).default('bbworlds-nexus'),
+  AUTH_JWKS_URL: z.string().url({ error: 'must be an https URL' }).optional(),
+  AUTH_JWKS_JSON: z
+    .string()
+    .optional()
+    .refine(
+      (text) => {
+        if (text === undefined) return true
+        try {
+          return Array.isArray(JSON.parse(text).keys)
+        } catch {
+          return false
+        }
+      },
+      { error: 'must be a JSON Web Key Set ({"keys": [...]})' },
+    ),
 })
 
 /** Parsed configuration. */

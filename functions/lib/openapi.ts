@@ -37,3 +37,18 @@ export const errorResponseSpec = (description: string) => ({
   content: { 'application/json': { schema: ErrorEnvelopeSchema } },
   description,
 })
+
+/** A required JSON request body for `createRoute({ request: { body } })`. */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  content: { 'application/json': { schema } },
+  required: true,
+})
+
+/** A JSON response entry for `createRoute({ responses })`. */
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+})
+
+/** The bearer-token security requirement, for authenticated routes. */
+export const bearerSecurity = [{ bearerAuth: [] }]

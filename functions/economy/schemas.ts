@@ -1,0 +1,97 @@
+/** Request and response schemas of the token economy. */
+import { z } from '@hono/zod-openapi'
+import { PageQuerySchema } from '../lib/pagination'
+
+/** The largest amount one request may move: anything above is a mistake or an attack. */
+export const MAX_TOKENS_PER_REQUEST = 1_000_000
+
+const TokenAmountSchema = z
+  .number({ error: 'amount must be a number' })
+  .int({ error: 'amount must be a whole number of tokens' })
+  .min(1, { error: 'amount must be at least 1' })
+  .max(MAX_TOKENS_PER_REQUEST, { error: `amount must be at most ${MAX_TOKENS_PER_REQUEST}` })
+
+export const TransferBodySchema = z
+  .strictObject({
+    toUserId: z.uuid({ error: 'toUserId must be a user id (UUID)' }),
+    amount: TokenAmountSchema,
+    note: z.string().trim().min(1).max(200).optional(),
+  })
+  .openapi('TransferBody')
+
+export const GrantBodySchema = z
+  .strictObject({
+    userId: z.uuid({ error: 'userId must be a user id (UUID)' }),
+    amount: TokenAmountSchema,
+    currency: z.enum(['tokens', 'premium_tokens']).default('tokens'),
+    reason: z.string().trim().min(3).max(500),
+  })
+  .openapi('GrantBody')
+
+export const BalanceSchema = z
+  .object({
+    tokens: z.number().int(),
+    premium_tokens: z.number().int(),
+    daily_streak: z.number().int(),
+    last_daily_claim: z.string().nullable(),
+    total_earned: z.number().int(),
+    total_spent: z.number().int(),
+  })
+  .openapi('Balance')
+
+export const DailyClaimSchema = z
+  .object({
+    reward: z.number().int(),
+    streak: z.number().int(),
+    tokens: z.number().int(),
+    claimed_on: z.string(),
+    next_claim_at: z.string(),
+  })
+  .openapi('DailyClaim')
+
+export const TransferSchema = z
+  .object({
+    id: z.uuid(),
+    from_user_id: z.uuid(),
+    to_user_id: z.uuid(),
+    amount: z.number().int(),
+    note: z.string().nullable(),
+    created_at: z.string().nullable(),
+    balance: z.object({ tokens: z.number().int() }),
+  })
+  .openapi('Transfer')
+
+export const GrantSchema = z
+  .object({
+    id: z.uuid(),
+    user_id: z.uuid(),
+    amount: z.number().int(),
+    currency: z.enum(['tokens', 'premium_tokens']),
+    reason: z.string(),
+    created_at: z.string().nullable(),
+    balance: z.object({ tokens: z.number().int(), premium_tokens: z.number().int() }),
+  })
+  .openapi('Grant')
+
+export const TokenTransactionSchema = z
+  .object({
+    id: z.uuid(),
+    amount: z.number().int(),
+    transaction_type: z.string(),
+    reference_id: z.string().nullable(),
+    description: z.string().nullable(),
+    metadata: z.unknown(),
+    timestamp: z.string().nullable(),
+  })
+  .openapi('TokenTransaction')
+
+export const TransactionsQuerySchema = PageQuerySchema
+
+export const TransactionsCursorSchema = z.object({ t: z.string(), id: z.uuid() })
+
+export const IdempotencyHeaderSchema = z.object({
+  'idempotency-key': z.string().min(1).max(255).openapi({
+    description:
+      'Unique per intended operation; a retry with the same key and body replays the response',
+  }),
+})

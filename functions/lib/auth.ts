@@ -1,0 +1,228 @@
+/**
+ * Authentication: `Authorization: Bearer <JWT>` verified with jose.
+ *
+ * Two issuers may be enabled at once, chosen by the token's `iss`:
+ * - this service (HS256 with `AUTH_JWT_SECRET`, issuer `AUTH_ISSUER`, audience `AUTH_AUDIENCE`);
+ * - the external payment/identity gateway (RS256/ES256 keys from `AUTH_JWKS_URL` or
+ *   `AUTH_JWKS_JSON`, issuer `AUTH_GATEWAY_ISSUER`, audience `AUTH_GATEWAY_AUDIENCE`).
+ * For each the algorithm list is pinned, `exp` and `sub` are required, and `nbf`, `iss`, `aud` are
+ * checked. Every failure is the same 401 `invalid_token`; the reason is logged, not returned.
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeJwt,
+  jwtVerify,
+  SignJWT,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose'
+import { sql } from 'drizzle-orm'
+import { z } from 'zod'
+import type { AppEnv } from './context'
+import { nexus } from './db'
+import { getConfig, type Config } from './env'
+import { ApiError } from './errors'
+import { log } from './logger'
+
+/** Roles a token may carry. */
+export const ROLES = ['player', 'moderator', 'admin', 'service'] as const
+export type Role = (typeof ROLES)[number]
+
+/** Who is calling: the verified claims of the bearer token. */
+export interface Identity {
+  userId: string
+  username: string
+  roles: Role[]
+  /** `local` for tokens this service issued, `gateway` for the external gateway's. */
+  issuer: 'local' | 'gateway'
+}
+
+const LOCAL_ALGORITHMS = ['HS256']
+const GATEWAY_ALGORITHMS = ['RS256', 'ES256']
+/** Seconds of clock skew tolerated on `exp` and `nbf`. */
+const CLOCK_TOLERANCE_SECONDS = 5
+
+const ClaimsSchema = z.object({
+  sub: z.uuid(),
+  username: z.string().min(1).max(64).optional(),
+  preferred_username: z.string().min(1).max(64).optional(),
+  roles: z.array(z.string()).optional(),
+})
+
+const encoder = new TextEncoder()
+const jwksCache = new Map<string, JWTVerifyGetKey>()
+
+/** The gateway's key set: fetched and cached by jose (remote) or parsed from the variable. */
+function gatewayKeys(config: Config): JWTVerifyGetKey | undefined {
+  const source = config.AUTH_JWKS_JSON ?? config.AUTH_JWKS_URL
+  if (!source) return undefined
+  let keys = jwksCache.get(source)
+  if (!keys) {
+    keys = config.AUTH_JWKS_JSON
+      ? createLocalJWKSet(JSON.parse(config.AUTH_JWKS_JSON))
+      : createRemoteJWKSet(new URL(source))
+    jwksCache.set(source, keys)
+  }
+  return keys
+}
+
+/** Thrown for every rejected token; rendered as 401 `invalid_token`. */
+function invalidToken(reason: string): ApiError {
+  log('info', 'token rejected', { reason })
+  return new ApiError(
+    'invalid_token',
+    'the access token is missing, malformed, expired or not trusted',
+    undefined,
+    {
+      'WWW-Authenticate': 'Bearer error="invalid_token"',
+    },
+  )
+}
+
+/** Verifies `token` against the issuer its `iss` names and returns the identity. */
+export async function verifyAccessToken(token: string, config: Config): Promise<Identity> {
+  let unverified: JWTPayload
+  try {
+    unverified = decodeJwt(token)
+  } catch {
+    throw invalidToken('not a JWT')
+  }
+  let payload: JWTPayload
+  let issuer: Identity['issuer']
+  try {
+    if (unverified.iss === config.AUTH_ISSUER && config.AUTH_JWT_SECRET) {
+      issuer = 'local'
+      ;({ payload } = await jwtVerify(token, encoder.encode(config.AUTH_JWT_SECRET), {
+        algorithms: LOCAL_ALGORITHMS,
+        issuer: config.AUTH_ISSUER,
+        audience: config.AUTH_AUDIENCE,
+        requiredClaims: ['exp', 'sub'],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      }))
+    } else if (
+      config.AUTH_GATEWAY_ISSUER &&
+      unverified.iss === config.AUTH_GATEWAY_ISSUER &&
+      gatewayKeys(config)
+    ) {
+      issuer = 'gateway'
+      ;({ payload } = await jwtVerify(token, gatewayKeys(config)!, {
+        algorithms: GATEWAY_ALGORITHMS,
+        issuer: config.AUTH_GATEWAY_ISSUER,
+        audience: config.AUTH_GATEWAY_AUDIENCE,
+        requiredClaims: ['exp', 'sub'],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      }))
+    } else {
+      throw new Error(`untrusted issuer ${String(unverified.iss)}`)
+    }
+  } catch (error) {
+    throw invalidToken(error instanceof Error ? error.message : String(error))
+  }
+  const claims = ClaimsSchema.safeParse(payload)
+  if (!claims.success) throw invalidToken('claims do not match the schema')
+  const username = claims.data.username ?? claims.data.preferred_username
+  if (!username) throw invalidToken('no username claim')
+  const roles = (claims.data.roles ?? ['player']).filter((r): r is Role =>
+    (ROLES as readonly string[]).includes(r),
+  )
+  return { userId: claims.data.sub, username, roles: roles.length ? roles : ['player'], issuer }
+}
+
+/** Signs an access token for `identity` with this service's secret. */
+export async function issueAccessToken(
+  identity: Pick<Identity, 'userId' | 'username' | 'roles'>,
+  config: Config,
+): Promise<{ token: string; expiresAt: Date }> {
+  if (!config.AUTH_JWT_SECRET) {
+    throw new ApiError('config_error', 'built-in accounts are disabled: AUTH_JWT_SECRET is not set')
+  }
+  const expiresAt = new Date(Date.now() + config.AUTH_ACCESS_TTL_SECONDS * 1000)
+  const token = await new SignJWT({ username: identity.username, roles: identity.roles })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(identity.userId)
+    .setIssuer(config.AUTH_ISSUER)
+    .setAudience(config.AUTH_AUDIENCE)
+    .setIssuedAt()
+    .setNotBefore('0s')
+    .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+    .sign(encoder.encode(config.AUTH_JWT_SECRET))
+  return { token, expiresAt }
+}
+
+/** Extracts the bearer token from the Authorization header. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = header?.match(/^Bearer\s+(\S+)$/i)
+  return match?.[1]
+}
+
+/**
+ * Creates the users row of a gateway user NEXUS has not seen yet, from the token's claims.
+ * A username already taken by another account gets the user id's first characters appended.
+ */
+async function ensureGatewayUser(c: Context<AppEnv>, identity: Identity): Promise<void> {
+  const base =
+    identity.username
+      .toLowerCase()
+      .replace(/[^a-z0-9_]/g, '_')
+      .slice(0, 24) || 'player'
+  const fallback = `${base}_${identity.userId.replaceAll('-', '').slice(0, 7)}`
+  await nexus(c).db.execute(sql`
+    INSERT INTO users (id, username)
+    SELECT ${identity.userId}::uuid,
+           CASE WHEN EXISTS (SELECT 1 FROM users WHERE lower(username) = ${base}) THEN ${fallback} ELSE ${base} END
+    WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ${identity.userId}::uuid)
+    ON CONFLICT DO NOTHING`)
+}
+
+/** Minimum seconds between two `last_seen` writes for one user. */
+const LAST_SEEN_RESOLUTION_SECONDS = 60
+
+/**
+ * Middleware: requires a valid bearer token and sets `identity`. Gateway users are created on
+ * first sight; `last_seen` is refreshed at most once a minute.
+ */
+export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const token = bearerToken(c.req.header('Authorization'))
+  if (!token) {
+    throw new ApiError(
+      'unauthorized',
+      'an Authorization: Bearer <token> header is required',
+      undefined,
+      {
+        'WWW-Authenticate': 'Bearer',
+      },
+    )
+  }
+  const identity = await verifyAccessToken(token, getConfig(c.env))
+  c.set('identity', identity)
+  if (identity.issuer === 'gateway') await ensureGatewayUser(c, identity)
+  await nexus(c).db.execute(sql`
+    UPDATE users SET last_seen = now()
+    WHERE id = ${identity.userId}::uuid
+      AND (last_seen IS NULL OR last_seen < now() - make_interval(secs => ${LAST_SEEN_RESOLUTION_SECONDS}))`)
+  await next()
+}
+
+/** The identity set by `requireAuth`. */
+export function identityOf(c: Context<AppEnv>): Identity {
+  const identity = c.get('identity')
+  if (!identity) throw new ApiError('unauthorized', 'authentication required')
+  return identity
+}
+
+/** True when the caller has at least one of `roles`. */
+export function hasRole(identity: Identity, ...roles: Role[]): boolean {
+  return identity.roles.some((r) => roles.includes(r))
+}
+
+/** Middleware (after `requireAuth`): 403 unless the caller has one of `roles`. */
+export function requireRole(...roles: Role[]): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!hasRole(identityOf(c), ...roles)) {
+      throw new ApiError('forbidden', `this action needs the ${roles.join(' or ')} role`)
+    }
+    await next()
+  }
+}

@@ -1,0 +1,22 @@
+/** Recognizing Postgres errors by SQLSTATE (the Neon driver and pg expose `code`). */
+
+const sqlState = (error: unknown): string | undefined => {
+  const code = (error as { code?: unknown; cause?: { code?: unknown } } | null)?.code
+  if (typeof code === 'string') return code
+  // drizzle wraps driver errors; the driver's error is the cause.
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code
+  return typeof cause === 'string' ? cause : undefined
+}
+
+/** A unique constraint refused the row (23505). */
+export const isUniqueViolation = (error: unknown): boolean => sqlState(error) === '23505'
+
+/** A CHECK constraint refused the row (23514). */
+export const isCheckViolation = (error: unknown): boolean => sqlState(error) === '23514'
+
+/** The constraint name of a driver error, when it carries one. */
+export function constraintOf(error: unknown): string | undefined {
+  const e = error as { constraint?: unknown; cause?: { constraint?: unknown } } | null
+  const name = e?.constraint ?? e?.cause?.constraint
+  return typeof name === 'string' ? name : undefined
+}

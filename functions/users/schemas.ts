@@ -1,0 +1,99 @@
+/**
+ * User representations. Resources mirror the seed's column names (snake_case); request bodies use
+ * the names the API documents.
+ */
+import { z } from '@hono/zod-openapi'
+import { PageQuerySchema } from '../lib/pagination'
+
+const JsonValue: z.ZodType<unknown> = z.lazy(() =>
+  z.union([
+    z.string().max(1000),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(JsonValue).max(100),
+    z.record(z.string().max(64), JsonValue),
+  ]),
+)
+
+/** What a player may change about themself: nothing that affects progression or money. */
+export const UpdateMeBodySchema = z
+  .strictObject({
+    display_name: z.string().trim().min(1).max(100).nullable().optional(),
+    avatar_url: z
+      .url({ protocol: /^https?$/, error: 'avatar_url must be an http(s) URL' })
+      .max(2048)
+      .nullable()
+      .optional(),
+    metadata: z
+      .strictObject({
+        preferences: z
+          .record(z.string().max(64), JsonValue)
+          .refine((p) => JSON.stringify(p).length <= 8192, {
+            error: 'preferences must serialize to at most 8 KB',
+          }),
+      })
+      .optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { error: 'nothing to update' })
+  .openapi('UpdateMeBody')
+
+export const PublicUserSchema = z
+  .object({
+    id: z.uuid(),
+    username: z.string(),
+    display_name: z.string().nullable(),
+    avatar_url: z.string().nullable(),
+    akashic_rank: z.number().int(),
+    akashic_rank_title: z.string(),
+    created_at: z.string().nullable(),
+  })
+  .openapi('PublicUser')
+
+const attributeNames = [
+  'strength',
+  'agility',
+  'endurance',
+  'magic',
+  'wisdom',
+  'cunning',
+  'leadership',
+  'faith',
+  'charisma',
+  'creativity',
+  'artistry',
+  'innovation',
+] as const
+
+export const ProfileSchema = PublicUserSchema.extend({
+  email: z.string().nullable(),
+  is_premium: z.boolean().nullable(),
+  subscription_type: z.string().nullable(),
+  last_seen: z.string().nullable(),
+  metadata: z.unknown(),
+  akashic: z.object({
+    resonance: z.number().int(),
+    wisdom: z.number().int(),
+    creativity: z.number().int(),
+    connection: z.number().int(),
+    rank: z.number().int(),
+    rank_title: z.string(),
+  }),
+  attributes: z.object(Object.fromEntries(attributeNames.map((n) => [n, z.number().int()]))),
+  balance: z.object({
+    tokens: z.number().int(),
+    premium_tokens: z.number().int(),
+    daily_streak: z.number().int(),
+    last_daily_claim: z.string().nullable(),
+    total_earned: z.number().int(),
+    total_spent: z.number().int(),
+  }),
+}).openapi('Profile')
+
+export const UserIdParamSchema = z.object({ id: z.uuid({ error: 'id must be a UUID' }) })
+
+export const ListUsersQuerySchema = PageQuerySchema.extend({
+  prefix: z.string().trim().toLowerCase().max(32).optional(),
+})
+
+export { attributeNames }
