@@ -238,6 +238,10 @@ describe('PQ-48', () => {
     const c = trainPq(small, { ...options, seed: 2 })
     expectSameFloats(a.centroids, b.centroids)
     expect(Array.from(a.centroids)).not.toEqual(Array.from(c.centroids))
+    // Quality on held-out vectors when given, lower than the optimistic training-set figure.
+    const heldOut = trainPq(small, { ...options, seed: 1, qualitySample: queries })
+    expect(heldOut.quality).toBe(pqReconstructionQuality(a, queries))
+    expect(heldOut.quality).toBeLessThan(a.quality)
   })
 
   it('rejects unusable input', () => {
