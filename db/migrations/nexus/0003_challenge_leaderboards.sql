@@ -108,8 +108,9 @@ CREATE TRIGGER trigger_mark_high_scores
   FOR EACH ROW EXECUTE FUNCTION mark_high_scores();
 
 -- Leaderboards per quest: all time, per week and per day (weeks and days in UTC). Only verified,
--- ranked attempts count. week_start/day_start are columns (not index expressions) because
--- date_trunc on timestamptz depends on the session time zone and cannot be indexed.
+-- ranked attempts count. week_start/day_start (timestamptz, the UTC midnight starting the week or
+-- day) are columns rather than index expressions because date_trunc on timestamptz depends on the
+-- session time zone and cannot be indexed.
 CREATE MATERIALIZED VIEW challenge_leaderboards AS
 SELECT
   c.id AS completion_id,
@@ -122,8 +123,8 @@ SELECT
   c.completed_at,
   c.perfect_completion,
   c.game_specific_stats,
-  date_trunc('week', c.completed_at AT TIME ZONE 'UTC') AS week_start,
-  date_trunc('day', c.completed_at AT TIME ZONE 'UTC') AS day_start,
+  date_trunc('week', c.completed_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS week_start,
+  date_trunc('day', c.completed_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day_start,
   ROW_NUMBER() OVER (
     PARTITION BY c.quest_id
     ORDER BY c.score DESC, c.time_taken_seconds ASC, c.completed_at ASC, c.id

@@ -252,5 +252,12 @@ describe('challenge_leaderboards', () => {
     )
     expect(rows.map((r) => r.completion_id)).toEqual([fast.id, slow.id])
     expect(rows.map((r) => Number(r.global_rank))).toEqual([1, 2])
+    const buckets = await pg.client.query(
+      'SELECT DISTINCT week_start, day_start FROM challenge_leaderboards WHERE quest_id = $1',
+      [questId],
+    )
+    expect(buckets.rows, 'UTC week and day of 2026-03-02 10:00Z (a Monday)').toEqual([
+      { week_start: new Date('2026-03-02T00:00:00Z'), day_start: new Date('2026-03-02T00:00:00Z') },
+    ])
   })
 })

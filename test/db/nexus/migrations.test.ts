@@ -1,7 +1,14 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getMaterializedViewConfig, getViewConfig } from 'drizzle-orm/pg-core'
 import { migrateDatabase, migrationsDir } from '../../../db/migrate'
+import {
+  akashicLeaderboard,
+  attributeLeaderboards,
+  challengeLeaderboards,
+  popularAssets,
+} from '../../../db/schema/nexus'
 import { migratedPglite, type MigratedPglite } from '../../support/pglite'
 
 const NEXUS_TABLES = [
@@ -101,6 +108,24 @@ describe('nexus migrations', () => {
       /^CREATE UNIQUE INDEX .* \(user_id\) WHERE \(is_active = true\)$/,
     )
     expect(defs.idx_leaderboard_global).toContain('CREATE UNIQUE INDEX')
+  })
+
+  it('match the typed view models column for column', async () => {
+    const models = [
+      getMaterializedViewConfig(challengeLeaderboards),
+      getMaterializedViewConfig(attributeLeaderboards),
+      getViewConfig(akashicLeaderboard),
+      getViewConfig(popularAssets),
+    ]
+    for (const model of models) {
+      const { rows } = await pg.client.query<{ attname: string }>(
+        `SELECT attname FROM pg_attribute
+         WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+        [model.name],
+      )
+      const typed = Object.values(model.selectedFields).map((c) => (c as { name: string }).name)
+      expect(typed, model.name).toEqual(rows.map((r) => r.attname))
+    }
   })
 
   it('is a no-op when run a second time', async () => {
