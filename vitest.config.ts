@@ -7,6 +7,10 @@ import { defineConfig } from 'vitest/config'
  * - `workers`: the Worker and its Durable Objects inside workerd (`test/**\/*.workers.test.ts`),
  *   over real embedded databases reached through the Neon driver and the local WebSocket proxy.
  */
+/** Secrets of the test run only (never used elsewhere). */
+const TEST_JWT_SECRET = 'test-secret-for-vitest-only-0123456789abcdef'
+const TEST_GATEWAY_ISSUER = 'https://gateway.poqpoq.test'
+
 export default defineConfig({
   test: {
     projects: [
@@ -29,6 +33,11 @@ export default defineConfig({
                 NEXUS_DATABASE_URL: inject('nexusUrl'),
                 MEMORY_DATABASE_URL: inject('memoryUrl'),
                 NEON_WS_PROXY: inject('proxyAddress'),
+                AUTH_JWT_SECRET: TEST_JWT_SECRET,
+                AUTH_GATEWAY_ISSUER: TEST_GATEWAY_ISSUER,
+                AUTH_GATEWAY_AUDIENCE: 'bbworlds-nexus',
+                AUTH_JWKS_JSON: inject('gatewayJwks'),
+                TEST_GATEWAY_PRIVATE_JWK: inject('gatewayPrivateJwk'),
               },
             },
           })),

@@ -3,6 +3,7 @@
  * ports, plus the Neon-compatible proxy, migrates both, and provides their addresses to the tests
  * (`inject('nexusUrl')` …). `npm test` therefore needs nothing running beforehand.
  */
+import { exportJWK, generateKeyPair } from 'jose'
 import type { TestProject } from 'vitest/node'
 import { migrateStack, startLocalStack } from '../../scripts/lib/local-stack'
 
@@ -11,6 +12,9 @@ declare module 'vitest' {
     nexusUrl: string
     memoryUrl: string
     proxyAddress: string
+    /** Public key set of a stand-in identity gateway, and its private signing key (JWK). */
+    gatewayJwks: string
+    gatewayPrivateJwk: string
   }
 }
 
@@ -26,5 +30,17 @@ export default async function setup(project: TestProject) {
   project.provide('nexusUrl', stack.nexusUrl)
   project.provide('memoryUrl', stack.memoryUrl)
   project.provide('proxyAddress', stack.proxyAddress)
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true })
+  const publicJwk = {
+    ...(await exportJWK(publicKey)),
+    kid: 'gateway-test',
+    alg: 'RS256',
+    use: 'sig',
+  }
+  project.provide('gatewayJwks', JSON.stringify({ keys: [publicJwk] }))
+  project.provide(
+    'gatewayPrivateJwk',
+    JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'gateway-test' }),
+  )
   return () => stack.close()
 }
