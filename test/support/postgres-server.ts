@@ -1,0 +1,91 @@
+/**
+ * A real multi-connection PostgreSQL for concurrency tests (the embedded PGlite runs one
+ * transaction at a time, so it cannot show a double spend or a lost update).
+ *
+ * From an admin URL (`NEXUS_CONCURRENCY_DATABASE_URL`, printed by `scripts/ci-postgres.sh`) this
+ * creates a fresh database per run, applies the nexus migrations, and starts the Neon-compatible
+ * WebSocket proxy in front of it, so requests run the production driver path unchanged.
+ */
+import { randomBytes } from 'node:crypto'
+import { neonConfig } from '@neondatabase/serverless'
+import pg from 'pg'
+import { WebSocket } from 'ws'
+import { migrateDatabase } from '../../db/migrate'
+import type { Env } from '../../functions/lib/env'
+import { startNeonWsProxy } from '../../scripts/lib/neon-ws-proxy'
+import { withPgClient } from '../../scripts/lib/local-stack'
+
+/** The variable naming the server; unset means the concurrency suite is skipped. */
+export const CONCURRENCY_DATABASE_URL_VAR = 'NEXUS_CONCURRENCY_DATABASE_URL'
+
+/** A migrated throwaway database on a real server, and the app bindings that reach it. */
+export interface ConcurrencyPostgres {
+  /** postgres:// URL of the fresh database (TCP on a loopback host). */
+  url: string
+  /** `host:port` of the WebSocket proxy (`NEON_WS_PROXY`). */
+  proxyAddress: string
+  /** Bindings for `app.request(path, init, env)`. */
+  env: Env
+  /** Stops the proxy and drops the database. */
+  close(): Promise<void>
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
+
+/**
+ * Creates `nexus_conc_<random>` on the server of `adminUrl` (a role with CREATEDB), migrates it
+ * and starts the proxy. The host must be a loopback address reached over TCP: the proxy refuses
+ * any other.
+ */
+export async function startConcurrencyPostgres(adminUrl: string): Promise<ConcurrencyPostgres> {
+  const admin = new URL(adminUrl)
+  if (!LOOPBACK_HOSTS.has(admin.hostname)) {
+    throw new Error(
+      `${CONCURRENCY_DATABASE_URL_VAR} must name a loopback host over TCP (e.g. 127.0.0.1), got "${admin.hostname}"`,
+    )
+  }
+  // Node 20 has no global WebSocket; the Neon driver needs one to reach the proxy.
+  neonConfig.webSocketConstructor = WebSocket
+
+  const database = `nexus_conc_${randomBytes(6).toString('hex')}`
+  await withPgClient(adminUrl, (c) => c.query(`CREATE DATABASE ${database}`))
+  const target = new URL(adminUrl)
+  target.pathname = `/${database}`
+  const url = target.toString()
+
+  const dropDatabase = () =>
+    withPgClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`))
+  let proxy: Awaited<ReturnType<typeof startNeonWsProxy>>
+  try {
+    await withPgClient(url, (c) => migrateDatabase(c, 'nexus'))
+    proxy = await startNeonWsProxy({ port: 0 })
+  } catch (error) {
+    await dropDatabase().catch(() => undefined)
+    throw error
+  }
+
+  const env = {
+    NEXUS_DATABASE_URL: url,
+    // Required by the configuration; the economy routes never open it.
+    MEMORY_DATABASE_URL: url,
+    NEON_WS_PROXY: proxy.address,
+    AUTH_JWT_SECRET: randomBytes(32).toString('hex'),
+  } as Env
+
+  return {
+    url,
+    proxyAddress: proxy.address,
+    env,
+    async close() {
+      await proxy.close()
+      await dropDatabase()
+    },
+  }
+}
+
+/** A plain `pg` pool on the test database, for setup and for asserting on rows directly. */
+export function directPool(url: string, max = 4): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max })
+  pool.on('error', () => undefined)
+  return pool
+}
