@@ -11,6 +11,10 @@ export function log(level: LogLevel, msg: string, fields: Record<string, unknown
 
 /** Serializes an unknown thrown value for a log line (message and stack, never the raw object). */
 export function describeError(error: unknown): Record<string, unknown> {
-  if (error instanceof Error) return { error: error.message, name: error.name, stack: error.stack }
+  if (error instanceof Error) {
+    // drizzle wraps driver errors ("Failed query: …"); the driver's error is the cause.
+    const cause = error.cause instanceof Error ? { cause: error.cause.message } : {}
+    return { error: error.message, name: error.name, ...cause, stack: error.stack }
+  }
   return { error: String(error) }
 }

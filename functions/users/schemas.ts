@@ -5,17 +5,6 @@
 import { z } from '@hono/zod-openapi'
 import { PageQuerySchema } from '../lib/pagination'
 
-const JsonValue: z.ZodType<unknown> = z.lazy(() =>
-  z.union([
-    z.string().max(1000),
-    z.number(),
-    z.boolean(),
-    z.null(),
-    z.array(JsonValue).max(100),
-    z.record(z.string().max(64), JsonValue),
-  ]),
-)
-
 /** What a player may change about themself: nothing that affects progression or money. */
 export const UpdateMeBodySchema = z
   .strictObject({
@@ -28,7 +17,7 @@ export const UpdateMeBodySchema = z
     metadata: z
       .strictObject({
         preferences: z
-          .record(z.string().max(64), JsonValue)
+          .record(z.string().max(64), z.unknown())
           .refine((p) => JSON.stringify(p).length <= 8192, {
             error: 'preferences must serialize to at most 8 KB',
           }),

@@ -31,14 +31,68 @@ export function parseProxyTarget(url: string | undefined): { host: string; port:
   return { host: host.replace(/^\[|\]$/g, ''), port }
 }
 
+const SSL_REQUEST_CODE = 80_877_103
+const GSSENC_REQUEST_CODE = 80_877_104
+
+/**
+ * Follows the message framing of the client-to-server Postgres stream to spot the Terminate
+ * message ('X'). A real Postgres closes the connection when it receives Terminate, and the Neon
+ * driver relies on that: its `end()` never closes the WebSocket itself. PGlite's socket server does
+ * not close, so without this every finished client would leave a connection open.
+ */
+export class TerminateDetector {
+  private header = Buffer.alloc(0)
+  private bodyBytesLeft = 0
+  private inStartup = true
+
+  /** Feeds client bytes; true once a Terminate message has been seen. */
+  push(chunk: Buffer): boolean {
+    let offset = 0
+    while (offset < chunk.length) {
+      if (this.bodyBytesLeft > 0) {
+        const take = Math.min(this.bodyBytesLeft, chunk.length - offset)
+        this.bodyBytesLeft -= take
+        offset += take
+        continue
+      }
+      // Startup-phase messages have no type byte: int32 length, int32 code.
+      const headerSize = this.inStartup ? 8 : 5
+      const take = Math.min(headerSize - this.header.length, chunk.length - offset)
+      this.header = Buffer.concat([this.header, chunk.subarray(offset, offset + take)])
+      offset += take
+      if (this.header.length < headerSize) break
+      if (this.inStartup) {
+        const length = this.header.readInt32BE(0)
+        const code = this.header.readInt32BE(4)
+        this.bodyBytesLeft = Math.max(0, length - 8)
+        if (code !== SSL_REQUEST_CODE && code !== GSSENC_REQUEST_CODE) this.inStartup = false
+      } else {
+        if (this.header[0] === 0x58 /* 'X' */) return true
+        this.bodyBytesLeft = Math.max(0, this.header.readInt32BE(1) - 4)
+      }
+      this.header = Buffer.alloc(0)
+    }
+    return false
+  }
+}
+
 function pipe(ws: WebSocket, tcp: Socket): void {
+  const terminate = new TerminateDetector()
   tcp.on('data', (chunk) => {
     if (ws.readyState === ws.OPEN) ws.send(chunk)
   })
   ws.on('message', (data) => {
     const chunks = Array.isArray(data) ? data : [data as Buffer]
-    for (const chunk of chunks)
-      tcp.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as ArrayBuffer))
+    for (const raw of chunks) {
+      const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as ArrayBuffer)
+      tcp.write(chunk)
+      // Close both sides after Terminate, as a Postgres server would.
+      if (terminate.push(chunk)) {
+        tcp.end()
+        ws.close()
+        return
+      }
+    }
   })
   // Messages that arrive before the TCP connection opens are buffered by the socket's write queue.
   tcp.on('close', () => ws.close())

@@ -100,7 +100,19 @@ describe('GET /openapi.json', () => {
     const doc = (await res.json()) as any
     expect(res.status).toBe(200)
     expect(doc.openapi).toBe('3.1.0')
-    expect(Object.keys(doc.paths)).toContain('/health')
+    for (const path of [
+      '/health',
+      '/v1/auth/register',
+      '/v1/auth/login',
+      '/v1/auth/refresh',
+      '/v1/users/me',
+      '/v1/users/{id}',
+      '/v1/economy/transfers',
+      '/v1/economy/daily-claim',
+      '/v1/admin/economy/grants',
+    ]) {
+      expect(Object.keys(doc.paths), path).toContain(path)
+    }
     expect(doc.paths['/health'].get.responses).toHaveProperty('503')
   })
 })

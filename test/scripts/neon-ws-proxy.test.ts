@@ -1,0 +1,86 @@
+import { Pool, neonConfig } from '@neondatabase/serverless'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { configureNeonProxy } from '../../db/client'
+import { startLocalStack, type LocalStack } from '../../scripts/lib/local-stack'
+import { parseProxyTarget, TerminateDetector } from '../../scripts/lib/neon-ws-proxy'
+
+let stack: LocalStack
+
+beforeAll(async () => {
+  neonConfig.webSocketConstructor = WebSocket as unknown as typeof neonConfig.webSocketConstructor
+  stack = await startLocalStack({
+    host: '127.0.0.1',
+    nexusPort: 0,
+    memoryPort: 0,
+    proxyPort: 0,
+    apiPort: 0,
+  })
+  configureNeonProxy(stack.proxyAddress)
+})
+
+afterAll(() => stack?.close())
+
+const openConnections = () => stack.embedded[0].server.getStats().activeConnections
+
+describe('Neon-compatible WebSocket proxy', () => {
+  it('carries the Neon driver to the embedded database', async () => {
+    const pool = new Pool({ connectionString: stack.nexusUrl })
+    const { rows } = await pool.query('SELECT 1 + 1 AS two')
+    expect(rows).toEqual([{ two: 2 }])
+    await pool.end()
+  })
+
+  it('closes the database connection when the client ends (Terminate)', async () => {
+    for (let i = 0; i < 5; i++) {
+      const pool = new Pool({ connectionString: stack.nexusUrl })
+      await pool.query('SELECT 1')
+      await pool.end()
+    }
+    await expect.poll(openConnections, { timeout: 5_000 }).toBe(0)
+  })
+
+  it('refuses non-loopback targets', () => {
+    expect(parseProxyTarget('/v2?address=127.0.0.1:5432')).toEqual({
+      host: '127.0.0.1',
+      port: 5432,
+    })
+    expect(parseProxyTarget('/v2?address=10.0.0.1:5432')).toBeNull()
+    expect(parseProxyTarget('/v2?address=example.com:5432')).toBeNull()
+    expect(parseProxyTarget('/v2')).toBeNull()
+  })
+})
+
+describe('TerminateDetector', () => {
+  const startup = () => {
+    const body = Buffer.from('user\0postgres\0\0')
+    const header = Buffer.alloc(8)
+    header.writeInt32BE(8 + body.length, 0)
+    header.writeInt32BE(196_608, 4)
+    return Buffer.concat([header, body])
+  }
+  const message = (type: string, body: Buffer) => {
+    const header = Buffer.alloc(5)
+    header.write(type, 0)
+    header.writeInt32BE(4 + body.length, 1)
+    return Buffer.concat([header, body])
+  }
+
+  it('spots Terminate after startup and queries, even split across chunks', () => {
+    const detector = new TerminateDetector()
+    const stream = Buffer.concat([
+      startup(),
+      message('Q', Buffer.from('SELECT 1\0')),
+      message('X', Buffer.alloc(0)),
+    ])
+    const cut = stream.length - 3
+    expect(detector.push(stream.subarray(0, cut))).toBe(false)
+    expect(detector.push(stream.subarray(cut))).toBe(true)
+  })
+
+  it('ignores X bytes inside a message body', () => {
+    const detector = new TerminateDetector()
+    const tricky = Buffer.from([0x58, 0, 0, 0, 4])
+    expect(detector.push(Buffer.concat([startup(), message('Q', tricky)]))).toBe(false)
+  })
+})
