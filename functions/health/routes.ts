@@ -1,6 +1,5 @@
 /** `GET /health`: liveness plus a round trip to each database. */
 import { createRoute, z } from '@hono/zod-openapi'
-import { sql } from 'drizzle-orm'
 import { getConfig } from '../lib/env'
 import { memory, nexus } from '../lib/db'
 import { createRouter } from '../lib/openapi'
@@ -65,8 +64,8 @@ export const healthRouter = createRouter().openapi(healthRoute, async (c) => {
   const config = getConfig(c.env)
   const timeoutMs = config.HEALTH_DB_TIMEOUT_MS
   const [nexusHealth, memoryHealth] = await Promise.all([
-    checkDatabase(() => nexus(c).db.execute(sql`select 1`), timeoutMs),
-    checkDatabase(() => memory(c).db.execute(sql`select 1`), timeoutMs),
+    checkDatabase(() => nexus(c).pool.query('select 1'), timeoutMs),
+    checkDatabase(() => memory(c).pool.query('select 1'), timeoutMs),
   ])
   const ok = nexusHealth.ok && memoryHealth.ok
   const body = {
