@@ -16,6 +16,7 @@ import {
   vector,
 } from 'drizzle-orm/pg-core'
 import { bytea, timestamptz } from '../columns'
+import { pcaModels, pqModels } from './compression'
 import { compressionTypeEnum, memoryTierEnum } from './enums'
 
 /** A companion's long-term memory of a user; at most one embedding form is stored. */
@@ -47,6 +48,9 @@ export const companionMemories = pgTable(
     compressedSize: integer('compressed_size'),
     compressionRatio: doublePrecision('compression_ratio'),
     qualityMetric: doublePrecision('quality_metric'),
+    // Which model encoded the stored code, so a retrained model never strands older codes.
+    pcaModelId: uuid('pca_model_id').references(() => pcaModels.modelId),
+    pqModelId: uuid('pq_model_id').references(() => pqModels.modelId),
   },
   (t) => [
     check(
@@ -64,6 +68,10 @@ export const companionMemories = pgTable(
     check(
       'valid_embedding_storage',
       sql`(${t.fullEmbedding} IS NOT NULL)::int + (${t.compressedEmbedding} IS NOT NULL)::int + (${t.quantizedEmbedding} IS NOT NULL)::int <= 1`,
+    ),
+    check(
+      'compressed_memory_names_its_model',
+      sql`(${t.compressionType} <> 'pca384' OR ${t.pcaModelId} IS NOT NULL) AND (${t.compressionType} <> 'pq48' OR ${t.pqModelId} IS NOT NULL)`,
     ),
     // HNSW rather than the seed's ivfflat: see db/README.md.
     index('idx_memories_full_embedding_cosine')

@@ -1,0 +1,5 @@
+ALTER TABLE "companion_memories" ADD COLUMN "pca_model_id" uuid;--> statement-breakpoint
+ALTER TABLE "companion_memories" ADD COLUMN "pq_model_id" uuid;--> statement-breakpoint
+ALTER TABLE "companion_memories" ADD CONSTRAINT "companion_memories_pca_model_id_pca_models_model_id_fk" FOREIGN KEY ("pca_model_id") REFERENCES "public"."pca_models"("model_id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "companion_memories" ADD CONSTRAINT "companion_memories_pq_model_id_pq_models_model_id_fk" FOREIGN KEY ("pq_model_id") REFERENCES "public"."pq_models"("model_id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "companion_memories" ADD CONSTRAINT "compressed_memory_names_its_model" CHECK (("companion_memories"."compression_type" <> 'pca384' OR "companion_memories"."pca_model_id" IS NOT NULL) AND ("companion_memories"."compression_type" <> 'pq48' OR "companion_memories"."pq_model_id" IS NOT NULL));
