@@ -34,14 +34,33 @@ interface MemoryInput {
   valence?: number
 }
 
+let encodingModels: { pca: string; pq: string } | undefined
+
+/** One PCA and one PQ model row: a compressed memory must name the model that encoded it. */
+async function ensureEncodingModels() {
+  if (encodingModels) return encodingModels
+  const pca = await pg.client.query<{ model_id: string }>(
+    `INSERT INTO pca_models (model_name, n_components, explained_variance_ratio, model_data, training_samples)
+     VALUES ('test-pca', 384, 0.95, '\\x00'::bytea, 1000) RETURNING model_id`,
+  )
+  const pq = await pg.client.query<{ model_id: string }>(
+    `INSERT INTO pq_models (model_name, centroids_data, training_samples)
+     VALUES ('test-pq', '\\x00'::bytea, 1000) RETURNING model_id`,
+  )
+  encodingModels = { pca: pca.rows[0].model_id, pq: pq.rows[0].model_id }
+  return encodingModels
+}
+
 async function insertMemory(m: MemoryInput): Promise<string> {
+  const models = await ensureEncodingModels()
   const { rows } = await pg.client.query<{ memory_id: string }>(
     `INSERT INTO companion_memories (
        companion_id, user_id, content, tier, significance_score, compression_type,
        full_embedding, compressed_embedding, quantized_embedding,
-       conversation_hash, key_phrases, emotional_intensity, emotional_valence)
+       conversation_hash, key_phrases, emotional_intensity, emotional_valence,
+       pca_model_id, pq_model_id)
      VALUES ($1, $2, $3, $4::memory_tier_enum, 0.5, $5::compression_type_enum,
-             $6::vector, $7::vector, $8::bytea, $9, $10::text[], 0.5, $11)
+             $6::vector, $7::vector, $8::bytea, $9, $10::text[], 0.5, $11, $12, $13)
      RETURNING memory_id`,
     [
       m.companionId,
@@ -55,6 +74,8 @@ async function insertMemory(m: MemoryInput): Promise<string> {
       randomUUID().replaceAll('-', ''),
       ['a', 'b', 'c'],
       m.valence ?? 0,
+      m.compressionType === 'pca384' ? models.pca : null,
+      m.compressionType === 'pq48' ? models.pq : null,
     ],
   )
   return rows[0].memory_id
@@ -107,8 +128,9 @@ describe('update_relationship_stats', () => {
 
     await pg.client.query(
       `UPDATE companion_memories SET tier = 'background', compression_type = 'pq48',
-         compressed_embedding = NULL, quantized_embedding = $2::bytea WHERE memory_id = $1`,
-      [important, new Uint8Array(PQ_BYTES)],
+         compressed_embedding = NULL, quantized_embedding = $2::bytea, pq_model_id = $3
+       WHERE memory_id = $1`,
+      [important, new Uint8Array(PQ_BYTES), (await ensureEncodingModels()).pq],
     )
     const afterUpdate = 2 * FULL_BYTES + 2 * PQ_BYTES
     expect(await stats(pair.companionId, pair.userId), 'after compressing one to PQ').toMatchObject(
@@ -187,6 +209,23 @@ describe('companion_memories', () => {
       (e: { code?: string; constraint?: string; message: string }) => e,
     )
     expect(error?.constraint, error?.message).toBe('valid_embedding_storage')
+  })
+
+  it('rejects a PCA-compressed memory that does not name its model', async () => {
+    const p = pair()
+    const error = await pg.client
+      .query(
+        `INSERT INTO companion_memories (companion_id, user_id, content, tier, significance_score,
+           compression_type, compressed_embedding, conversation_hash, key_phrases,
+           emotional_intensity, emotional_valence)
+         VALUES ($1, $2, 'x', 'important', 0.5, 'pca384', $3::vector, 'h', '{}', 0.5, 0)`,
+        [p.companionId, p.userId, vec(384, { 0: 1 })],
+      )
+      .then(
+        () => undefined,
+        (e: { constraint?: string; message: string }) => e,
+      )
+    expect(error?.constraint, error?.message).toBe('compressed_memory_names_its_model')
   })
 
   it('rejects emotional_valence 2', async () => {
