@@ -17,6 +17,7 @@ import { adminRouter } from './admin/routes'
 import { authRouter } from './auth/routes'
 import { economyRouter } from './economy/routes'
 import { healthRouter } from './health/routes'
+import { instancesRouter } from './instances/routes'
 import { usersRouter } from './users/routes'
 
 /** Maps statuses raised by Hono itself (malformed JSON, body limits) to our codes. */
@@ -47,6 +48,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/v1', authRouter)
   app.route('/v1', usersRouter)
   app.route('/v1', economyRouter)
+  app.route('/v1', instancesRouter)
   app.route('/v1', adminRouter)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

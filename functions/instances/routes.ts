@@ -1,0 +1,390 @@
+/**
+ * `/v1/instances`: virtual spaces, joining and leaving them, visitors' permissions, and the
+ * entrances to the live room (WebSocket, presence, chat history) held by the InstanceRoom object.
+ * Access rules are documented and enforced in `service.ts`.
+ */
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import { identityOf, requireAuth, verifyAccessToken, type Identity } from '../lib/auth'
+import type { AppEnv } from '../lib/context'
+import { nexus } from '../lib/db'
+import { getConfig } from '../lib/env'
+import { ApiError } from '../lib/errors'
+import {
+  bearerSecurity,
+  createRouter,
+  errorResponseSpec,
+  jsonBody,
+  jsonResponse,
+} from '../lib/openapi'
+import { decodeCursor, pageSchema, PageQuerySchema } from '../lib/pagination'
+import {
+  ChatQuerySchema,
+  CreateInstanceBodySchema,
+  InstanceCursorSchema,
+  InstanceIdParamSchema,
+  InstanceSchema,
+  ListInstancesQuerySchema,
+  UpdateInstanceBodySchema,
+  VisitorCursorSchema,
+  VisitorParamSchema,
+  VisitorPermissionsBodySchema,
+  VisitorSchema,
+} from './schemas'
+import {
+  createInstance,
+  deleteInstance,
+  getInstance,
+  joinInstance,
+  leaveInstance,
+  listInstances,
+  listVisitors,
+  loadInstance,
+  readableMetadata,
+  setVisitorPermissions,
+  updateInstance,
+} from './service'
+
+const tags = ['instances']
+const security = bearerSecurity
+const unauthorized = errorResponseSpec('Missing or invalid access token')
+const notFound = errorResponseSpec('No such instance, or a private one you may not see')
+
+/** The WebSocket subprotocol of the room; a client offers it next to `bearer.<token>`. */
+export const ROOM_PROTOCOL = 'nexus.v1'
+const BEARER_PROTOCOL_PREFIX = 'bearer.'
+
+export const instancesRouter = createRouter()
+// The WebSocket entrance authenticates from its subprotocol or query instead (see below).
+instancesRouter.use('/instances', requireAuth)
+instancesRouter.use('/instances/*', async (c, next) =>
+  c.req.path.endsWith('/ws') ? next() : requireAuth(c, next),
+)
+
+/** The offered WebSocket subprotocols, trimmed. */
+function offeredProtocols(c: Context<AppEnv>): string[] {
+  return (c.req.header('Sec-WebSocket-Protocol') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0)
+}
+
+/** The access token of a WebSocket upgrade: `bearer.<token>` subprotocol, else `?token=`. */
+function socketToken(c: Context<AppEnv>): string | undefined {
+  const offered = offeredProtocols(c).find((p) => p.startsWith(BEARER_PROTOCOL_PREFIX))
+  if (offered) return offered.slice(BEARER_PROTOCOL_PREFIX.length) || undefined
+  return c.req.query('token') || undefined
+}
+
+/** The InstanceRoom object of one instance. */
+function roomOf(c: Context<AppEnv>, instanceId: string) {
+  return c.env.INSTANCE_ROOM.get(c.env.INSTANCE_ROOM.idFromName(instanceId))
+}
+
+/** A room answer with mutable headers, so the app's middleware can add its own. */
+const passThrough = (response: Response) => new Response(response.body, response)
+
+/** Checks that the caller may see the instance, then asks its room for `path`. */
+async function askRoom(c: Context<AppEnv>, instanceId: string, identity: Identity, path: string) {
+  await loadInstance(nexus(c).db, instanceId, identity)
+  return passThrough(await roomOf(c, instanceId).fetch(`https://room${path}`))
+}
+
+instancesRouter
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/instances',
+      tags,
+      security,
+      summary: 'Create an instance you own',
+      request: { body: jsonBody(CreateInstanceBodySchema) },
+      responses: {
+        201: jsonResponse(InstanceSchema, 'The new instance'),
+        400: errorResponseSpec('Unknown or invalid field'),
+        401: unauthorized,
+      },
+    }),
+    async (c) => c.json(await createInstance(nexus(c).db, identityOf(c), c.req.valid('json')), 201),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/instances',
+      tags,
+      security,
+      summary:
+        'Instances you may see (public, yours, ones you visit or are invited to), newest first',
+      request: { query: ListInstancesQuerySchema },
+      responses: {
+        200: jsonResponse(pageSchema(InstanceSchema), 'A page of instances'),
+        400: errorResponseSpec('Invalid filter, limit or cursor'),
+        401: unauthorized,
+      },
+    }),
+    async (c) => {
+      const { cursor, ...query } = c.req.valid('query')
+      const after = decodeCursor(cursor, InstanceCursorSchema)
+      return c.json(await listInstances(nexus(c).db, identityOf(c), { ...query, after }), 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/instances/{id}',
+      tags,
+      security,
+      summary: 'One instance',
+      request: { params: InstanceIdParamSchema },
+      responses: {
+        200: jsonResponse(InstanceSchema, 'The instance'),
+        401: unauthorized,
+        404: notFound,
+      },
+    }),
+    async (c) =>
+      c.json(await getInstance(nexus(c).db, c.req.valid('param').id, identityOf(c)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/instances/{id}',
+      tags,
+      security,
+      summary: 'Change an instance (owner or instance admins)',
+      description:
+        'Metadata sections merge key by key (`environment`, `permissions`); `custom_properties` is replaced as a whole. Only the owner changes `permissions.admin_user_ids`.',
+      request: { params: InstanceIdParamSchema, body: jsonBody(UpdateInstanceBodySchema) },
+      responses: {
+        200: jsonResponse(InstanceSchema, 'The updated instance'),
+        400: errorResponseSpec('Unknown or invalid field'),
+        401: unauthorized,
+        403: errorResponseSpec('Not the owner or an admin of this instance'),
+        404: notFound,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const body = c.req.valid('json')
+      const identity = identityOf(c)
+      return c.json(
+        await nexus(c).db.transaction((tx) => updateInstance(tx, id, identity, body)),
+        200,
+      )
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/instances/{id}',
+      tags,
+      security,
+      summary: 'Delete an instance you own',
+      request: { params: InstanceIdParamSchema },
+      responses: {
+        204: { description: 'Deleted' },
+        401: unauthorized,
+        403: errorResponseSpec('Not the owner'),
+        404: notFound,
+        409: errorResponseSpec('The instance still holds buildings or quest sessions'),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const identity = identityOf(c)
+      await nexus(c).db.transaction((tx) => deleteInstance(tx, id, identity))
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/instances/{id}/join',
+      tags,
+      security,
+      summary: 'Enter an instance (public, or private with an invitation)',
+      description:
+        'Creates your visitor row with default permissions (201), or returns it when you are already a visitor (200). Invitation: your user id in `metadata.permissions.invited_user_ids`, or an existing visitor row.',
+      request: { params: InstanceIdParamSchema },
+      responses: {
+        200: jsonResponse(VisitorSchema.omit({ username: true, display_name: true }), 'Already in'),
+        201: jsonResponse(VisitorSchema.omit({ username: true, display_name: true }), 'Joined'),
+        401: unauthorized,
+        403: errorResponseSpec('Private instance without an invitation'),
+        404: notFound,
+        409: errorResponseSpec('The instance is full (`capacity_reached`)'),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const identity = identityOf(c)
+      const joined = await nexus(c).db.transaction((tx) => joinInstance(tx, id, identity))
+      return joined.created ? c.json(joined.visitor, 201) : c.json(joined.visitor, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/instances/{id}/leave',
+      tags,
+      security,
+      summary: 'Leave an instance (your visitor row and its permissions are removed)',
+      request: { params: InstanceIdParamSchema },
+      responses: {
+        204: { description: 'Left' },
+        401: unauthorized,
+        404: errorResponseSpec('You are not in that instance'),
+      },
+    }),
+    async (c) => {
+      await leaveInstance(nexus(c).db, c.req.valid('param').id, identityOf(c))
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/instances/{id}/visitors',
+      tags,
+      security,
+      summary: 'Visitors of an instance, earliest first',
+      request: { params: InstanceIdParamSchema, query: PageQuerySchema },
+      responses: {
+        200: jsonResponse(pageSchema(VisitorSchema), 'A page of visitors'),
+        400: errorResponseSpec('Invalid limit or cursor'),
+        401: unauthorized,
+        404: notFound,
+      },
+    }),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('query')
+      const after = decodeCursor(cursor, VisitorCursorSchema)
+      return c.json(
+        await listVisitors(nexus(c).db, c.req.valid('param').id, identityOf(c), { limit, after }),
+        200,
+      )
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/instances/{id}/visitors/{userId}/permissions',
+      tags,
+      security,
+      summary: "Change a visitor's permissions (owner or instance admins)",
+      description:
+        'The flags given replace the stored ones, the others are kept. `can_spawn_items: true` needs a platform admin.',
+      request: { params: VisitorParamSchema, body: jsonBody(VisitorPermissionsBodySchema) },
+      responses: {
+        200: jsonResponse(VisitorSchema, 'The visitor with the new permissions'),
+        400: errorResponseSpec('Unknown or invalid field'),
+        401: unauthorized,
+        403: errorResponseSpec('Not the owner or an admin of this instance'),
+        404: errorResponseSpec('No such instance, or that user is not a visitor'),
+      },
+    }),
+    async (c) => {
+      const { id, userId } = c.req.valid('param')
+      return c.json(
+        await setVisitorPermissions(nexus(c).db, id, userId, identityOf(c), c.req.valid('json')),
+        200,
+      )
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/instances/{id}/presence',
+      tags,
+      security,
+      summary: 'Who is in the live room now (answered by the room)',
+      request: { params: InstanceIdParamSchema },
+      responses: {
+        // No schema here: the room owns the body's shape and its answer is passed through.
+        200: { description: "The room's presence list (JSON)" },
+        401: unauthorized,
+        404: notFound,
+      },
+    }),
+    async (c) => askRoom(c, c.req.valid('param').id, identityOf(c), '/presence'),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/instances/{id}/chat',
+      tags,
+      security,
+      summary: 'Recent chat of the live room, newest first (answered by the room)',
+      request: { params: InstanceIdParamSchema, query: ChatQuerySchema },
+      responses: {
+        200: { description: "The room's chat history (JSON)" },
+        400: errorResponseSpec('Invalid before or limit'),
+        401: unauthorized,
+        404: notFound,
+      },
+    }),
+    async (c) => {
+      const { before, limit } = c.req.valid('query')
+      const query = new URLSearchParams()
+      if (limit !== undefined) query.set('limit', String(limit))
+      if (before !== undefined) query.set('before', before)
+      return askRoom(c, c.req.valid('param').id, identityOf(c), `/chat?${query}`)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/instances/{id}/ws',
+      tags,
+      summary: 'Connect to the live room (WebSocket upgrade)',
+      description: `Offer the subprotocols \`${ROOM_PROTOCOL}, bearer.<access token>\` (the answer selects \`${ROOM_PROTOCOL}\`), or pass \`?token=\`. Everything is checked before the upgrade reaches the room; connecting joins the instance like POST /join.`,
+      request: {
+        params: InstanceIdParamSchema,
+        query: z.object({ token: z.string().max(8192).optional() }),
+      },
+      responses: {
+        101: { description: 'Switching protocols: connected to the room' },
+        400: errorResponseSpec('Not a WebSocket upgrade'),
+        401: unauthorized,
+        403: errorResponseSpec('Private instance without an invitation'),
+        404: notFound,
+        409: errorResponseSpec('The instance is full (`capacity_reached`)'),
+      },
+    }),
+    async (c) => {
+      const token = socketToken(c)
+      if (!token) {
+        throw new ApiError(
+          'unauthorized',
+          `offer the subprotocols "${ROOM_PROTOCOL}, bearer.<token>" or pass ?token=`,
+        )
+      }
+      const identity = await verifyAccessToken(token, getConfig(c.env))
+      if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
+        throw new ApiError('bad_request', 'this route expects a WebSocket upgrade')
+      }
+      const { id } = c.req.valid('param')
+      const joined = await nexus(c).db.transaction((tx) => joinInstance(tx, id, identity))
+      // The room trusts these headers: only this Worker can reach it, and the token stays here.
+      const upgradeHeaders = new Headers({
+        Upgrade: 'websocket',
+        'X-Nexus-Instance-Id': id,
+        'X-Nexus-User-Id': identity.userId,
+        'X-Nexus-Username': joined.username,
+        'X-Nexus-Is-Owner': joined.access.isOwner ? '1' : '0',
+        'X-Nexus-Permissions': JSON.stringify(joined.visitor.permissions),
+        'X-Nexus-Instance-Metadata': JSON.stringify(
+          readableMetadata(joined.instance.metadata, false),
+        ),
+      })
+      const answer = await roomOf(c, id).fetch(
+        new Request('https://room/connect', { headers: upgradeHeaders }),
+      )
+      if (answer.status !== 101 || !answer.webSocket) return passThrough(answer)
+      const headers = new Headers(answer.headers)
+      if (offeredProtocols(c).includes(ROOM_PROTOCOL)) {
+        headers.set('Sec-WebSocket-Protocol', ROOM_PROTOCOL)
+      }
+      return new Response(null, { status: 101, webSocket: answer.webSocket, headers })
+    },
+  )

@@ -1,0 +1,202 @@
+/**
+ * Instance representations. Resources mirror the seed's column names (snake_case); `metadata` and
+ * visitor `permissions` follow the seed's JSONB structures, validated with strict objects so a
+ * client can store nothing the seed does not describe (except under `custom_properties`).
+ */
+import { z } from '@hono/zod-openapi'
+import { PageQuerySchema } from '../lib/pagination'
+
+/** Bytes `custom_properties` may take once serialized. */
+export const MAX_CUSTOM_PROPERTIES_BYTES = 8192
+/** Bytes `custom_permissions` of one visitor may take once serialized. */
+export const MAX_CUSTOM_PERMISSIONS_BYTES = 2048
+/** Users one instance may list as admins, and as invited. */
+export const MAX_ADMIN_USER_IDS = 50
+export const MAX_INVITED_USER_IDS = 500
+/** Largest `max_visitors` an instance may declare. */
+export const MAX_VISITORS_LIMIT = 500
+
+const serializedSize = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).length
+
+const label = (max: number) => z.string().trim().min(1).max(max)
+
+/** `metadata.environment` as a client writes it; `last_changed_*` are stamped by the server. */
+export const EnvironmentBodySchema = z.strictObject({
+  sky_preset: label(64).optional(),
+  time_of_day: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'time_of_day must be HH:MM (24 h)' })
+    .optional(),
+  weather: label(32).optional(),
+  lighting_mood: label(32).optional(),
+})
+
+/** `metadata.permissions`: instance-wide rules, admins and invitations. */
+export const InstancePermissionsBodySchema = z.strictObject({
+  default_can_change_environment: z.boolean().optional(),
+  require_vote_for_changes: z.boolean().optional(),
+  admin_user_ids: z.array(z.uuid()).max(MAX_ADMIN_USER_IDS).optional(),
+  invited_user_ids: z.array(z.uuid()).max(MAX_INVITED_USER_IDS).optional(),
+})
+
+/** Walkable area of the instance on the ground plane, read by the room to clamp positions. */
+export const BoundsSchema = z
+  .strictObject({
+    min_x: z.number().finite(),
+    max_x: z.number().finite(),
+    min_z: z.number().finite(),
+    max_z: z.number().finite(),
+  })
+  .refine((b) => b.min_x < b.max_x && b.min_z < b.max_z, {
+    error: 'bounds need min_x < max_x and min_z < max_z',
+  })
+
+/** `metadata.custom_properties`: free JSON, bounded in size; `bounds` is checked when present. */
+export const CustomPropertiesSchema = z
+  .object({ bounds: BoundsSchema.optional() })
+  .catchall(z.unknown())
+  .refine((p) => Object.keys(p).length <= 64, { error: 'at most 64 custom properties' })
+  .refine((p) => serializedSize(p) <= MAX_CUSTOM_PROPERTIES_BYTES, {
+    error: `custom_properties must serialize to at most ${MAX_CUSTOM_PROPERTIES_BYTES} bytes`,
+  })
+
+/** Instance metadata as a client writes it. */
+export const InstanceMetadataBodySchema = z
+  .strictObject({
+    schema_version: z.literal(1).optional(),
+    environment: EnvironmentBodySchema.optional(),
+    permissions: InstancePermissionsBodySchema.optional(),
+    custom_properties: CustomPropertiesSchema.optional(),
+  })
+  .openapi('InstanceMetadataBody')
+
+export const CreateInstanceBodySchema = z
+  .strictObject({
+    type: z.enum(['personal', 'communal']),
+    name: label(100),
+    description: z.string().trim().max(2000).nullable().optional(),
+    max_visitors: z.number().int().min(1).max(MAX_VISITORS_LIMIT).default(10),
+    is_public: z.boolean().default(true),
+    metadata: InstanceMetadataBodySchema.optional(),
+  })
+  .openapi('CreateInstanceBody')
+
+export const UpdateInstanceBodySchema = z
+  .strictObject({
+    name: label(100).optional(),
+    description: z.string().trim().max(2000).nullable().optional(),
+    max_visitors: z.number().int().min(1).max(MAX_VISITORS_LIMIT).optional(),
+    is_public: z.boolean().optional(),
+    metadata: InstanceMetadataBodySchema.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { error: 'nothing to update' })
+  .openapi('UpdateInstanceBody')
+
+/** The permission flags of a visitor (seed: `instance_visitors.permissions`). */
+const permissionFlags = {
+  can_build: z.boolean(),
+  can_chat: z.boolean(),
+  can_change_environment: z.boolean(),
+  can_trade: z.boolean(),
+  can_invite: z.boolean(),
+  can_modify_buildings: z.boolean(),
+  can_spawn_items: z.boolean(),
+}
+
+const CustomPermissionsSchema = z
+  .record(z.string().min(1).max(64), z.unknown())
+  .refine((p) => serializedSize(p) <= MAX_CUSTOM_PERMISSIONS_BYTES, {
+    error: `custom_permissions must serialize to at most ${MAX_CUSTOM_PERMISSIONS_BYTES} bytes`,
+  })
+
+/**
+ * A change to one visitor's permissions: the flags given replace the stored ones, the others are
+ * kept; `custom_permissions`, when given, replaces the stored object.
+ */
+export const VisitorPermissionsBodySchema = z
+  .strictObject({
+    can_build: permissionFlags.can_build.optional(),
+    can_chat: permissionFlags.can_chat.optional(),
+    can_change_environment: permissionFlags.can_change_environment.optional(),
+    can_trade: permissionFlags.can_trade.optional(),
+    can_invite: permissionFlags.can_invite.optional(),
+    can_modify_buildings: permissionFlags.can_modify_buildings.optional(),
+    can_spawn_items: permissionFlags.can_spawn_items.optional(),
+    custom_permissions: CustomPermissionsSchema.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { error: 'nothing to update' })
+  .openapi('VisitorPermissionsBody')
+
+export const VisitorPermissionsSchema = z
+  .object({ ...permissionFlags, custom_permissions: z.record(z.string(), z.unknown()).optional() })
+  .openapi('VisitorPermissions')
+
+export const InstanceSchema = z
+  .object({
+    id: z.uuid(),
+    type: z.enum(['personal', 'communal']),
+    instance_subtype: z.string().nullable(),
+    owner_id: z.uuid().nullable(),
+    name: z.string(),
+    description: z.string().nullable(),
+    max_visitors: z.number().int(),
+    is_public: z.boolean(),
+    quest_id: z.uuid().nullable(),
+    created_at: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+    visitor_count: z.number().int(),
+  })
+  .openapi('Instance')
+
+export const VisitorSchema = z
+  .object({
+    instance_id: z.uuid(),
+    user_id: z.uuid(),
+    username: z.string(),
+    display_name: z.string().nullable(),
+    joined_at: z.string().nullable(),
+    is_owner: z.boolean(),
+    permissions: VisitorPermissionsSchema,
+  })
+  .openapi('Visitor')
+
+export const InstanceIdParamSchema = z.object({ id: z.uuid({ error: 'id must be a UUID' }) })
+
+export const VisitorParamSchema = z.object({
+  id: z.uuid({ error: 'id must be a UUID' }),
+  userId: z.uuid({ error: 'userId must be a UUID' }),
+})
+
+export const ListInstancesQuerySchema = PageQuerySchema.extend({
+  type: z.enum(['personal', 'communal']).optional(),
+  owner: z
+    .union([z.literal('me'), z.uuid()])
+    .optional()
+    .openapi({
+      description: 'An owner id, or `me`',
+    }),
+  public: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+})
+
+/** Chat history query, as the room reads it: `before` is a chat seq or an ISO timestamp. */
+export const ChatQuerySchema = z.object({
+  before: z
+    .union([z.string().regex(/^\d{1,15}$/), z.iso.datetime({ offset: true })], {
+      error: 'before must be a chat seq or an ISO timestamp',
+    })
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+})
+
+/** Cursor of the instance list (newest first) and of the visitor list (earliest first). */
+export const InstanceCursorSchema = z.object({ t: z.string(), id: z.uuid() })
+export const VisitorCursorSchema = z.object({ t: z.string(), id: z.uuid() })
+
+export type InstanceMetadataBody = z.infer<typeof InstanceMetadataBodySchema>
+export type CreateInstanceBody = z.infer<typeof CreateInstanceBodySchema>
+export type UpdateInstanceBody = z.infer<typeof UpdateInstanceBodySchema>
+export type VisitorPermissionsBody = z.infer<typeof VisitorPermissionsBodySchema>
+export type VisitorPermissions = z.infer<typeof VisitorPermissionsSchema>
