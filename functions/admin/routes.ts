@@ -11,6 +11,7 @@ import {
   errorResponseSpec,
   jsonBody,
   jsonResponse,
+  unauthorizedResponse,
 } from '../lib/openapi'
 
 export const adminRouter = createRouter()
@@ -27,7 +28,7 @@ adminRouter.openapi(
     responses: {
       201: jsonResponse(GrantSchema, 'Granted'),
       400: errorResponseSpec('Invalid grant or missing Idempotency-Key'),
-      401: errorResponseSpec('Missing or invalid access token'),
+      401: unauthorizedResponse,
       403: errorResponseSpec('Not an admin'),
       404: errorResponseSpec('Unknown user'),
     },

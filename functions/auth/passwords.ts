@@ -3,16 +3,13 @@
  * iterations). Stored form: `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`, so the cost can
  * rise later without invalidating existing hashes.
  */
+import { fromBase64, toBase64 } from '../lib/encoding'
 
 /** The iteration count for new hashes (the workerd maximum). */
 export const PBKDF2_ITERATIONS = 100_000
 const SALT_BYTES = 16
 const HASH_BITS = 256
 const SCHEME = 'pbkdf2-sha256'
-
-const toBase64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes))
-const fromBase64 = (text: string): Uint8Array =>
-  Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0))
 
 async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey(

@@ -8,6 +8,7 @@ import { issueAccessToken, type Role } from '../lib/auth'
 import type { Config } from '../lib/env'
 import { ApiError } from '../lib/errors'
 import { constraintOf, isUniqueViolation } from '../lib/pg-errors'
+import { sha256Hex, toBase64Url } from '../lib/encoding'
 import { DECOY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords'
 
 type Db = NexusClient['db']
@@ -35,17 +36,8 @@ export interface TokenPair {
   user: SessionUser
 }
 
-const toBase64Url = (bytes: Uint8Array): string =>
-  btoa(String.fromCharCode(...bytes))
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '')
-
 /** SHA-256 hex of a refresh token: only the hash is stored. */
-async function hashRefreshToken(token: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
-}
+const hashRefreshToken = sha256Hex
 
 /** Built-in accounts are players; admin and service tokens come from the gateway or `npm run token`. */
 const BUILT_IN_ROLES: Role[] = ['player']

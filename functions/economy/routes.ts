@@ -10,6 +10,7 @@ import {
   errorResponseSpec,
   jsonBody,
   jsonResponse,
+  unauthorizedResponse,
 } from '../lib/openapi'
 import { decodeCursor, pageSchema } from '../lib/pagination'
 import {
@@ -26,7 +27,6 @@ import { claimDaily, getBalance, listTokenTransactions, transferTokens } from '.
 
 const tags = ['economy']
 const security = bearerSecurity
-const unauthorized = errorResponseSpec('Missing or invalid access token')
 
 export const economyRouter = createRouter()
 economyRouter.use('/economy/*', requireAuth)
@@ -39,7 +39,7 @@ economyRouter
       tags,
       security,
       summary: 'Your token balance',
-      responses: { 200: jsonResponse(BalanceSchema, 'Your balance'), 401: unauthorized },
+      responses: { 200: jsonResponse(BalanceSchema, 'Your balance'), 401: unauthorizedResponse },
     }),
     async (c) => c.json(await getBalance(nexus(c).db, identityOf(c).userId), 200),
   )
@@ -54,7 +54,7 @@ economyRouter
         'The streak grows on consecutive UTC days and resets after a gap. Reward: 10 tokens on day 1, +5 per consecutive day, at most 50. An Idempotency-Key is optional.',
       responses: {
         200: jsonResponse(DailyClaimSchema, 'Reward credited'),
-        401: unauthorized,
+        401: unauthorizedResponse,
         409: errorResponseSpec('Already claimed today (`already_claimed`, details.nextClaimAt)'),
       },
     }),
@@ -79,7 +79,7 @@ economyRouter
       responses: {
         201: jsonResponse(TransferSchema, 'Tokens moved'),
         400: errorResponseSpec('Invalid amount, self-transfer or missing Idempotency-Key'),
-        401: unauthorized,
+        401: unauthorizedResponse,
         404: errorResponseSpec('Unknown recipient'),
         409: errorResponseSpec('Not enough tokens (`insufficient_funds`)'),
         422: errorResponseSpec('Idempotency-Key reused with a different request'),
@@ -115,7 +115,7 @@ economyRouter
       responses: {
         200: jsonResponse(pageSchema(TokenTransactionSchema), 'A page of your token movements'),
         400: errorResponseSpec('Invalid limit or cursor'),
-        401: unauthorized,
+        401: unauthorizedResponse,
       },
     }),
     async (c) => {

@@ -16,6 +16,7 @@ import type { Context, TypedResponse } from 'hono'
 import { sql } from 'drizzle-orm'
 import type { NexusClient } from '../../db/client'
 import type { AppEnv } from './context'
+import { sha256Hex } from './encoding'
 import { ApiError, errorEnvelope } from './errors'
 
 /** Hours a key and its stored response are kept. */
@@ -30,11 +31,6 @@ export type NexusTx = Parameters<Parameters<Db['transaction']>[0]>[0]
 export interface EffectResult<Status extends 200 | 201 = 200 | 201> {
   status: Status
   body: unknown
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
 }
 
 /** Reads and validates the `Idempotency-Key` header; 400 when required and missing or malformed. */

@@ -52,3 +52,6 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
 
 /** The bearer-token security requirement, for authenticated routes. */
 export const bearerSecurity = [{ bearerAuth: [] }]
+
+/** The 401 entry every authenticated route declares. */
+export const unauthorizedResponse = errorResponseSpec('Missing or invalid access token')

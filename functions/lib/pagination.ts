@@ -4,6 +4,7 @@
  * pages stay stable while rows are inserted.
  */
 import { z } from '@hono/zod-openapi'
+import { fromBase64, toBase64Url } from './encoding'
 import { ApiError } from './errors'
 
 /** Default and maximum page sizes. */
@@ -18,19 +19,14 @@ export const PageQuerySchema = z.object({
 
 /** Encodes a sort key as an opaque cursor. */
 export function encodeCursor(key: Record<string, string | number>): string {
-  const bytes = new TextEncoder().encode(JSON.stringify(key))
-  return btoa(String.fromCharCode(...bytes))
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '')
+  return toBase64Url(new TextEncoder().encode(JSON.stringify(key)))
 }
 
 /** Decodes a cursor made by `encodeCursor` and validates it with `schema`; 400 when invalid. */
 export function decodeCursor<T>(cursor: string | undefined, schema: z.ZodType<T>): T | undefined {
   if (cursor === undefined) return undefined
   try {
-    const base64 = cursor.replaceAll('-', '+').replaceAll('_', '/')
-    const json = new TextDecoder().decode(Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0)))
+    const json = new TextDecoder().decode(fromBase64(cursor))
     return schema.parse(JSON.parse(json))
   } catch {
     throw new ApiError('validation_error', 'the cursor is not valid for this list', [

@@ -8,6 +8,7 @@ import {
   errorResponseSpec,
   jsonBody,
   jsonResponse,
+  unauthorizedResponse,
 } from '../lib/openapi'
 import { decodeCursor, pageSchema } from '../lib/pagination'
 import {
@@ -21,7 +22,6 @@ import { getProfile, getPublicUser, listUsers, updateProfile } from './service'
 
 const tags = ['users']
 const security = bearerSecurity
-const unauthorized = errorResponseSpec('Missing or invalid access token')
 
 export const usersRouter = createRouter()
 usersRouter.use('/users', requireAuth)
@@ -35,7 +35,7 @@ usersRouter
       tags,
       security,
       summary: 'Your own profile with balance, akashic and attribute fields',
-      responses: { 200: jsonResponse(ProfileSchema, 'Your profile'), 401: unauthorized },
+      responses: { 200: jsonResponse(ProfileSchema, 'Your profile'), 401: unauthorizedResponse },
     }),
     async (c) => c.json(await getProfile(nexus(c).db, identityOf(c).userId), 200),
   )
@@ -50,7 +50,7 @@ usersRouter
       responses: {
         200: jsonResponse(ProfileSchema, 'The updated profile'),
         400: errorResponseSpec('Unknown or invalid field'),
-        401: unauthorized,
+        401: unauthorizedResponse,
       },
     }),
     async (c) =>
@@ -66,7 +66,7 @@ usersRouter
       request: { params: UserIdParamSchema },
       responses: {
         200: jsonResponse(PublicUserSchema, 'Public profile'),
-        401: unauthorized,
+        401: unauthorizedResponse,
         404: errorResponseSpec('No such user'),
       },
     }),
@@ -83,7 +83,7 @@ usersRouter
       responses: {
         200: jsonResponse(pageSchema(PublicUserSchema), 'A page of users'),
         400: errorResponseSpec('Invalid limit or cursor'),
-        401: unauthorized,
+        401: unauthorizedResponse,
       },
     }),
     async (c) => {
