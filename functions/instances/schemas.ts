@@ -18,7 +18,13 @@ export const MAX_VISITORS_LIMIT = 500
 
 const serializedSize = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).length
 
-const label = (max: number) => z.string().trim().min(1).max(max)
+/** Postgres TEXT and JSONB cannot hold U+0000: accepting it would turn into a 500 at the insert. */
+const hasNoNul = (text: string) => !text.includes('\u0000')
+const noNul = { error: 'must not contain a NUL character' }
+const jsonHasNoNul = (value: unknown) => !JSON.stringify(value).includes('\\u0000')
+
+const label = (max: number) => z.string().trim().min(1).max(max).refine(hasNoNul, noNul)
+const descriptionSchema = z.string().trim().max(2000).refine(hasNoNul, noNul).nullable().optional()
 
 /** `metadata.environment` as a client writes it; `last_changed_*` are stamped by the server. */
 export const EnvironmentBodySchema = z.strictObject({
@@ -59,6 +65,7 @@ export const CustomPropertiesSchema = z
   .refine((p) => serializedSize(p) <= MAX_CUSTOM_PROPERTIES_BYTES, {
     error: `custom_properties must serialize to at most ${MAX_CUSTOM_PROPERTIES_BYTES} bytes`,
   })
+  .refine(jsonHasNoNul, noNul)
 
 /** Instance metadata as a client writes it. */
 export const InstanceMetadataBodySchema = z
@@ -74,7 +81,7 @@ export const CreateInstanceBodySchema = z
   .strictObject({
     type: z.enum(['personal', 'communal']),
     name: label(100),
-    description: z.string().trim().max(2000).nullable().optional(),
+    description: descriptionSchema,
     max_visitors: z.number().int().min(1).max(MAX_VISITORS_LIMIT).default(10),
     is_public: z.boolean().default(true),
     metadata: InstanceMetadataBodySchema.optional(),
@@ -84,7 +91,7 @@ export const CreateInstanceBodySchema = z
 export const UpdateInstanceBodySchema = z
   .strictObject({
     name: label(100).optional(),
-    description: z.string().trim().max(2000).nullable().optional(),
+    description: descriptionSchema,
     max_visitors: z.number().int().min(1).max(MAX_VISITORS_LIMIT).optional(),
     is_public: z.boolean().optional(),
     metadata: InstanceMetadataBodySchema.optional(),
@@ -108,6 +115,7 @@ const CustomPermissionsSchema = z
   .refine((p) => serializedSize(p) <= MAX_CUSTOM_PERMISSIONS_BYTES, {
     error: `custom_permissions must serialize to at most ${MAX_CUSTOM_PERMISSIONS_BYTES} bytes`,
   })
+  .refine(jsonHasNoNul, noNul)
 
 /**
  * A change to one visitor's permissions: the flags given replace the stored ones, the others are

@@ -112,6 +112,9 @@ describe('POST /v1/instances', () => {
       'oversized custom properties',
       { metadata: { custom_properties: { blob: 'x'.repeat(9000) } } },
     ],
+    // Postgres cannot store U+0000 in TEXT or JSONB: it must be a 400, not a failed insert.
+    ['a NUL in the name', { name: 'a\u0000b' }],
+    ['a NUL in custom properties', { metadata: { custom_properties: { note: 'a\u0000' } } }],
   ])('answers 400 for %s', async (_name, override) => {
     const res = await api('/v1/instances', {
       token: owner.token,
@@ -570,6 +573,10 @@ describe('PUT /v1/instances/:id/visitors/:userId/permissions', () => {
     expect(unknown.status, unknown.text).toBe(400)
     const empty = await putPermissions(owner.token, instance.id, stranger.id, {})
     expect(empty.status, empty.text).toBe(400)
+    const nul = await putPermissions(owner.token, instance.id, stranger.id, {
+      custom_permissions: { booth: '\u0000' },
+    })
+    expect(nul.status, nul.text).toBe(400)
   })
 })
 
