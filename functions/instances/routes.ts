@@ -16,6 +16,7 @@ import {
   errorResponseSpec,
   jsonBody,
   jsonResponse,
+  unauthorizedResponse,
 } from '../lib/openapi'
 import { decodeCursor, pageSchema, PageQuerySchema } from '../lib/pagination'
 import {
@@ -47,7 +48,6 @@ import {
 
 const tags = ['instances']
 const security = bearerSecurity
-const unauthorized = errorResponseSpec('Missing or invalid access token')
 const notFound = errorResponseSpec('No such instance, or a private one you may not see')
 
 /** The WebSocket subprotocol of the room; a client offers it next to `bearer.<token>`. */
@@ -57,8 +57,9 @@ const BEARER_PROTOCOL_PREFIX = 'bearer.'
 export const instancesRouter = createRouter()
 // The WebSocket entrance authenticates from its subprotocol or query instead (see below).
 instancesRouter.use('/instances', requireAuth)
+const SOCKET_PATH = /\/instances\/[^/]+\/ws$/
 instancesRouter.use('/instances/*', async (c, next) =>
-  c.req.path.endsWith('/ws') ? next() : requireAuth(c, next),
+  SOCKET_PATH.test(c.req.path) ? next() : requireAuth(c, next),
 )
 
 /** The offered WebSocket subprotocols, trimmed. */
@@ -102,7 +103,7 @@ instancesRouter
       responses: {
         201: jsonResponse(InstanceSchema, 'The new instance'),
         400: errorResponseSpec('Unknown or invalid field'),
-        401: unauthorized,
+        401: unauthorizedResponse,
       },
     }),
     async (c) => c.json(await createInstance(nexus(c).db, identityOf(c), c.req.valid('json')), 201),
@@ -119,7 +120,7 @@ instancesRouter
       responses: {
         200: jsonResponse(pageSchema(InstanceSchema), 'A page of instances'),
         400: errorResponseSpec('Invalid filter, limit or cursor'),
-        401: unauthorized,
+        401: unauthorizedResponse,
       },
     }),
     async (c) => {
@@ -138,7 +139,7 @@ instancesRouter
       request: { params: InstanceIdParamSchema },
       responses: {
         200: jsonResponse(InstanceSchema, 'The instance'),
-        401: unauthorized,
+        401: unauthorizedResponse,
         404: notFound,
       },
     }),
@@ -158,7 +159,7 @@ instancesRouter
       responses: {
         200: jsonResponse(InstanceSchema, 'The updated instance'),
         400: errorResponseSpec('Unknown or invalid field'),
-        401: unauthorized,
+        401: unauthorizedResponse,
         403: errorResponseSpec('Not the owner or an admin of this instance'),
         404: notFound,
       },
@@ -183,7 +184,7 @@ instancesRouter
       request: { params: InstanceIdParamSchema },
       responses: {
         204: { description: 'Deleted' },
-        401: unauthorized,
+        401: unauthorizedResponse,
         403: errorResponseSpec('Not the owner'),
         404: notFound,
         409: errorResponseSpec('The instance still holds buildings or quest sessions'),
@@ -209,7 +210,7 @@ instancesRouter
       responses: {
         200: jsonResponse(VisitorSchema.omit({ username: true, display_name: true }), 'Already in'),
         201: jsonResponse(VisitorSchema.omit({ username: true, display_name: true }), 'Joined'),
-        401: unauthorized,
+        401: unauthorizedResponse,
         403: errorResponseSpec('Private instance without an invitation'),
         404: notFound,
         409: errorResponseSpec('The instance is full (`capacity_reached`)'),
@@ -232,7 +233,7 @@ instancesRouter
       request: { params: InstanceIdParamSchema },
       responses: {
         204: { description: 'Left' },
-        401: unauthorized,
+        401: unauthorizedResponse,
         404: errorResponseSpec('You are not in that instance'),
       },
     }),
@@ -252,7 +253,7 @@ instancesRouter
       responses: {
         200: jsonResponse(pageSchema(VisitorSchema), 'A page of visitors'),
         400: errorResponseSpec('Invalid limit or cursor'),
-        401: unauthorized,
+        401: unauthorizedResponse,
         404: notFound,
       },
     }),
@@ -278,7 +279,7 @@ instancesRouter
       responses: {
         200: jsonResponse(VisitorSchema, 'The visitor with the new permissions'),
         400: errorResponseSpec('Unknown or invalid field'),
-        401: unauthorized,
+        401: unauthorizedResponse,
         403: errorResponseSpec('Not the owner or an admin of this instance'),
         404: errorResponseSpec('No such instance, or that user is not a visitor'),
       },
@@ -302,7 +303,7 @@ instancesRouter
       responses: {
         // No schema here: the room owns the body's shape and its answer is passed through.
         200: { description: "The room's presence list (JSON)" },
-        401: unauthorized,
+        401: unauthorizedResponse,
         404: notFound,
       },
     }),
@@ -319,7 +320,7 @@ instancesRouter
       responses: {
         200: { description: "The room's chat history (JSON)" },
         400: errorResponseSpec('Invalid before or limit'),
-        401: unauthorized,
+        401: unauthorizedResponse,
         404: notFound,
       },
     }),
@@ -345,7 +346,7 @@ instancesRouter
       responses: {
         101: { description: 'Switching protocols: connected to the room' },
         400: errorResponseSpec('Not a WebSocket upgrade'),
-        401: unauthorized,
+        401: unauthorizedResponse,
         403: errorResponseSpec('Private instance without an invitation'),
         404: notFound,
         409: errorResponseSpec('The instance is full (`capacity_reached`)'),
