@@ -18,6 +18,7 @@ import { authRouter } from './auth/routes'
 import { economyRouter } from './economy/routes'
 import { healthRouter } from './health/routes'
 import { instancesRouter } from './instances/routes'
+import { memoryRouter } from './memory/routes'
 import { usersRouter } from './users/routes'
 
 /** Maps statuses raised by Hono itself (malformed JSON, body limits) to our codes. */
@@ -49,6 +50,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/v1', usersRouter)
   app.route('/v1', economyRouter)
   app.route('/v1', instancesRouter)
+  app.route('/v1', memoryRouter)
   app.route('/v1', adminRouter)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

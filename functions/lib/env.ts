@@ -27,6 +27,8 @@ export interface Env {
   /** Where the gateway publishes its signing keys (JWKS), or the key set itself as JSON. */
   AUTH_JWKS_URL?: string
   AUTH_JWKS_JSON?: string
+  /** Workers AI: memory embeddings; unset falls back to the local stand-in embedder. */
+  AI?: Ai
   INSTANCE_ROOM: DurableObjectNamespace
   QUEST_SESSION: DurableObjectNamespace
 }
