@@ -18,6 +18,7 @@ import { authRouter } from './auth/routes'
 import { economyRouter } from './economy/routes'
 import { healthRouter } from './health/routes'
 import { instancesRouter } from './instances/routes'
+import { memoryAdminRouter } from './memory/admin-routes'
 import { memoryRouter } from './memory/routes'
 import { usersRouter } from './users/routes'
 
@@ -49,6 +50,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/v1', authRouter)
   app.route('/v1', usersRouter)
   app.route('/v1', economyRouter)
+  app.route('/v1', memoryAdminRouter)
   app.route('/v1', instancesRouter)
   app.route('/v1', memoryRouter)
   app.route('/v1', adminRouter)

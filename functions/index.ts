@@ -1,11 +1,12 @@
 /**
  * Worker entry: the Hono app for HTTP, the scheduled handler, and the Durable Object classes.
  */
-import { createNexusClient } from '../db/client'
+import { createMemoryClient, createNexusClient } from '../db/client'
 import { createApp } from './app'
 import { getConfig, type Env } from './lib/env'
 import { deleteExpiredIdempotencyKeys } from './lib/idempotency'
 import { describeError, log } from './lib/logger'
+import { runCompression } from './memory/compression/job'
 
 export { InstanceRoom } from '../durable-objects/instance-room'
 export { QuestSession } from '../durable-objects/quest-session'
@@ -14,21 +15,52 @@ const app = createApp()
 
 export default {
   fetch: app.fetch,
-  /** Every 15 minutes: housekeeping (expired idempotency keys). */
+  /**
+   * Every 15 minutes: housekeeping (expired idempotency keys) and memory compression (a bounded
+   * run, see `memory/compression/job.ts`). The two are independent: one failing does not stop the
+   * other; the handler fails afterwards so the failure shows in the cron's history.
+   */
   async scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext) {
     const config = getConfig(env)
-    const client = createNexusClient(config.NEXUS_DATABASE_URL, { wsProxy: config.NEON_WS_PROXY })
+    const failures: unknown[] = []
+    const nexusClient = createNexusClient(config.NEXUS_DATABASE_URL, {
+      wsProxy: config.NEON_WS_PROXY,
+    })
     try {
-      const expiredKeys = await deleteExpiredIdempotencyKeys(client.db)
-      log('info', 'scheduled', { cron: controller.cron, expiredIdempotencyKeys: expiredKeys })
+      const expiredKeys = await deleteExpiredIdempotencyKeys(nexusClient.db)
+      log('info', 'scheduled housekeeping', {
+        cron: controller.cron,
+        expiredIdempotencyKeys: expiredKeys,
+      })
     } catch (error) {
+      failures.push(error)
       log('error', 'scheduled housekeeping failed', {
         cron: controller.cron,
         ...describeError(error),
       })
-      throw error
     } finally {
-      await client.close()
+      await nexusClient.close()
     }
+    const memoryClient = createMemoryClient(config.MEMORY_DATABASE_URL, {
+      wsProxy: config.NEON_WS_PROXY,
+    })
+    try {
+      const report = await runCompression(memoryClient)
+      const { models_trained, ...counts } = report
+      log('info', 'scheduled memory compression', {
+        cron: controller.cron,
+        ...counts,
+        modelsTrained: models_trained.map((m) => `${m.kind}:${m.companion_id ?? 'global'}`),
+      })
+    } catch (error) {
+      failures.push(error)
+      log('error', 'scheduled memory compression failed', {
+        cron: controller.cron,
+        ...describeError(error),
+      })
+    } finally {
+      await memoryClient.close()
+    }
+    if (failures.length > 0) throw failures[0]
   },
 } satisfies ExportedHandler<Env>

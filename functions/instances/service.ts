@@ -152,12 +152,21 @@ export async function loadInstance(
   identity: Identity,
   options: { lock?: boolean } = {},
 ) {
-  const query = db
-    .select({ instance: instances, visitorCount: visitorCountSql })
-    .from(instances)
-    .where(eq(instances.id, instanceId))
-  const [row] = options.lock ? await query.for('update', { of: instances }) : await query
-  if (!row) throw new ApiError('not_found', 'no instance with that id')
+  const query = db.select().from(instances).where(eq(instances.id, instanceId))
+  const [instance] = options.lock ? await query.for('update') : await query
+  if (!instance) throw new ApiError('not_found', 'no instance with that id')
+  // Counted in a statement of its own, after the lock: under READ COMMITTED a new statement sees
+  // the joins committed while this one waited, whereas a count inside the locking SELECT would use
+  // the snapshot taken before the wait and let every racing join through.
+  const [{ visitorCount }] = await db
+    .select({ visitorCount: sql<number>`count(*)::int` })
+    .from(instanceVisitors)
+    .where(
+      and(
+        eq(instanceVisitors.instanceId, instanceId),
+        sql`${instanceVisitors.userId} IS DISTINCT FROM ${instance.ownerId}::uuid`,
+      ),
+    )
   const [visitor] = await db
     .select()
     .from(instanceVisitors)
@@ -167,9 +176,9 @@ export async function loadInstance(
         eq(instanceVisitors.userId, identity.userId),
       ),
     )
-  const access = accessOf(row.instance, identity, visitor !== undefined)
+  const access = accessOf(instance, identity, visitor !== undefined)
   if (!access.canSee) throw new ApiError('not_found', 'no instance with that id')
-  return { instance: row.instance, visitorCount: row.visitorCount, visitor, access }
+  return { instance, visitorCount, visitor, access }
 }
 
 /** The stored metadata after applying `changes`: sections merge key by key, except `custom_properties`, which is replaced. */
