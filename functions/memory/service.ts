@@ -259,6 +259,8 @@ export async function createMemory(db: Db, input: CreateMemoryInput) {
       }
     }
 
+    // Rare: the duplicate seen before the lock was deleted meanwhile, so nothing was embedded.
+    if (!embedding && tierStoresEmbedding(tier)) [embedding] = await embedder.embed([body.content])
     const stored = tierStoresEmbedding(tier) ? embedding : undefined
     const literal = stored ? toPgVectorLiteral(stored) : null
     const keyPhrases = body.key_phrases ?? extractKeyPhrases(body.content)
@@ -369,6 +371,12 @@ export async function deleteMemory(
  */
 export async function forgetUser(db: Db, userId: string) {
   return db.transaction(async (tx) => {
+    // Waits for writes in flight to each of the user's pairs (in a fixed order: no deadlock
+    // between two forgets); a write to a pair the user did not have yet is not covered.
+    await tx.execute(sql`
+      SELECT pg_advisory_xact_lock(hashtext(companion_id || ':' || ${userId}))
+      FROM (SELECT DISTINCT companion_id FROM companion_memories WHERE user_id = ${userId}::uuid
+            ORDER BY companion_id) pairs`)
     const count = async (statement: SQL) =>
       (await tx.execute<{ n: number }>(statement)).rows[0]?.n ?? 0
     const memories = await count(sql`

@@ -317,6 +317,20 @@ describe('tier caps', () => {
     })
   })
 
+  it('keeps core at its cap when writes arrive together', async () => {
+    const player = await registerPlayer('capc')
+    const companionId = companion('cap')
+    await fill(companionId, player.id, 'core', 49, '0.9')
+    const results = await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        write(player, companionId, { content: `together ${i}`, significance_score: 0.95 }),
+      ),
+    )
+    for (const res of results) expect(res.status, res.text).toBe(201)
+    const rel = await relationship(player, companionId)
+    expect(rel.body).toMatchObject({ core_memories_count: 50, important_memories_count: 3 })
+  })
+
   it('a new memory less significant than a full tier moves down itself', async () => {
     const player = await registerPlayer('cap2')
     const companionId = companion('cap')
