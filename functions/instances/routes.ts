@@ -42,6 +42,7 @@ import {
   listVisitors,
   loadInstance,
   readableMetadata,
+  removeVisitor,
   setVisitorPermissions,
   updateInstance,
 } from './service'
@@ -290,6 +291,29 @@ instancesRouter
         await setVisitorPermissions(nexus(c).db, id, userId, identityOf(c), c.req.valid('json')),
         200,
       )
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/instances/{id}/visitors/{userId}',
+      tags,
+      security,
+      summary: 'Remove a visitor (owner or instance admins)',
+      description:
+        'The owner cannot be removed; only the owner removes an instance admin. To keep someone out of a private instance, also take them off `metadata.permissions.invited_user_ids`.',
+      request: { params: VisitorParamSchema },
+      responses: {
+        204: { description: 'Removed' },
+        401: unauthorizedResponse,
+        403: errorResponseSpec('Not the owner or an admin, or the target is the owner'),
+        404: errorResponseSpec('No such instance, or that user is not a visitor'),
+      },
+    }),
+    async (c) => {
+      const { id, userId } = c.req.valid('param')
+      await removeVisitor(nexus(c).db, id, userId, identityOf(c))
+      return c.body(null, 204)
     },
   )
   .openapi(

@@ -428,6 +428,42 @@ export async function leaveInstance(db: Db, instanceId: string, identity: Identi
   if (deleted.length === 0) throw new ApiError('not_found', 'you are not in that instance')
 }
 
+/**
+ * Removes another user's visitor row (owner, instance admins, platform admins). The owner cannot
+ * be removed, and only the owner removes an instance admin. Together with taking the user off
+ * `invited_user_ids`, this is how a private instance's host shuts someone out.
+ */
+export async function removeVisitor(
+  db: Db,
+  instanceId: string,
+  targetUserId: string,
+  identity: Identity,
+) {
+  const { instance, access } = await loadInstance(db, instanceId, identity)
+  if (!access.canManage) {
+    throw new ApiError(
+      'forbidden',
+      'only the owner or an admin of this instance may remove visitors',
+    )
+  }
+  if (targetUserId === instance.ownerId) {
+    throw new ApiError('forbidden', 'the owner of an instance cannot be removed from it')
+  }
+  const adminIds = idsIn(permissionsOf(asObject(instance.metadata)).admin_user_ids)
+  if (adminIds.includes(targetUserId) && !access.canChangeAdmins) {
+    throw new ApiError('forbidden', 'only the owner may remove an admin of this instance')
+  }
+  const deleted = await db
+    .delete(instanceVisitors)
+    .where(
+      and(eq(instanceVisitors.instanceId, instanceId), eq(instanceVisitors.userId, targetUserId)),
+    )
+    .returning({ userId: instanceVisitors.userId })
+  if (deleted.length === 0) {
+    throw new ApiError('not_found', 'that user is not a visitor of this instance')
+  }
+}
+
 /** The visitors of an instance the caller may see, earliest first, a page at a time. */
 export async function listVisitors(
   db: Db,

@@ -580,6 +580,49 @@ describe('PUT /v1/instances/:id/visitors/:userId/permissions', () => {
   })
 })
 
+describe('DELETE /v1/instances/:id/visitors/:userId', () => {
+  const remove = (token: string, instanceId: string, userId: string) =>
+    api(`/v1/instances/${instanceId}/visitors/${userId}`, { method: 'DELETE', token })
+
+  it('lets the owner shut a visitor out of a private instance', async () => {
+    const guest = await registerPlayer('kicked')
+    const instance = await createInstance(owner, {
+      is_public: false,
+      metadata: { permissions: { invited_user_ids: [guest.id] } },
+    })
+    expect((await join(guest, instance.id)).status).toBe(201)
+    await patch(owner.token, instance.id, { metadata: { permissions: { invited_user_ids: [] } } })
+    const res = await remove(owner.token, instance.id, guest.id)
+    expect(res.status, res.text).toBe(204)
+    expect(await visitorRows(instance.id)).toEqual([])
+    const rejoin = await join(guest, instance.id)
+    expect(rejoin.status, rejoin.text).toBe(404)
+  })
+
+  it('refuses visitors, protects the owner, and keeps admins for the owner to remove', async () => {
+    const admin = await registerPlayer('kadmin')
+    const instance = await createInstance(owner, {
+      metadata: { permissions: { admin_user_ids: [admin.id] } },
+    })
+    const visitor = await registerPlayer('kvisitor')
+    const other = await registerPlayer('kother')
+    for (const player of [admin, visitor, other, owner]) await join(player, instance.id)
+
+    const byVisitor = await remove(visitor.token, instance.id, other.id)
+    expect(byVisitor.status, byVisitor.text).toBe(403)
+    const ownerRemoved = await remove(admin.token, instance.id, owner.id)
+    expect(ownerRemoved.status, ownerRemoved.text).toBe(403)
+    const adminByAdmin = await remove(admin.token, instance.id, admin.id)
+    expect(adminByAdmin.status, adminByAdmin.text).toBe(403)
+    expect(await visitorRows(instance.id)).toHaveLength(4)
+
+    const byAdmin = await remove(admin.token, instance.id, other.id)
+    expect(byAdmin.status, byAdmin.text).toBe(204)
+    const again = await remove(admin.token, instance.id, other.id)
+    expect(again.status, again.text).toBe(404)
+  })
+})
+
 describe('GET /v1/instances/:id/presence and /chat', () => {
   it('hides the room of a private instance from strangers', async () => {
     const instance = await createInstance(owner, { is_public: false })
@@ -641,5 +684,26 @@ describe('GET /v1/instances/:id/ws', () => {
     const instance = await createInstance(owner)
     const res = await connect(instance.id, { query: `?token=${owner.token}`, upgrade: false })
     expect(res.status, res.text).toBe(400)
+  })
+})
+
+describe('GET /openapi.json', () => {
+  it('documents the instance routes', async () => {
+    const res = await api('/openapi.json')
+    expect(res.status).toBe(200)
+    for (const path of [
+      '/v1/instances',
+      '/v1/instances/{id}',
+      '/v1/instances/{id}/join',
+      '/v1/instances/{id}/leave',
+      '/v1/instances/{id}/visitors',
+      '/v1/instances/{id}/visitors/{userId}',
+      '/v1/instances/{id}/visitors/{userId}/permissions',
+      '/v1/instances/{id}/presence',
+      '/v1/instances/{id}/chat',
+      '/v1/instances/{id}/ws',
+    ]) {
+      expect(Object.keys(res.body.paths), path).toContain(path)
+    }
   })
 })
