@@ -59,3 +59,12 @@ export const CLOSE_MESSAGE_TOO_BIG = 1009
 
 /** WebSocket close code: the room failed unexpectedly; the client may reconnect. */
 export const CLOSE_INTERNAL_ERROR = 1011
+
+/** Chat messages the room keeps after they are synced, for `GET /chat` history. */
+export const CHAT_HISTORY_MESSAGES = 1_000
+
+/** Messages returned by `GET /chat` when no `limit` is given. */
+export const CHAT_PAGE_DEFAULT_MESSAGES = 50
+
+/** Largest `limit` accepted by `GET /chat`. */
+export const CHAT_PAGE_MAX_MESSAGES = 200
