@@ -9,13 +9,15 @@
  *   leak their existence.
  * - **join**: public instances; private ones for the owner, instance admins, invited users and
  *   existing visitors. Staff see private instances but need an invitation like anyone (403).
- * - **manage** (PATCH, visitor permissions): the owner, instance admins and platform admins; only
- *   the owner (or a platform admin) changes `admin_user_ids`.
+ * - **manage** (PATCH, visitors' permissions, removing visitors): the owner, instance admins and
+ *   platform admins; only the owner (or a platform admin) changes `admin_user_ids` or removes an
+ *   instance admin. An invitation is not revoked by editing the list alone: an existing visitor
+ *   row also admits, so shutting someone out is list edit + visitor removal.
  * - **delete**: the owner or a platform admin.
  *
  * Capacity: `max_visitors` counts visitor rows other than the owner's; the owner and instance
- * admins may always enter. Joins lock the instance row, so two joins cannot both take the last
- * place. Lowering `max_visitors` below the current count removes no one; it only stops new joins.
+ * admins may always enter. Joins lock the instance row and count after the lock, so two joins
+ * cannot both take the last place (test/instances/concurrency.test.ts). Lowering `max_visitors` below the current count removes no one; it only stops new joins.
  */
 import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm'
 import type { NexusClient } from '../../db/client'
