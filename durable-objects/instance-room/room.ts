@@ -283,7 +283,7 @@ export class InstanceRoom extends DurableObject<Env> {
       return errorResponse(400, 'bad_request', 'before must be a chat seq or an ISO timestamp')
     }
     const syncedThrough = Number(this.getMeta('chat_synced_through') ?? 0)
-    const messages = rows.reverse().map((row) => ({
+    const messages = rows.map((row) => ({
       seq: Number(row.seq),
       id: String(row.message_id),
       userId: String(row.user_id),
@@ -295,7 +295,9 @@ export class InstanceRoom extends DurableObject<Env> {
       sentAt: new Date(Number(row.sent_at_ms)).toISOString(),
       synced: Number(row.seq) <= syncedThrough,
     }))
-    return Response.json({ messages })
+    // Newest first; the next page is `before=<seq of the last message>`.
+    const oldest = messages[messages.length - 1]
+    return Response.json({ messages, nextBefore: oldest === undefined ? null : String(oldest.seq) })
   }
 
   // ---------------------------------------------------------------- WebSocket handlers
@@ -1165,7 +1167,8 @@ function closeQuietly(ws: WebSocket, code: number, reason: string): void {
 function parseJsonHeader(value: string | null): unknown {
   if (value === null || value === '') return {}
   try {
-    return JSON.parse(value)
+    // A visitor row without permissions (JSON null) means no explicit permissions.
+    return JSON.parse(value) ?? {}
   } catch {
     return undefined
   }

@@ -339,12 +339,21 @@ describe('InstanceRoom chat and environment', () => {
 
     const history = await stubOf(instanceId).fetch('https://room/chat?limit=10')
     const body: any = await history.json()
-    expect(body.messages.map((m: any) => m.text)).toEqual(['hello zone', 'hello everyone'])
-    expect(body.messages[0]).toMatchObject({ userId: alice.id, scope: 'zone', synced: false })
+    expect(body.messages.map((m: any) => m.text)).toEqual(['hello everyone', 'hello zone'])
+    expect(body.messages[1]).toMatchObject({ userId: alice.id, scope: 'zone', synced: false })
+    const page = await stubOf(instanceId).fetch('https://room/chat?limit=1')
+    const newest: any = await page.json()
+    expect(newest.messages.map((m: any) => m.text)).toEqual(['hello everyone'])
     const older: any = await (
-      await stubOf(instanceId).fetch(`https://room/chat?before=${body.messages[1].seq}`)
+      await stubOf(instanceId).fetch(`https://room/chat?before=${newest.nextBefore}`)
     ).json()
     expect(older.messages.map((m: any) => m.text)).toEqual(['hello zone'])
+    const byTime: any = await (
+      await stubOf(instanceId).fetch(
+        `https://room/chat?before=${new Date(Date.now() + 60_000).toISOString()}`,
+      )
+    ).json()
+    expect(byTime.messages).toHaveLength(2)
     a.close()
     b.close()
     c.close()
