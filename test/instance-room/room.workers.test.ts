@@ -681,6 +681,39 @@ describe('InstanceRoom durability and HTTP', () => {
     again.close()
   })
 
+  it('rebuilds its players from storage and socket attachments when woken from hibernation', async () => {
+    const instanceId = await createInstance(alice.id)
+    const a = await join(instanceId, alice)
+    const b = await join(instanceId, bob)
+    a.send(moveFrame(AT.north_west))
+    await b.waitFor(
+      (f) => f.type === 'batch' && f.events.some((e: any) => e.type === 'move'),
+      'move of alice',
+    )
+    // A second object over the same state and sockets is what a hibernation wake-up constructs.
+    const presence: any = await runInDurableObject(stubOf(instanceId), async (_room, state) => {
+      const { InstanceRoom } = await import('../../durable-objects/instance-room')
+      const woken = new InstanceRoom(state, testEnv)
+      return (await woken.fetch(new Request('https://room/presence'))).json()
+    })
+    const zones = Object.fromEntries(presence.players.map((p: any) => [p.userId, p.zone]))
+    expect(zones).toEqual({ [alice.id]: 'north_west', [bob.id]: 'center' })
+    a.close()
+    b.close()
+  })
+
+  it('replaces an older connection of the same player', async () => {
+    const instanceId = await createInstance(alice.id)
+    const first = await join(instanceId, alice)
+    const second = await join(instanceId, alice)
+    expect((await first.waitForClose()).code).toBe(1000)
+    second.send({ type: 'ping' })
+    await second.waitFor((f) => f.type === 'pong', 'pong on the new connection')
+    const presence: any = await (await stubOf(instanceId).fetch('https://room/presence')).json()
+    expect(presence.players.map((p: any) => p.userId)).toEqual([alice.id])
+    second.close()
+  })
+
   it('lists connected players with their zones at /presence', async () => {
     const instanceId = await createInstance(alice.id)
     const a = await join(instanceId, alice)
