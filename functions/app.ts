@@ -11,6 +11,7 @@ import { closeRequestClients } from './lib/db'
 import { renderDocsPage } from './lib/docs-page'
 import { ApiError, errorResponse, type ErrorCode } from './lib/errors'
 import { describeError, log } from './lib/logger'
+import { isUnstorableText } from './lib/pg-errors'
 import { createRouter } from './lib/openapi'
 import { requestId, requestLog } from './lib/request-context'
 import { adminRouter } from './admin/routes'
@@ -80,6 +81,12 @@ export function createApp(): OpenAPIHono<AppEnv> {
     if (error instanceof HTTPException && error.status < 500) {
       const code = HTTP_EXCEPTION_CODES[error.status] ?? 'bad_request'
       return errorResponse(c, new ApiError(code, error.message || code))
+    }
+    if (isUnstorableText(error)) {
+      return errorResponse(
+        c,
+        new ApiError('validation_error', 'the request contains text that cannot be stored (NUL)'),
+      )
     }
     log('error', 'unhandled error', { requestId: c.get('requestId'), ...describeError(error) })
     return errorResponse(c, new ApiError('internal_error', 'internal server error'))

@@ -5,10 +5,9 @@
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import { identityOf, requireAuth, verifyAccessToken, type Identity } from '../lib/auth'
+import { authenticate, identityOf, requireAuth, type Identity } from '../lib/auth'
 import type { AppEnv } from '../lib/context'
 import { nexus } from '../lib/db'
-import { getConfig } from '../lib/env'
 import { ApiError } from '../lib/errors'
 import {
   bearerSecurity,
@@ -384,7 +383,7 @@ instancesRouter
           `offer the subprotocols "${ROOM_PROTOCOL}, bearer.<token>" or pass ?token=`,
         )
       }
-      const identity = await verifyAccessToken(token, getConfig(c.env))
+      const identity = await authenticate(c, token)
       if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
         throw new ApiError('bad_request', 'this route expects a WebSocket upgrade')
       }

@@ -180,9 +180,22 @@ async function ensureGatewayUser(c: Context<AppEnv>, identity: Identity): Promis
 const LAST_SEEN_RESOLUTION_SECONDS = 60
 
 /**
- * Middleware: requires a valid bearer token and sets `identity`. Gateway users are created on
- * first sight; `last_seen` is refreshed at most once a minute.
+ * Verifies `token`, sets `identity` on the context and returns it. Gateway users are created on
+ * first sight; `last_seen` is refreshed at most once a minute. Shared by `requireAuth` and routes
+ * that carry the token elsewhere (the WebSocket upgrade).
  */
+export async function authenticate(c: Context<AppEnv>, token: string): Promise<Identity> {
+  const identity = await verifyAccessToken(token, getConfig(c.env))
+  c.set('identity', identity)
+  if (identity.issuer === 'gateway') await ensureGatewayUser(c, identity)
+  await nexus(c).db.execute(sql`
+    UPDATE users SET last_seen = now()
+    WHERE id = ${identity.userId}::uuid
+      AND (last_seen IS NULL OR last_seen < now() - make_interval(secs => ${LAST_SEEN_RESOLUTION_SECONDS}))`)
+  return identity
+}
+
+/** Middleware: requires a valid `Authorization: Bearer` token (see `authenticate`). */
 export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearerToken(c.req.header('Authorization'))
   if (!token) {
@@ -195,13 +208,7 @@ export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
       },
     )
   }
-  const identity = await verifyAccessToken(token, getConfig(c.env))
-  c.set('identity', identity)
-  if (identity.issuer === 'gateway') await ensureGatewayUser(c, identity)
-  await nexus(c).db.execute(sql`
-    UPDATE users SET last_seen = now()
-    WHERE id = ${identity.userId}::uuid
-      AND (last_seen IS NULL OR last_seen < now() - make_interval(secs => ${LAST_SEEN_RESOLUTION_SECONDS}))`)
+  await authenticate(c, token)
   await next()
 }
 

@@ -20,3 +20,10 @@ export function constraintOf(error: unknown): string | undefined {
   const name = e?.constraint ?? e?.cause?.constraint
   return typeof name === 'string' ? name : undefined
 }
+
+/**
+ * Text Postgres cannot store (a NUL character: SQLSTATE 22P05 or 22021). Validation rejects it
+ * where it knows; this is the last line, so such input is a 400 rather than a 500 everywhere.
+ */
+export const isUnstorableText = (error: unknown): boolean =>
+  ['22P05', '22021'].includes(sqlState(error) ?? '')

@@ -50,6 +50,7 @@ describe('PATCH /v1/users/me', () => {
     ['username', { username: 'someone_else' }],
     ['a javascript: avatar', { avatar_url: 'javascript:alert(1)' }],
     ['an empty body', {}],
+    ['a NUL character', { display_name: 'a\u0000b' }],
   ])('refuses %s with 400 and changes nothing', async (_, body) => {
     const player = await registerPlayer('mass')
     const before = await api('/v1/users/me', { token: player.token })
