@@ -263,7 +263,9 @@ export async function createMemory(db: Db, input: CreateMemoryInput) {
     if (!embedding && tierStoresEmbedding(tier)) [embedding] = await embedder.embed([body.content])
     const stored = tierStoresEmbedding(tier) ? embedding : undefined
     const literal = stored ? toPgVectorLiteral(stored) : null
-    const keyPhrases = body.key_phrases ?? extractKeyPhrases(body.content)
+    const keyPhrases = body.key_phrases?.length
+      ? [...new Set(body.key_phrases)]
+      : extractKeyPhrases(body.content)
     const { rows: inserted } = await tx.execute<{ memory_id: string }>(sql`
       INSERT INTO companion_memories (
         companion_id, user_id, content, tier, significance_score, compression_type,
