@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createMemoryClient } from '../../db/client'
 import {
@@ -9,6 +10,7 @@ import {
 import { projectPca, trainPca, type PcaModel } from '../../functions/memory/compression/pca'
 import { encodePq, trainPq, type PqModel } from '../../functions/memory/compression/pq'
 import { clusteredVectors } from '../../functions/memory/compression/synthetic'
+import { enforceTierCaps, readTierCaps, SEED_TIER_CAPS } from '../../functions/memory/tiers'
 import { api, registerPlayer, testEnv, tokenFor } from '../support/api'
 
 /** Runs one SQL statement on the memory database and returns its rows. */
@@ -321,6 +323,36 @@ describe('tier caps', () => {
       important_memories_count: 1,
       total_memories: 51,
     })
+  })
+
+  it('reads the caps from memory_tier_config (checked in a rolled-back transaction)', async () => {
+    const player = await registerPlayer('cfg')
+    const companionId = companion('cfg')
+    await fill(companionId, player.id, 'core', 3, '0.8 + i * 0.01')
+    const client = createMemoryClient(testEnv.MEMORY_DATABASE_URL!, {
+      wsProxy: testEnv.NEON_WS_PROXY,
+    })
+    const rollback = new Error('rollback')
+    let seen: { caps: unknown; moves: unknown } | undefined
+    try {
+      await client.db.transaction(async (tx) => {
+        await tx.execute(sql`
+          INSERT INTO memory_tier_config (tier, max_memories) VALUES ('core', 2)
+          ON CONFLICT (tier) DO UPDATE SET max_memories = 2`)
+        const caps = await readTierCaps(tx)
+        const moves = await enforceTierCaps(tx, { companionId, userId: player.id }, 'core', caps)
+        seen = { caps, moves }
+        throw rollback
+      })
+    } catch (error) {
+      if (error !== rollback) throw error
+    } finally {
+      await client.close()
+    }
+    expect(seen?.caps).toEqual({ ...SEED_TIER_CAPS, core: 2 })
+    expect(seen?.moves).toEqual([{ memory_id: expect.any(String), from: 'core', to: 'important' }])
+    const rel = await relationship(player, companionId)
+    expect(rel.body.core_memories_count, 'rolled back').toBe(3)
   })
 
   it('a new memory less significant than a full tier moves down itself', async () => {
