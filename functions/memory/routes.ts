@@ -17,12 +17,15 @@ import {
   jsonResponse,
   unauthorizedResponse,
 } from '../lib/openapi'
+import { decodeCursor, pageSchema } from '../lib/pagination'
 import { chooseEmbedder } from './embedder'
 import {
   CompanionParamSchema,
   CreatedMemorySchema,
   CreateMemoryBodySchema,
   ForgetUserSchema,
+  ListMemoriesQuerySchema,
+  MemoriesCursorSchema,
   MemoryParamSchema,
   MemorySchema,
   RelationshipSchema,
@@ -32,7 +35,14 @@ import {
   UserQuerySchema,
 } from './schemas'
 import { searchMemories } from './search'
-import { createMemory, deleteMemory, forgetUser, getMemory, getRelationship } from './service'
+import {
+  createMemory,
+  deleteMemory,
+  forgetUser,
+  getMemory,
+  getRelationship,
+  listMemories,
+} from './service'
 
 const tags = ['memory']
 const security = bearerSecurity
@@ -84,6 +94,32 @@ memoryRouter
         embedder: chooseEmbedder(c.env),
       })
       return created ? c.json(result, 201) : c.json(result, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/memory/companions/{companionId}/memories',
+      tags,
+      security,
+      summary: 'Your memories with a companion, newest first (?user_id= for service/admin)',
+      request: { params: CompanionParamSchema, query: ListMemoriesQuerySchema },
+      responses: {
+        200: jsonResponse(pageSchema(MemorySchema), 'A page of memories'),
+        400: errorResponseSpec('Invalid limit, cursor, tier or id'),
+        401: unauthorizedResponse,
+        403: forbidden,
+      },
+    }),
+    async (c) => {
+      const { limit, cursor, tier, user_id } = c.req.valid('query')
+      const userId = actingUser(identityOf(c), user_id, ['service', 'admin'])
+      const after = decodeCursor(cursor, MemoriesCursorSchema)
+      const { companionId } = c.req.valid('param')
+      return c.json(
+        await listMemories(memory(c).db, { companionId, userId, tier, limit, after }),
+        200,
+      )
     },
   )
   .openapi(

@@ -3,6 +3,7 @@
  * (snake_case), like users and economy.
  */
 import { z } from '@hono/zod-openapi'
+import { PageQuerySchema } from '../lib/pagination'
 import { EMBEDDING_DIMENSIONS } from './embedder'
 
 /** Tiers, most to least significant. */
@@ -60,6 +61,14 @@ export const UserParamSchema = z.object({ userId: z.uuid({ error: 'userId must b
 export const UserQuerySchema = z.object({
   user_id: z.uuid({ error: 'user_id must be a UUID' }).optional(),
 })
+
+export const ListMemoriesQuerySchema = PageQuerySchema.extend({
+  tier: TierSchema.optional(),
+  user_id: z.uuid({ error: 'user_id must be a UUID' }).optional(),
+})
+
+/** The sort key of the memory list (newest first): created_at with microseconds, then id. */
+export const MemoriesCursorSchema = z.object({ t: z.string(), id: z.uuid() })
 
 export const CreateMemoryBodySchema = z
   .strictObject({

@@ -12,6 +12,7 @@ import { sql, type SQL } from 'drizzle-orm'
 import type { MemoryClient } from '../../db/client'
 import { sha256Hex } from '../lib/encoding'
 import { ApiError } from '../lib/errors'
+import { pageOf } from '../lib/pagination'
 import { toPgVectorLiteral } from './compression/codec'
 import { normalizeInPlace } from './compression/vector'
 import { EMBEDDING_DIMENSIONS, type Embedder } from './embedder'
@@ -345,6 +346,25 @@ export async function getMemory(
       AND (${args.userId}::uuid IS NULL OR user_id = ${args.userId}::uuid)`)
   if (!rows[0]) throw new ApiError('not_found', 'no such memory')
   return memoryOf(rows[0])
+}
+
+/** The pair's memories, newest first, a page at a time; optionally one tier only. */
+export async function listMemories(
+  db: Db,
+  args: Pair & { tier?: MemoryTier; limit: number; after?: { t: string; id: string } },
+) {
+  const { after } = args
+  // The cursor keeps Postgres's microseconds; a JS Date would round them to milliseconds.
+  const { rows } = await db.execute<MemoryRow & { cursor_t: string }>(sql`
+    SELECT ${MEMORY_COLUMNS},
+           to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_t
+    FROM companion_memories
+    WHERE ${pairWhere(args)}
+      ${args.tier ? sql`AND tier = ${args.tier}::memory_tier_enum` : sql``}
+      ${after ? sql`AND (created_at, memory_id) < (${after.t}::timestamptz, ${after.id}::uuid)` : sql``}
+    ORDER BY created_at DESC, memory_id DESC
+    LIMIT ${args.limit + 1}`)
+  return pageOf(rows, args.limit, memoryOf, (r) => ({ t: r.cursor_t, id: r.memory_id }))
 }
 
 /** Deletes one memory (links and access log cascade); the relationship statistics follow. */

@@ -272,6 +272,44 @@ describe('POST /v1/memory/companions/:companionId/memories', () => {
   })
 })
 
+describe('GET /v1/memory/companions/:companionId/memories', () => {
+  it('pages through your memories newest first, optionally by tier', async () => {
+    const player = await registerPlayer('list')
+    const other = await registerPlayer('list2')
+    const companionId = companion()
+    const ids: string[] = []
+    for (let i = 0; i < 5; i++) {
+      const res = await write(player, companionId, {
+        content: `memory number ${i}`,
+        significance_score: i % 2 ? 0.9 : 0.1,
+      })
+      ids.push(res.body.memory_id)
+    }
+    await write(other, companionId, { content: 'not yours', significance_score: 0.9 })
+    const base = `/v1/memory/companions/${companionId}/memories`
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const res: any = await api(`${base}?limit=2${cursor ? `&cursor=${cursor}` : ''}`, {
+        token: player.token,
+      })
+      expect(res.status, res.text).toBe(200)
+      seen.push(...res.body.items.map((m: any) => m.memory_id))
+      cursor = res.body.nextCursor
+    } while (cursor)
+    expect(seen).toEqual([...ids].reverse())
+    const core = await api(`${base}?tier=core`, { token: player.token })
+    expect(core.body.items.map((m: any) => m.memory_id)).toEqual([ids[3], ids[1]])
+    expect((await api(`${base}?user_id=${other.id}`, { token: player.token })).status).toBe(403)
+    const svc = await api(`${base}?user_id=${other.id}`, { token: service.token })
+    expect(svc.body.items.map((m: any) => m.content)).toEqual(['not yours'])
+    for (const query of ['?limit=0', '?limit=101', '?cursor=zzz', '?tier=gold', '?user_id=x']) {
+      const res = await api(`${base}${query}`, { token: player.token })
+      expect(res.status, `${query}: ${res.text}`).toBe(400)
+    }
+  })
+})
+
 describe('tier caps', () => {
   /** Inserts `count` memories of one tier directly (the API path is tested separately). */
   const fill = (
