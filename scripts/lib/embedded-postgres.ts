@@ -12,6 +12,89 @@ import type { SqlClient } from '../../db/sql-client'
 /** Connections pglite-socket multiplexes onto the single PGlite session (transactions stay whole). */
 const EMBEDDED_MAX_CONNECTIONS = 100
 
+/** The slice of pglite-socket's internal query queue that `keepProtocolUnitsTogether` replaces. */
+interface QueuedMessage {
+  handlerId: number
+  message: Uint8Array
+  onData: (data: Uint8Array) => void
+  resolve: (bytes: number) => void
+  reject: (error: unknown) => void
+}
+interface QueryQueue {
+  queue: QueuedMessage[]
+  processing: boolean
+  lastHandlerId: number | null
+  db: PGlite
+  processQueue(): Promise<void>
+  clearTransactionIfNeeded(handlerId: number): Promise<void>
+}
+
+const MESSAGE_SYNC = 0x53 // 'S'
+const MESSAGE_QUERY = 0x51 // 'Q'
+const MESSAGE_TERMINATE = 0x58 // 'X'
+
+/**
+ * pglite-socket multiplexes many connections onto one PGlite session message by message, keeping
+ * a connection's messages together only inside an explicit transaction. The extended protocol
+ * (Parse, Bind, Execute, … Sync: what the Neon driver and `pg` send for every parameterized query)
+ * is a unit too: if another connection's Parse lands between this connection's Parse and Bind, the
+ * unnamed statement is replaced and Bind fails ("unnamed prepared statement does not exist").
+ * This replaces the queue's scheduler so a connection keeps the session from its first message
+ * until its Sync or simple Query (and, as before, until its transaction ends). Written against
+ * @electric-sql/pglite-socket 0.2.17, whose queue is not configurable.
+ */
+function keepProtocolUnitsTogether(server: PGLiteSocketServer): void {
+  const queue = (server as unknown as { queryQueue: QueryQueue }).queryQueue
+  let unitOpen = false
+  queue.processQueue = async function processQueue(this: QueryQueue) {
+    if (this.processing || this.queue.length === 0) return
+    this.processing = true
+    try {
+      while (this.queue.length > 0) {
+        let index = 0
+        if (this.lastHandlerId !== null && (unitOpen || this.db.isInTransaction())) {
+          index = this.queue.findIndex((m) => m.handlerId === this.lastHandlerId)
+          if (index === -1) break // wait for the pinned connection's next message
+        }
+        const [item] = this.queue.splice(index, 1)
+        const type = item.message[0]
+        let bytes = 0
+        try {
+          await this.db.runExclusive(() =>
+            this.db.execProtocolRawStream(item.message, {
+              onRawData: (data) => {
+                bytes += data.length
+                item.onData(data)
+              },
+            }),
+          )
+          item.resolve(bytes)
+        } catch (error) {
+          item.reject(error)
+        }
+        this.lastHandlerId = item.handlerId
+        // Startup messages begin with a length byte, not a letter: they close their own unit.
+        const isStartup = type < 0x41
+        unitOpen = !(
+          isStartup ||
+          type === MESSAGE_SYNC ||
+          type === MESSAGE_QUERY ||
+          type === MESSAGE_TERMINATE
+        )
+      }
+    } finally {
+      this.processing = false
+    }
+  }
+  const clearTransaction = queue.clearTransactionIfNeeded.bind(queue)
+  queue.clearTransactionIfNeeded = async function (handlerId: number) {
+    // A connection that vanished mid-unit releases the session.
+    if (this.lastHandlerId === handlerId) unitOpen = false
+    await clearTransaction(handlerId)
+    await this.processQueue()
+  }
+}
+
 /** One embedded database and its wire-protocol server. */
 export interface EmbeddedDatabase {
   db: PGlite
@@ -74,6 +157,7 @@ export async function startEmbeddedDatabase(options: {
     port: options.port,
     maxConnections: EMBEDDED_MAX_CONNECTIONS,
   })
+  keepProtocolUnitsTogether(server)
   try {
     await server.start()
   } catch (error) {

@@ -15,6 +15,8 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
 export interface NeonWsProxy {
   host: string
   port: number
+  /** Statements clients have sent through the proxy (Query and Execute messages), for benchmarks. */
+  statementCount(): number
   /** `host:port`, the value for `NEON_WS_PROXY`. */
   address: string
   close(): Promise<void>
@@ -44,6 +46,8 @@ export class TerminateDetector {
   private header = Buffer.alloc(0)
   private bodyBytesLeft = 0
   private inStartup = true
+  /** Query ('Q') and Execute ('E') messages seen: one per statement the client ran. */
+  statements = 0
 
   /** Feeds client bytes; true once a Terminate message has been seen. */
   push(chunk: Buffer): boolean {
@@ -67,7 +71,9 @@ export class TerminateDetector {
         this.bodyBytesLeft = Math.max(0, length - 8)
         if (code !== SSL_REQUEST_CODE && code !== GSSENC_REQUEST_CODE) this.inStartup = false
       } else {
-        if (this.header[0] === 0x58 /* 'X' */) return true
+        const type = this.header[0]
+        if (type === 0x58 /* 'X' */) return true
+        if (type === 0x51 /* 'Q' */ || type === 0x45 /* 'E' */) this.statements += 1
         this.bodyBytesLeft = Math.max(0, this.header.readInt32BE(1) - 4)
       }
       this.header = Buffer.alloc(0)
@@ -76,7 +82,7 @@ export class TerminateDetector {
   }
 }
 
-function pipe(ws: WebSocket, tcp: Socket): void {
+function pipe(ws: WebSocket, tcp: Socket, onStatements: (count: number) => void): void {
   const terminate = new TerminateDetector()
   tcp.on('data', (chunk) => {
     if (ws.readyState === ws.OPEN) ws.send(chunk)
@@ -86,8 +92,11 @@ function pipe(ws: WebSocket, tcp: Socket): void {
     for (const raw of chunks) {
       const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as ArrayBuffer)
       tcp.write(chunk)
+      const before = terminate.statements
+      const terminated = terminate.push(chunk)
+      onStatements(terminate.statements - before)
       // Close both sides after Terminate, as a Postgres server would.
-      if (terminate.push(chunk)) {
+      if (terminated) {
         tcp.end()
         ws.close()
         return
@@ -119,6 +128,7 @@ export async function startNeonWsProxy(options: {
       )
     })
   })
+  let statements = 0
   server.on('connection', (ws, request) => {
     const target = parseProxyTarget(request.url)
     if (!target) {
@@ -126,13 +136,16 @@ export async function startNeonWsProxy(options: {
       return
     }
     // No Nagle: with Postgres's delayed ACKs it would stall most queries by ~40 ms.
-    pipe(ws, createConnection({ ...target, noDelay: true }))
+    pipe(ws, createConnection({ ...target, noDelay: true }), (n) => {
+      statements += n
+    })
   })
   const port = (server.address() as { port: number }).port
   return {
     host,
     port,
     address: `${host}:${port}`,
+    statementCount: () => statements,
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of server.clients) client.terminate()

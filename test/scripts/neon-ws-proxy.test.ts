@@ -40,6 +40,15 @@ describe('Neon-compatible WebSocket proxy', () => {
     await expect.poll(openConnections, { timeout: 5_000 }).toBe(0)
   })
 
+  it('counts the statements clients send', async () => {
+    const before = stack.proxy.statementCount()
+    const pool = new Pool({ connectionString: stack.nexusUrl })
+    await pool.query('SELECT 1')
+    await pool.query('SELECT $1::int', [2])
+    await pool.end()
+    expect(stack.proxy.statementCount() - before).toBeGreaterThanOrEqual(2)
+  })
+
   it('refuses non-loopback targets', () => {
     expect(parseProxyTarget('/v2?address=127.0.0.1:5432')).toEqual({
       host: '127.0.0.1',
