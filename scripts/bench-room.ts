@@ -1,0 +1,358 @@
+/**
+ * `npm run bench:room`: load on one live instance under `wrangler dev`, against a naive baseline
+ * in the same run.
+ *
+ * For each client count (50, 100, 200 by default) and each room — the real InstanceRoom (zones,
+ * one batch per tick, 30-second sync) and the BaselineRoom (every move broadcast to everyone and
+ * written to Postgres at once) — N WebSocket clients spread over the 9 zones move at 10 Hz for
+ * 30 s. Prints a table and writes bench-results/room.json.
+ *
+ * Latency: the sender stamps its send time into `position.y` (milliseconds modulo 100 s, as
+ * metres / 1000); a receiver computes now − stamp. Sender and receivers share this process's
+ * clock, so no clock sync is involved. Database statements are counted by the Neon-compatible
+ * proxy (Query and Execute messages), from the moment every client has connected until the last
+ * client's disconnect has been flushed.
+ *
+ * Options: --clients 50,100,200  --seconds 30  --hz 10  --port 8799  (env BENCH_* also works).
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import * as hdr from 'hdr-histogram-js'
+import WebSocket from 'ws'
+import { issueAccessToken } from '../functions/lib/auth'
+import type { Config } from '../functions/lib/env'
+import type { ServerMessage } from '../durable-objects/instance-room/protocol'
+import { migrateStack, startLocalStack, withPgClient } from './lib/local-stack'
+import { moveFrame, RoomConnection } from './lib/room-client'
+import { startWranglerDev } from './lib/wrangler-dev'
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: process.env.BENCH_CLIENTS ?? '50,100,200' },
+    seconds: { type: 'string', default: process.env.BENCH_SECONDS ?? '30' },
+    hz: { type: 'string', default: process.env.BENCH_HZ ?? '10' },
+    port: { type: 'string', default: process.env.BENCH_PORT ?? '8799' },
+  },
+})
+const CLIENT_COUNTS = values.clients!.split(',').map(Number)
+const DURATION_MS = Number(values.seconds) * 1000
+const MOVE_HZ = Number(values.hz)
+const PORT = Number(values.port)
+const BASE_URL = `http://127.0.0.1:${PORT}`
+/** Clients connect this many at a time (each upgrade authenticates and joins in Postgres). */
+const CONNECT_CONCURRENCY = 10
+/** The stamp in position.y wraps every 100 s. */
+const STAMP_MODULO_MS = 100_000
+/** Zone centres of the default 300 m square (thirds of ±150 m), and the jitter inside a zone. */
+const ZONE_CENTRES_M = [-100, 0, 100]
+const JITTER_M = 30
+
+type Variant = 'instance-room' | 'baseline'
+
+interface RunResult {
+  variant: Variant
+  clients: number
+  seconds: number
+  movesSent: number
+  movesAccepted: number
+  movesPerSecond: number
+  framesReceived: number
+  framesPerSecond: number
+  updatesDelivered: number
+  updatesPerSecond: number
+  latencyP50Ms: number
+  latencyP99Ms: number
+  latencyMaxMs: number
+  closedByServer: number
+  dbStatements: number
+  dbStatementsPerMinute: number
+  writeReduction: number
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function inBatches<T, R>(
+  items: T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = []
+  for (let i = 0; i < items.length; i += limit) {
+    results.push(...(await Promise.all(items.slice(i, i + limit).map(work))))
+  }
+  return results
+}
+
+/** A bench client: the socket, where it lives, and what it counted. */
+interface BenchClient {
+  userId: string
+  socket: WebSocket
+  home: { x: number; z: number }
+  framesReceived: number
+  updatesReceived: number
+  rateLimited: number
+  closedByServer: boolean
+}
+
+function attach(
+  socket: WebSocket,
+  userId: string,
+  index: number,
+  latency: hdr.Histogram,
+): BenchClient {
+  const zone = index % 9
+  const client: BenchClient = {
+    userId,
+    socket,
+    home: { x: ZONE_CENTRES_M[zone % 3], z: ZONE_CENTRES_M[Math.floor(zone / 3)] },
+    framesReceived: 0,
+    updatesReceived: 0,
+    rateLimited: 0,
+    closedByServer: false,
+  }
+  socket.on('message', (data) => {
+    client.framesReceived += 1
+    const message = JSON.parse(data.toString()) as ServerMessage
+    if (message.type === 'error' && message.code === 'rate_limited') client.rateLimited += 1
+    if (message.type !== 'batch') return
+    const now = Date.now() % STAMP_MODULO_MS
+    for (const event of message.events) {
+      if (event.type !== 'move') continue
+      client.updatesReceived += 1
+      const sentAt = Math.round(event.position.y * 1000)
+      latency.recordValue((now - sentAt + STAMP_MODULO_MS) % STAMP_MODULO_MS)
+    }
+  })
+  socket.on('close', () => {
+    if (!closing.has(socket)) client.closedByServer = true
+  })
+  return client
+}
+
+/** Sockets the benchmark itself is closing (anything else closing counts as closed by the server). */
+const closing = new Set<WebSocket>()
+
+async function openClients(
+  variant: Variant,
+  instanceId: string,
+  players: Array<{ id: string; token: string }>,
+  latency: hdr.Histogram,
+): Promise<BenchClient[]> {
+  return inBatches(players, CONNECT_CONCURRENCY, async (player) => {
+    const index = players.indexOf(player)
+    if (variant === 'instance-room') {
+      const room = await RoomConnection.open(BASE_URL, instanceId, player.token)
+      room.send({ type: 'hello' })
+      await room.waitFor((m) => m.type === 'welcome', 30_000)
+      return attach(room.socket, player.id, index, latency)
+    }
+    const url = `${BASE_URL.replace('http', 'ws')}/bench/baseline/${instanceId}/ws?user=${player.id}`
+    const socket = new WebSocket(url)
+    await new Promise((ok, fail) => socket.once('open', ok).once('error', fail))
+    return attach(socket, player.id, index, latency)
+  })
+}
+
+async function runOnce(
+  variant: Variant,
+  players: Array<{ id: string; token: string }>,
+  instanceId: string,
+  statementCount: () => number,
+): Promise<RunResult> {
+  const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000 })
+  const clients = await openClients(variant, instanceId, players, latency)
+  // Only the movement window counts: forget what arrived while clients were connecting.
+  latency.reset()
+  for (const c of clients) {
+    c.framesReceived = 0
+    c.updatesReceived = 0
+  }
+  const statementsBefore = statementCount()
+  let movesSent = 0
+  const intervalMs = 1000 / MOVE_HZ
+  const started = Date.now()
+  const timers = clients.map((client, i) =>
+    setTimeout(
+      () => {
+        const timer = setInterval(() => {
+          if (client.socket.readyState !== WebSocket.OPEN) return
+          const stamp = (Date.now() % STAMP_MODULO_MS) / 1000
+          const frame = moveFrame(
+            client.home.x + (Math.random() - 0.5) * JITTER_M,
+            client.home.z + (Math.random() - 0.5) * JITTER_M,
+          ) as Extract<ReturnType<typeof moveFrame>, { type: 'move' }>
+          frame.position.y = stamp
+          client.socket.send(JSON.stringify(frame))
+          movesSent += 1
+        }, intervalMs)
+        timers.push(timer)
+      },
+      (i * intervalMs) / clients.length,
+    ),
+  ) as Array<ReturnType<typeof setTimeout>>
+  await sleep(DURATION_MS)
+  for (const t of timers) clearInterval(t)
+  const elapsedS = (Date.now() - started) / 1000
+  await sleep(1_000) // let the last ticks arrive
+  const framesReceived = clients.reduce((n, c) => n + c.framesReceived, 0)
+  const updatesDelivered = clients.reduce((n, c) => n + c.updatesReceived, 0)
+  const rateLimited = clients.reduce((n, c) => n + c.rateLimited, 0)
+  const closedByServer = clients.filter((c) => c.closedByServer).length
+  for (const c of clients) {
+    closing.add(c.socket)
+    c.socket.close(1000, 'bench done')
+  }
+  await sleep(3_000) // the last player leaving flushes the room to Postgres
+  const dbStatements = statementCount() - statementsBefore
+  const movesAccepted = movesSent - rateLimited
+  return {
+    variant,
+    clients: clients.length,
+    seconds: Number(elapsedS.toFixed(1)),
+    movesSent,
+    movesAccepted,
+    movesPerSecond: Math.round(movesAccepted / elapsedS),
+    framesReceived,
+    framesPerSecond: Math.round(framesReceived / elapsedS),
+    updatesDelivered,
+    updatesPerSecond: Math.round(updatesDelivered / elapsedS),
+    latencyP50Ms: latency.getValueAtPercentile(50),
+    latencyP99Ms: latency.getValueAtPercentile(99),
+    latencyMaxMs: latency.maxValue,
+    closedByServer,
+    dbStatements,
+    dbStatementsPerMinute: Math.round((dbStatements / elapsedS) * 60),
+    writeReduction: Number((movesAccepted / Math.max(1, dbStatements)).toFixed(1)),
+  }
+}
+
+async function main() {
+  const persistDir = await mkdtemp(join(tmpdir(), 'nexus-bench-room-'))
+  const stack = await startLocalStack({
+    host: '127.0.0.1',
+    nexusPort: 0,
+    memoryPort: 0,
+    proxyPort: 0,
+    apiPort: PORT,
+  })
+  await migrateStack(stack)
+  const secret = randomBytes(32).toString('base64url')
+  const wrangler = startWranglerDev({
+    stack,
+    port: PORT,
+    persistTo: persistDir,
+    config: 'scripts/bench/wrangler.room.toml',
+    vars: { AUTH_JWT_SECRET: secret },
+    output: () => undefined,
+  })
+  try {
+    await wrangler.ready
+    const maxClients = Math.max(...CLIENT_COUNTS)
+    const config = {
+      AUTH_JWT_SECRET: secret,
+      AUTH_ISSUER: 'bbworlds-nexus',
+      AUTH_AUDIENCE: 'bbworlds-nexus-api',
+      AUTH_ACCESS_TTL_SECONDS: 3600,
+    } as Config
+    const players = await withPgClient(stack.nexusUrl, async (pg) => {
+      const { rows } = await pg.query<{ id: string; username: string }>(
+        `INSERT INTO users (username)
+         SELECT 'bench_' || g || '_' || $1 FROM generate_series(1, $2) g RETURNING id, username`,
+        [randomBytes(3).toString('hex'), maxClients],
+      )
+      return Promise.all(
+        rows.map(async (u) => ({
+          id: u.id,
+          token: (
+            await issueAccessToken(
+              { userId: u.id, username: u.username, roles: ['player'] },
+              config,
+            )
+          ).token,
+        })),
+      )
+    })
+    const results: RunResult[] = []
+    for (const count of CLIENT_COUNTS) {
+      for (const variant of ['instance-room', 'baseline'] as const) {
+        const instanceId = await withPgClient(stack.nexusUrl, async (pg) => {
+          const { rows } = await pg.query<{ id: string }>(
+            `INSERT INTO instances (owner_id, type, name, max_visitors, is_public)
+             VALUES ($1, 'communal', $2, 1000, true) RETURNING id`,
+            [players[0].id, `bench ${variant} ${count}`],
+          )
+          return rows[0].id
+        })
+        process.stdout.write(
+          `running ${variant} with ${count} clients for ${DURATION_MS / 1000} s… `,
+        )
+        const result = await runOnce(
+          variant,
+          players.slice(0, count),
+          instanceId,
+          stack.proxy.statementCount,
+        )
+        console.log(`${result.updatesPerSecond} updates/s, p99 ${result.latencyP99Ms} ms`)
+        results.push(result)
+      }
+    }
+    printTable(results)
+    await mkdir('bench-results', { recursive: true })
+    const file = resolve('bench-results', 'room.json')
+    await writeFile(
+      file,
+      JSON.stringify(
+        { when: new Date().toISOString(), durationS: DURATION_MS / 1000, moveHz: MOVE_HZ, results },
+        null,
+        2,
+      ),
+    )
+    console.log(`\nwritten to ${file}`)
+  } finally {
+    await wrangler.stop()
+    await stack.close()
+    await rm(persistDir, { recursive: true, force: true })
+  }
+}
+
+function printTable(results: RunResult[]) {
+  const columns: Array<[string, (r: RunResult) => string | number]> = [
+    ['room', (r) => r.variant],
+    ['clients', (r) => r.clients],
+    ['moves/s', (r) => r.movesPerSecond],
+    ['frames/s', (r) => r.framesPerSecond],
+    ['updates/s', (r) => r.updatesPerSecond],
+    ['p50 ms', (r) => r.latencyP50Ms],
+    ['p99 ms', (r) => r.latencyP99Ms],
+    ['closed', (r) => r.closedByServer],
+    ['db stmts', (r) => r.dbStatements],
+    ['stmts/min', (r) => r.dbStatementsPerMinute],
+    ['write reduction', (r) => `${r.writeReduction}×`],
+  ]
+  const rows = results.map((r) => columns.map(([, get]) => String(get(r))))
+  const widths = columns.map(([name], i) =>
+    Math.max(name.length, ...rows.map((row) => row[i].length)),
+  )
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ')
+  console.log(`\n${line(columns.map(([name]) => name))}`)
+  for (const row of rows) console.log(line(row))
+  for (const count of new Set(results.map((r) => r.clients))) {
+    const room = results.find((r) => r.clients === count && r.variant === 'instance-room')
+    const base = results.find((r) => r.clients === count && r.variant === 'baseline')
+    if (room && base) {
+      const ratio = room.updatesPerSecond / Math.max(1, base.updatesPerSecond)
+      console.log(
+        `${count} clients: instance-room delivers ${ratio.toFixed(2)}× the baseline's updates/s`,
+      )
+    }
+  }
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
