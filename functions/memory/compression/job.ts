@@ -48,13 +48,13 @@ import { drizzle } from 'drizzle-orm/neon-serverless'
 import type { MemoryClient } from '../../../db/client'
 import { memorySchema } from '../../../db/client'
 import {
+  bytesToHex,
   fromBytea,
   fromPgVectorLiteral,
   pcaModelFromBytes,
   pcaModelToBytes,
   pqModelFromBytes,
   pqModelToBytes,
-  toByteaHex,
   toPgVectorLiteral,
 } from './codec'
 import {
@@ -72,7 +72,10 @@ import { cosine } from './vector'
 /** A drizzle database bound to one connection (the advisory lock is per session). */
 export type MemorySession = NeonDatabase<typeof memorySchema>
 
-/** Key of the run's session-level advisory lock. */
+/**
+ * Key of the run's session-level advisory lock: above 2³¹, so it never meets the per-pair locks of
+ * the memory writes (`hashtext(...)`, an int4).
+ */
 export const COMPRESSION_LOCK_KEY = 7_236_512_001
 
 /** Bytes of a 768-d float4 embedding, a PCA-384 code and a PQ-48 code. */
@@ -317,7 +320,7 @@ class Run {
           const code = encodePq(model.pq!, source)
           const q = cosine(source, decodePq(model.pq!, code))
           quality.set(row.memory_id, q)
-          values.push(sql`(${row.memory_id}::uuid, ${toByteaHex(code)}::text, ${q}::float8)`)
+          values.push(sql`(${row.memory_id}::uuid, ${bytesToHex(code)}::text, ${q}::float8)`)
         }
       }
 
@@ -327,7 +330,7 @@ class Run {
                 quantized_embedding = NULL, compression_type = 'pca384', pca_model_id = ${model.id}::uuid,
                 pq_model_id = NULL, compressed_size = ${PCA_CODE_BYTES},
                 compression_ratio = ${FULL_EMBEDDING_BYTES / PCA_CODE_BYTES}`
-          : sql`quantized_embedding = v.code::bytea, full_embedding = NULL,
+          : sql`quantized_embedding = decode(v.code, 'hex'), full_embedding = NULL,
                 compressed_embedding = NULL, compression_type = 'pq48', pq_model_id = ${model.id}::uuid,
                 pca_model_id = NULL, compressed_size = ${PQ_CODE_BYTES},
                 compression_ratio = ${FULL_EMBEDDING_BYTES / PQ_CODE_BYTES}`
@@ -443,7 +446,7 @@ class Run {
         sql`INSERT INTO pca_models (companion_id, model_name, n_components, explained_variance_ratio,
               model_data, training_samples)
             VALUES (${companionId}::varchar, ${name}, ${pca.componentCount}, ${pca.explainedVariance},
-              ${toByteaHex(pcaModelToBytes(pca))}::bytea, ${pca.trainingSize})
+              decode(${bytesToHex(pcaModelToBytes(pca))}, 'hex'), ${pca.trainingSize})
             RETURNING model_id`,
       )
       loaded = { id: row.model_id, pca }
@@ -467,7 +470,7 @@ class Run {
         sql`INSERT INTO pq_models (companion_id, model_name, num_subspaces, num_centroids,
               subspace_dim, centroids_data, training_samples, average_reconstruction_quality)
             VALUES (${companionId}::varchar, ${name}, ${pq.subspaces}, ${pq.centroidCount}, ${pq.subDims},
-              ${toByteaHex(pqModelToBytes(pq))}::bytea, ${pq.trainingSize}, ${pq.quality})
+              decode(${bytesToHex(pqModelToBytes(pq))}, 'hex'), ${pq.trainingSize}, ${pq.quality})
             RETURNING model_id`,
       )
       loaded = { id: row.model_id, pq }
