@@ -260,6 +260,43 @@ describe('memory compression job', () => {
     for (const id of fresh) expect(forms.get(id)!.compression_type).toBe('pca384')
   })
 
+  it(
+    'encodes a small companion with the global models',
+    async () => {
+      const small = `cmp-${crypto.randomUUID().slice(0, 12)}`
+      // Young core memories make sure the database holds enough vectors for a global sample.
+      await insertMemories(small, player.id, 'core', 400, 1)
+      const important = await insertMemories(small, player.id, 'important', 10, 31)
+      const background = await insertMemories(small, player.id, 'background', 10, 8)
+      const report = await runCompression(db, {
+        ...TEST_OPTIONS,
+        companionIds: [small],
+        minCompanionPcaSamples: 100_000,
+        minCompanionPqSamples: 100_000,
+        maxTrainingSamples: 450,
+      })
+      expect(report, JSON.stringify(report)).toMatchObject({
+        pca_compressions: 10,
+        pq_compressions: 10,
+        skipped_without_model: 0,
+      })
+      // A global model is reused when one is active and fresh, otherwise trained now.
+      for (const m of report.models_trained) expect(m.companion_id).toBeNull()
+      const scopes = await memorySql(
+        `SELECT DISTINCT coalesce(p.companion_id, q.companion_id) AS companion_id,
+                (p.model_id IS NOT NULL) AS pca, (q.model_id IS NOT NULL) AS pq
+         FROM companion_memories m
+         LEFT JOIN pca_models p ON p.model_id = m.pca_model_id
+         LEFT JOIN pq_models q ON q.model_id = m.pq_model_id
+         WHERE m.memory_id = ANY($1::uuid[])`,
+        [[...important, ...background]],
+      )
+      expect(scopes).toHaveLength(2)
+      for (const scope of scopes) expect(scope.companion_id).toBeNull()
+    },
+    TRAINING_TIMEOUT_MS,
+  )
+
   it('returns skipped while another session holds the run lock', async (ctx) => {
     const holder = newClient()
     const other = newClient()

@@ -18,9 +18,9 @@
  *    `minCompanionPqSamples` (500) full embeddings and the run still has a training left;
  * 3. else the companion's stale model (still valid: it decodes its own codes);
  * 4. else the active global model (`companion_id IS NULL`), retrained under the same age rule from
- *    a stratified sample: up to `maxTrainingSamples` (2,000) full embeddings, an equal random share
- *    per companion; it needs at least 385 vectors for PCA (the covariance rank must reach 384) and
- *    256 for PQ (one per centroid);
+ *    a sample stratified by companion (round-robin over companions, random within each) of up to
+ *    `maxTrainingSamples` (2,000) full embeddings; it needs at least 385 vectors for PCA (the
+ *    covariance rank must reach 384) and 256 for PQ (one per centroid);
  * 5. else the companion's candidates wait for a later run (`skipped_without_model`).
  * A new model deactivates the older models of its scope (`is_active = false`); they stay in their
  * tables because codes still reference them. Companion thresholds: a companion holds at most 750
@@ -396,16 +396,12 @@ class Run {
     return model
   }
 
-  /** Up to `maxTrainingSamples` full embeddings, an equal random share from each companion. */
+  /**
+   * Up to `maxTrainingSamples` full embeddings stratified by companion: a random order within each
+   * companion, then round-robin over companions (every companion's 1st, then every 2nd, …), so no
+   * companion outweighs the others and the sample still fills up when some companions are small.
+   */
   private async stratifiedSample(): Promise<Float32Array[]> {
-    const max = this.options.maxTrainingSamples
-    const [{ companions }] = await rows<{ companions: number }>(
-      this.session,
-      sql`SELECT count(DISTINCT companion_id)::int AS companions FROM companion_memories
-          WHERE full_embedding IS NOT NULL`,
-    )
-    if (companions === 0) return []
-    const share = Math.ceil(max / companions)
     return this.vectors(sql`
       SELECT m.full_embedding::text AS v
       FROM (
@@ -413,8 +409,8 @@ class Run {
         FROM companion_memories WHERE full_embedding IS NOT NULL
       ) s
       JOIN companion_memories m USING (memory_id)
-      WHERE s.r <= ${share}
-      LIMIT ${max}`)
+      ORDER BY s.r, random()
+      LIMIT ${this.options.maxTrainingSamples}`)
   }
 
   private async vectors(query: SQL): Promise<Float32Array[]> {
