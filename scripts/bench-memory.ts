@@ -22,6 +22,14 @@
  * Recall@10 of a tier is measured against exact cosine search over the same memories at full
  * precision (the original float32 vectors kept in this process). Latency percentiles come from a
  * sorted array of per-query wall times (no histogram dependency needed at these sample sizes).
+ *
+ * Measured at 100,000 memories (Node 20, 2 cores shared with other jobs, load ~4; 5 min 21 s in
+ * all, 4.6 GB peak RSS): ingest 3,400–7,200 rows/s; per-pair p50 / p95 / recall@10: exact full
+ * 4.7 / 8.7 ms / 1.0, global HNSW with the pair filter 47 / 80 ms / 0.88 (build 99–121 s), PCA-384
+ * 1.9 / 6.4 ms / 0.95, PQ-48 (fetch + ADC) 2.0 / 7.9 ms / 0.75; global models on 1,800 vectors:
+ * PCA 4.2–6.5 s (held-out cosine 0.963), PQ 3.4–4.2 s (0.838); the job compressed 90,000 memories
+ * in 121–155 s. A pair's 500 memories are too few for the global index to pay: its filter keeps
+ * 0.5% of the graph, so the iterative scan visits many tuples and still misses neighbours.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
