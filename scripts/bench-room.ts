@@ -68,6 +68,9 @@ interface RunResult {
   latencyMaxMs: number
   closedByServer: number
   dbStatements: number
+  /** Baseline only: writes it attempted (one per move) and how many the database refused. */
+  baselineWritesAttempted?: number
+  baselineWritesFailed?: number
   dbStatementsPerMinute: number
   writeReduction: number
 }
@@ -209,6 +212,13 @@ async function runOnce(
   await sleep(3_000) // the last player leaving flushes the room to Postgres
   const dbStatements = statementCount() - statementsBefore
   const movesAccepted = movesSent - rateLimited
+  const baselineWrites =
+    variant === 'baseline'
+      ? ((await (await fetch(`${BASE_URL}/bench/baseline/${instanceId}/stats`)).json()) as {
+          writesAttempted: number
+          writesFailed: number
+        })
+      : undefined
   return {
     variant,
     clients: clients.length,
@@ -225,6 +235,8 @@ async function runOnce(
     latencyMaxMs: latency.maxValue,
     closedByServer,
     dbStatements,
+    baselineWritesAttempted: baselineWrites?.writesAttempted,
+    baselineWritesFailed: baselineWrites?.writesFailed,
     dbStatementsPerMinute: Math.round((dbStatements / elapsedS) * 60),
     writeReduction: Number((movesAccepted / Math.max(1, dbStatements)).toFixed(1)),
   }
@@ -330,6 +342,7 @@ function printTable(results: RunResult[]) {
     ['p99 ms', (r) => r.latencyP99Ms],
     ['closed', (r) => r.closedByServer],
     ['db stmts', (r) => r.dbStatements],
+    ['failed writes', (r) => r.baselineWritesFailed ?? '-'],
     ['stmts/min', (r) => r.dbStatementsPerMinute],
     ['write reduction', (r) => `${r.writeReduction}×`],
   ]

@@ -8,7 +8,7 @@ import type { Env } from '../../functions/lib/env'
 export { InstanceRoom, QuestSession } from '../../functions/index'
 export { BaselineRoom } from './baseline-room'
 
-const BASELINE_PATH = /^\/bench\/baseline\/([0-9a-f-]{36})\/ws$/
+const BASELINE_PATH = /^\/bench\/baseline\/([0-9a-f-]{36})\/(ws|stats)$/
 
 export default {
   async fetch(request, env, ctx) {
@@ -17,6 +17,7 @@ export default {
     if (!match) return worker.fetch(request, env, ctx)
     const namespace = (env as Env & { BASELINE_ROOM: DurableObjectNamespace }).BASELINE_ROOM
     const stub = namespace.get(namespace.idFromName(match[1]))
+    if (match[2] === 'stats') return stub.fetch('https://room/stats')
     return stub.fetch('https://room/connect', {
       headers: { Upgrade: 'websocket', 'X-Bench-User-Id': url.searchParams.get('user') ?? '' },
     })
