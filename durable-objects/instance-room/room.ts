@@ -713,13 +713,16 @@ export class InstanceRoom extends DurableObject<Env> {
         )
         this.sql.exec('DELETE FROM batches WHERE seq <= ?', seq - RESUME_RING_BATCHES)
         this.setMeta('batch_seq', String(seq))
+        // Each event is serialized once per tick, not once per receiver: with 200 players the
+        // per-receiver JSON.stringify dominated the tick.
+        const eventJson = envelopes.map((envelope) => JSON.stringify(envelope.event))
         for (const ws of this.ctx.getWebSockets()) {
           const attachment = this.attachmentOf(ws)
           if (!attachment?.greeted) continue
           const viewer = this.players.get(attachment.userId)
           if (!viewer || viewer.sessionId !== attachment.sessionId) continue
-          const events = eventsFor(envelopes, viewer)
-          if (events.length > 0) send(ws, { type: 'batch', seq, events })
+          const selected = eventJson.filter((_, i) => deliversTo(envelopes[i], viewer))
+          if (selected.length > 0) sendRaw(ws, batchFrameJson(seq, selected))
         }
       }
       if (persisted) void this.ensureSyncAlarm()
@@ -1149,11 +1152,20 @@ function snapshotOf(player: PlayerState): PlayerSnapshot {
 }
 
 function send(ws: WebSocket, message: ServerMessage): void {
+  sendRaw(ws, JSON.stringify(message))
+}
+
+function sendRaw(ws: WebSocket, json: string): void {
   try {
-    ws.send(JSON.stringify(message))
+    ws.send(json)
   } catch {
     // The socket is closing; its close handler does the cleanup.
   }
+}
+
+/** A `batch` frame from events already serialized: the same JSON as `send(ws, batch)` writes. */
+function batchFrameJson(seq: number, eventJson: string[]): string {
+  return `{"type":"batch","seq":${seq},"events":[${eventJson.join(',')}]}`
 }
 
 function closeQuietly(ws: WebSocket, code: number, reason: string): void {
