@@ -10,11 +10,11 @@ import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../../functions/app'
-import { issueAccessToken } from '../../functions/lib/auth'
-import { getConfig } from '../../functions/lib/env'
 import {
   CONCURRENCY_DATABASE_URL_VAR,
+  createUsers,
   directPool,
+  playerToken,
   startConcurrencyPostgres,
   type ConcurrencyPostgres,
 } from '../support/postgres-server'
@@ -88,24 +88,8 @@ describe.skipIf(!adminUrl)('the economy on a real multi-connection PostgreSQL', 
     await server?.close()
   })
 
-  /** Inserts `count` users (the trigger gives each a balance of 100) and returns their ids. */
-  async function createUsers(count: number): Promise<string[]> {
-    const prefix = `conc_${randomUUID().slice(0, 8)}`
-    const { rows } = await pool.query<{ id: string }>(
-      `INSERT INTO users (username) SELECT $1 || '_' || n FROM generate_series(1, $2) AS n
-       RETURNING id`,
-      [prefix, count],
-    )
-    return rows.map((r) => r.id).sort()
-  }
-
-  async function tokenOf(userId: string): Promise<string> {
-    const { token } = await issueAccessToken(
-      { userId, username: `conc_${userId.slice(0, 8)}`, roles: ['player'] },
-      getConfig(server.env),
-    )
-    return token
-  }
+  const newUsers = (count: number) => createUsers(pool, 'conc', count)
+  const tokenOf = (userId: string) => playerToken(server, userId)
 
   async function send(
     method: string,
@@ -176,7 +160,7 @@ describe.skipIf(!adminUrl)('the economy on a real multi-connection PostgreSQL', 
 
   describe('POST /v1/economy/transfers under concurrency', () => {
     it('lets exactly 100 of 200 parallel 10-token transfers through from 1,000 tokens', async () => {
-      const [sender, recipient] = await createUsers(2)
+      const [sender, recipient] = await newUsers(2)
       await pool.query('UPDATE user_balances SET tokens = 1000 WHERE user_id = $1', [sender])
       const before = await balanceTotals([sender, recipient])
       expect(before).toEqual({ sum: 1000 + STARTING_TOKENS, min: STARTING_TOKENS })
@@ -238,7 +222,7 @@ describe.skipIf(!adminUrl)('the economy on a real multi-connection PostgreSQL', 
     })
 
     it('debits once for 20 parallel transfers sharing one Idempotency-Key, with identical responses', async () => {
-      const [sender, recipient] = await createUsers(2)
+      const [sender, recipient] = await newUsers(2)
       const token = await tokenOf(sender)
       const key = `conc-${randomUUID()}`
 
@@ -285,7 +269,7 @@ describe.skipIf(!adminUrl)('the economy on a real multi-connection PostgreSQL', 
 
   describe('POST /v1/economy/daily-claim under concurrency', () => {
     it('credits exactly one of 50 parallel claims', async () => {
-      const [claimer] = await createUsers(1)
+      const [claimer] = await newUsers(1)
       const token = await tokenOf(claimer)
 
       const replies = await Promise.all(
@@ -322,7 +306,7 @@ describe.skipIf(!adminUrl)('the economy on a real multi-connection PostgreSQL', 
     it(
       `keeps the total constant and no balance negative while ${BANK_WORKERS} workers transfer for ${BANK_DURATION_MS / 1000} s`,
       async () => {
-        const userIds = await createUsers(BANK_USERS)
+        const userIds = await newUsers(BANK_USERS)
         const tokens = new Map(
           await Promise.all(userIds.map(async (id) => [id, await tokenOf(id)] as const)),
         )

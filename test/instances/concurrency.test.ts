@@ -6,15 +6,14 @@
  *
  * Needs `NEXUS_CONCURRENCY_DATABASE_URL` (`.ci/run` sets it); without it the suite is skipped.
  */
-import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../../functions/app'
-import { issueAccessToken } from '../../functions/lib/auth'
-import { getConfig } from '../../functions/lib/env'
 import {
   CONCURRENCY_DATABASE_URL_VAR,
+  createUsers,
   directPool,
+  playerToken,
   startConcurrencyPostgres,
   type ConcurrencyPostgres,
 } from '../support/postgres-server'
@@ -51,23 +50,8 @@ describe.skipIf(!adminUrl)('instance joins on a real multi-connection PostgreSQL
     await server?.close()
   })
 
-  async function createUsers(count: number): Promise<string[]> {
-    const prefix = `inst_${randomUUID().slice(0, 8)}`
-    const { rows } = await pool.query<{ id: string }>(
-      `INSERT INTO users (username) SELECT $1 || '_' || n FROM generate_series(1, $2) AS n
-       RETURNING id`,
-      [prefix, count],
-    )
-    return rows.map((r) => r.id)
-  }
-
-  async function tokenOf(userId: string): Promise<string> {
-    const { token } = await issueAccessToken(
-      { userId, username: `inst_${userId.slice(0, 8)}`, roles: ['player'] },
-      getConfig(server.env),
-    )
-    return token
-  }
+  const newUsers = (count: number) => createUsers(pool, 'inst', count)
+  const tokenOf = (userId: string) => playerToken(server, userId)
 
   async function send(method: string, path: string, token: string, body?: unknown) {
     const headers: Record<string, string> = { Authorization: `Bearer ${token}` }
@@ -102,7 +86,7 @@ describe.skipIf(!adminUrl)('instance joins on a real multi-connection PostgreSQL
   }
 
   it(`admits exactly ${MAX_VISITORS} of ${RACING_PLAYERS} parallel joins`, async () => {
-    const [ownerId, ...players] = await createUsers(RACING_PLAYERS + 1)
+    const [ownerId, ...players] = await newUsers(RACING_PLAYERS + 1)
     const instanceId = await createInstance(ownerId, MAX_VISITORS)
     const tokens = await Promise.all(players.map(tokenOf))
 
@@ -124,7 +108,7 @@ describe.skipIf(!adminUrl)('instance joins on a real multi-connection PostgreSQL
   })
 
   it('creates one visitor row when the same player joins ten times at once', async () => {
-    const [ownerId, playerId] = await createUsers(2)
+    const [ownerId, playerId] = await newUsers(2)
     const instanceId = await createInstance(ownerId, 10)
     const token = await tokenOf(playerId)
 

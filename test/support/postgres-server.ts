@@ -6,12 +6,13 @@
  * creates a fresh database per run, applies the nexus migrations, and starts the Neon-compatible
  * WebSocket proxy in front of it, so requests run the production driver path unchanged.
  */
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { neonConfig } from '@neondatabase/serverless'
 import pg from 'pg'
 import { WebSocket } from 'ws'
 import { migrateDatabase } from '../../db/migrate'
-import type { Env } from '../../functions/lib/env'
+import { issueAccessToken } from '../../functions/lib/auth'
+import { getConfig, type Env } from '../../functions/lib/env'
 import { startNeonWsProxy } from '../../scripts/lib/neon-ws-proxy'
 import { withPgClient } from '../../scripts/lib/local-stack'
 
@@ -88,4 +89,26 @@ export function directPool(url: string, max = 4): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max })
   pool.on('error', () => undefined)
   return pool
+}
+
+/**
+ * Inserts `count` users named `<prefix>_<n>` (the trigger gives each a balance of 100) and
+ * returns their ids, sorted.
+ */
+export async function createUsers(pool: pg.Pool, prefix: string, count: number): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO users (username) SELECT $1 || '_' || n FROM generate_series(1, $2) AS n
+     RETURNING id`,
+    [`${prefix}_${randomUUID().slice(0, 8)}`, count],
+  )
+  return rows.map((r) => r.id).sort()
+}
+
+/** A player token for `userId`, signed with the suite's secret. */
+export async function playerToken(server: ConcurrencyPostgres, userId: string): Promise<string> {
+  const { token } = await issueAccessToken(
+    { userId, username: `player_${userId.slice(0, 8)}`, roles: ['player'] },
+    getConfig(server.env),
+  )
+  return token
 }
