@@ -197,6 +197,8 @@ export async function authenticate(c: Context<AppEnv>, token: string): Promise<I
 
 /** Middleware: requires a valid `Authorization: Bearer` token (see `authenticate`). */
 export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
+  // Routers mounted on overlapping paths may both require auth: verify once per request.
+  if (c.get('identity')) return next()
   const token = bearerToken(c.req.header('Authorization'))
   if (!token) {
     throw new ApiError(

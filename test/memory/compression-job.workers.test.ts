@@ -313,7 +313,9 @@ describe('memory compression job', () => {
         // The embedded PGlite serves every connection from one session, where advisory locks
         // are re-entrant: exclusion can only be shown on a multi-session PostgreSQL.
         await otherConnection.query('SELECT pg_advisory_unlock($1::bigint)', [COMPRESSION_LOCK_KEY])
-        ctx.skip()
+        const reason = 'the embedded database has one session, so advisory locks cannot exclude'
+        console.warn(`[compression] run-lock exclusion skipped: ${reason}`)
+        ctx.skip(reason)
       }
       const report = await runCompression(other, { ...TEST_OPTIONS, companionIds: [companionId] })
       expect(report).toMatchObject({ status: 'skipped', analytics_id: null })
