@@ -17,15 +17,32 @@ import {
 import type { Zone } from './zones'
 
 // zod v4's z.number() already rejects NaN and ±Infinity; the bounds keep magnitudes sane too.
-const coordinate = z.number().min(-MAX_COORDINATE_METERS).max(MAX_COORDINATE_METERS)
+/**
+ * Rounds to a fixed step. Movement is quantized as it is accepted (millimetres, mm/s, 1e-4 of a
+ * quaternion component): far below what a player can see, and it keeps every relayed number
+ * short, which matters when a room fans out a quarter of a million updates a second.
+ */
+const quantized = (step: number) => (value: number) => Math.round(value / step) * step
+/** Metres, rounded to the millimetre. */
+export const POSITION_STEP_METERS = 0.001
+/** Quaternion components, rounded to this step (norm error stays far below the tolerance). */
+export const ROTATION_STEP = 0.0001
+
+const coordinate = z
+  .number()
+  .min(-MAX_COORDINATE_METERS)
+  .max(MAX_COORDINATE_METERS)
+  .transform((v) => Number(quantized(POSITION_STEP_METERS)(v).toFixed(3)))
 const velocityComponent = z
   .number()
   .min(-MAX_VELOCITY_METERS_PER_SECOND)
   .max(MAX_VELOCITY_METERS_PER_SECOND)
+  .transform((v) => Number(quantized(POSITION_STEP_METERS)(v).toFixed(3)))
 const quaternionComponent = z
   .number()
   .min(-1 - QUATERNION_NORM_TOLERANCE)
   .max(1 + QUATERNION_NORM_TOLERANCE)
+  .transform((v) => Number(quantized(ROTATION_STEP)(v).toFixed(4)))
 
 /** Lowercase identifier used for presets and emote names, e.g. `sunset`, `wave`. */
 const slug = z.string().regex(/^[a-z0-9_]{1,32}$/, 'expected 1–32 characters of a-z, 0-9 or _')

@@ -14,7 +14,7 @@ const validMove = {
   type: 'move',
   position: { x: -12.5, y: 1.8, z: 45.2 },
   velocity: { x: 1, y: 0, z: -2.5 },
-  rotation: { x: 0, y: 0.7071068, z: 0, w: 0.7071068 },
+  rotation: { x: 0, y: 0.7071, z: 0, w: 0.7071 },
   activity: 'moving',
 }
 
@@ -50,6 +50,20 @@ describe('parseClientFrame', () => {
 
     it('accepts move with the seed JSONB shapes', () => {
       expect(expectAccepted(validMove)).toEqual(validMove)
+    })
+
+    it('quantizes movement to millimetres and rotations to 1e-4', () => {
+      const frame = expectAccepted({
+        ...validMove,
+        position: { x: 1.23456789, y: -0.00049, z: 100.0005 },
+        velocity: { x: 0.3333333, y: 0, z: -2.9999 },
+        rotation: { x: 0, y: 0.70710678, z: 0, w: 0.70710678 },
+      })
+      expect(frame).toMatchObject({
+        position: { x: 1.235, y: 0, z: 100.001 },
+        velocity: { x: 0.333, y: 0, z: -3 },
+        rotation: { x: 0, y: 0.7071, z: 0, w: 0.7071 },
+      })
     })
 
     it("accepts move with the seed's optional position keys", () => {
