@@ -27,6 +27,7 @@ import { issueAccessToken } from '../functions/lib/auth'
 import type { Config } from '../functions/lib/env'
 import type { ServerMessage } from '../durable-objects/instance-room/protocol'
 import { migrateStack, startLocalStack, withPgClient } from './lib/local-stack'
+import { onShutdown } from './lib/process'
 import { moveFrame, RoomConnection } from './lib/room-client'
 import { startWranglerDev } from './lib/wrangler-dev'
 
@@ -308,6 +309,11 @@ async function main() {
     config: 'scripts/bench/wrangler.room.toml',
     vars: { AUTH_JWT_SECRET: secret },
     output: () => undefined,
+  })
+  // Ctrl-C stops wrangler (and its workerd processes) and the databases too.
+  onShutdown(async () => {
+    await wrangler.stop()
+    await stack.close()
   })
   try {
     await wrangler.ready
