@@ -1,7 +1,16 @@
 /** Byte encodings and hashes shared by auth, pagination and idempotency (WebCrypto, no Node APIs). */
 
-/** Standard base64 of `bytes`. */
-export const toBase64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes))
+/** Bytes per `String.fromCharCode` call: spreading a whole model's bytes would overflow the stack. */
+const BINARY_STRING_CHUNK_BYTES = 0x8000
+
+/** Standard base64 (with padding) of `bytes`, of any size. */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = ''
+  for (let i = 0; i < bytes.length; i += BINARY_STRING_CHUNK_BYTES) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + BINARY_STRING_CHUNK_BYTES))
+  }
+  return btoa(binary)
+}
 
 /** Bytes of a standard or URL-safe base64 string (padding optional). */
 export const fromBase64 = (text: string): Uint8Array =>

@@ -13,6 +13,7 @@
  * Byte layout of a serialized model (all little-endian): 4-byte ASCII magic, uint32 header fields,
  * float64 scalars, then float32 arrays. Decoding checks the magic and the lengths.
  */
+import { fromBase64, toBase64 } from '../../lib/encoding'
 import type { PcaModel } from './pca'
 import type { PqModel } from './pq'
 
@@ -22,8 +23,6 @@ const PQ_MAGIC = 'PQ01'
 const PCA_HEADER_BYTES = 4 + 4 * 3 + 8
 /** magic + dims + subspaces + subDims + centroidCount + trainingSize (uint32) + quality (float64). */
 const PQ_HEADER_BYTES = 4 + 4 * 5 + 8
-/** Chunk size for `String.fromCharCode.apply`, below engines' argument-count limits. */
-const BINARY_STRING_CHUNK_BYTES = 0x8000
 
 /** Serializes a PCA model to bytes (for `pca_models.model_data`). */
 export function pcaModelToBytes(model: PcaModel): Uint8Array {
@@ -146,32 +145,14 @@ export function pqModelFromJson(json: PqModelJson): PqModel {
 export function floatsToBase64(floats: Float32Array): string {
   const bytes = new Uint8Array(floats.length * 4)
   writeFloats(new DataView(bytes.buffer), 0, floats)
-  return bytesToBase64(bytes)
+  return toBase64(bytes)
 }
 
 /** Inverse of `floatsToBase64`. */
 export function floatsFromBase64(base64: string): Float32Array {
-  const bytes = bytesFromBase64(base64)
+  const bytes = fromBase64(base64)
   if (bytes.length % 4 !== 0) throw new RangeError('float data must be a multiple of 4 bytes')
   return readFloats(viewOf(bytes), 0, bytes.length / 4)
-}
-
-/** Standard base64 (with padding) of `bytes`. */
-export function bytesToBase64(bytes: Uint8Array): string {
-  let binary = ''
-  for (let i = 0; i < bytes.length; i += BINARY_STRING_CHUNK_BYTES) {
-    const chunk = bytes.subarray(i, i + BINARY_STRING_CHUNK_BYTES)
-    binary += String.fromCharCode.apply(null, chunk as unknown as number[])
-  }
-  return btoa(binary)
-}
-
-/** Inverse of `bytesToBase64`; throws on invalid base64. */
-export function bytesFromBase64(base64: string): Uint8Array {
-  const binary = atob(base64)
-  const bytes = new Uint8Array(binary.length)
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-  return bytes
 }
 
 /** Lower-case hex of `bytes`. */
