@@ -18,6 +18,12 @@
 # `pg_ctlcluster <version> main stop`.
 set -euo pipefail
 
+# Keep stdout (as fd 3) for the one export line: every command below writes to stderr, including
+# tools that print on stdout (pg_ctlcluster says "Removed stale pid file" after an unclean
+# shutdown). Commands run as root or postgres get fd 3 closed, so the server daemon cannot hold the
+# caller's `$(...)` pipe open.
+exec 3>&1 1>&2
+
 MAX_CONNECTIONS="${NEXUS_CI_PG_MAX_CONNECTIONS:-300}"
 ROLE=nexus_ci
 CLUSTER=main
@@ -26,11 +32,11 @@ log() { echo "[ci-postgres] $*" >&2; }
 
 # Runs a command as root (directly, or through sudo when this shell is not root).
 as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then "$@" 3>&-; else sudo -n "$@" 3>&-; fi
 }
 # Runs a command as the postgres OS user (peer authentication on the local socket).
 as_postgres() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -n -u postgres "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@" 3>&-; else sudo -n -u postgres "$@" 3>&-; fi
 }
 
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
@@ -110,4 +116,4 @@ SELECT format('ALTER ROLE %I LOGIN CREATEDB NOSUPERUSER PASSWORD %L', :'role', :
 SQL
 
 log "ready: PostgreSQL $VERSION on 127.0.0.1:$PORT (max_connections $MAX_CONNECTIONS), role $ROLE"
-echo "export NEXUS_CONCURRENCY_DATABASE_URL=postgres://$ROLE:$PASSWORD@127.0.0.1:$PORT/postgres"
+echo "export NEXUS_CONCURRENCY_DATABASE_URL=postgres://$ROLE:$PASSWORD@127.0.0.1:$PORT/postgres" >&3
