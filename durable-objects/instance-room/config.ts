@@ -57,6 +57,15 @@ export const CLOSE_POLICY_VIOLATION = 1008
 /** WebSocket close code: a frame larger than MAX_FRAME_BYTES. */
 export const CLOSE_MESSAGE_TOO_BIG = 1009
 
+/** WebSocket close code (application range): the player left the instance over HTTP. */
+export const CLOSE_LEFT_INSTANCE = 4001
+
+/** WebSocket close code (application range): an owner or admin removed the player. */
+export const CLOSE_REMOVED = 4003
+
+/** WebSocket close code (application range): the instance was deleted. */
+export const CLOSE_INSTANCE_DELETED = 4004
+
 /** WebSocket close code: the room failed unexpectedly; the client may reconnect. */
 export const CLOSE_INTERNAL_ERROR = 1011
 

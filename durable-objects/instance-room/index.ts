@@ -3,4 +3,5 @@
  * lives in room.ts; the Postgres sync in sync.ts.
  */
 export { InstanceRoom } from './room'
-export type { RoomEnvelope, RoomPermissions, SocketAttachment, SyncOutcome } from './room'
+export type { RoomEnvelope, SocketAttachment, SyncOutcome } from './room'
+export { roomPermissionsOf, type RoomNotice, type RoomPermissions } from './notices'

@@ -28,9 +28,12 @@ import {
   CHAT_HISTORY_MESSAGES,
   CHAT_PAGE_DEFAULT_MESSAGES,
   CHAT_PAGE_MAX_MESSAGES,
+  CLOSE_INSTANCE_DELETED,
+  CLOSE_LEFT_INSTANCE,
   CLOSE_MESSAGE_TOO_BIG,
   CLOSE_NORMAL,
   CLOSE_POLICY_VIOLATION,
+  CLOSE_REMOVED,
   MAX_BAD_FRAMES,
   RESUME_RING_BATCHES,
   SYNC_INTERVAL_MS,
@@ -57,6 +60,7 @@ import {
   type ServerMessage,
   type Velocity,
 } from './protocol'
+import { roomNoticeSchema, roomPermissionsOf, type RoomPermissions } from './notices'
 import { TokenBucket, type TokenBucketState } from './rate-limit'
 import { isEmptySync, writeRoomSync, type PendingSync } from './sync'
 import {
@@ -85,12 +89,6 @@ export interface RoomEnvelope {
   to: Audience
   /** The player the event is about; never delivered to them. */
   subject?: string
-}
-
-/** What a connection may do, from the Worker's authorization. */
-export interface RoomPermissions {
-  canChat: boolean
-  canChangeEnvironment: boolean
 }
 
 /** Per-socket state that survives hibernation (`serializeAttachment`). */
@@ -178,13 +176,17 @@ export class InstanceRoom extends DurableObject<Env> {
 
   // ---------------------------------------------------------------- HTTP
 
-  /** `/connect` (WebSocket upgrade), `GET /presence`, `GET /chat`; anything else is a 404. */
+  /**
+   * `/connect` (WebSocket upgrade), `GET /presence`, `GET /chat`, `POST /notice`; anything else
+   * is a 404.
+   */
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url)
     if (request.method === 'GET' && url.pathname === '/connect')
       return this.acceptConnection(request)
     if (request.method === 'GET' && url.pathname === '/presence') return this.presence()
     if (request.method === 'GET' && url.pathname === '/chat') return this.chatHistory(url)
+    if (request.method === 'POST' && url.pathname === '/notice') return this.applyNotice(request)
     return errorResponse(404, 'not_found', `no route ${request.method} ${url.pathname}`)
   }
 
@@ -218,11 +220,7 @@ export class InstanceRoom extends DurableObject<Env> {
       this.setMeta('environment', JSON.stringify(this.environment))
     }
 
-    const owner = isOwner === '1'
-    const roomPermissions: RoomPermissions = {
-      canChat: permissions.can_chat !== false,
-      canChangeEnvironment: owner || permissions.can_change_environment === true,
-    }
+    const roomPermissions = roomPermissionsOf(permissions, isOwner === '1')
 
     const previous = this.players.get(userId)
     if (previous) this.replaceConnection(previous)
@@ -244,6 +242,52 @@ export class InstanceRoom extends DurableObject<Env> {
     }
     this.saveAttachment(server, attachment)
     return new Response(null, { status: 101, webSocket: client })
+  }
+
+  /** A change made over HTTP (notices.ts): evict a player, or change what they may do. */
+  private async applyNotice(request: Request): Promise<Response> {
+    const parsed = roomNoticeSchema.safeParse(await request.json().catch(() => null))
+    if (!parsed.success) return errorResponse(400, 'bad_request', 'invalid room notice')
+    const notice = parsed.data
+    switch (notice.type) {
+      case 'visitor_left':
+        await this.evict(notice.userId, CLOSE_LEFT_INSTANCE, 'you left the instance')
+        break
+      case 'visitor_removed':
+        await this.evict(notice.userId, CLOSE_REMOVED, 'you were removed from the instance')
+        break
+      case 'instance_deleted':
+        await this.evict(null, CLOSE_INSTANCE_DELETED, 'the instance was deleted')
+        break
+      case 'permissions_changed':
+        for (const [ws, attachment] of this.liveSockets(notice.userId)) {
+          attachment.permissions = notice.permissions
+          this.saveAttachment(ws, attachment)
+        }
+        break
+      default:
+        assertNever(notice)
+    }
+    return new Response(null, { status: 204 })
+  }
+
+  /** Closes the sockets of one user (or of everyone, for null); they leave the room. */
+  private async evict(userId: string | null, code: number, reason: string): Promise<void> {
+    for (const [ws, attachment] of this.liveSockets(userId)) {
+      await this.closeConnection(ws, attachment, code, reason)
+    }
+  }
+
+  /** Open sockets with their attachments, of one user or (for null) of everyone. */
+  private liveSockets(userId: string | null): [WebSocket, SocketAttachment][] {
+    const found: [WebSocket, SocketAttachment][] = []
+    for (const ws of this.ctx.getWebSockets()) {
+      const attachment = this.attachmentOf(ws)
+      if (attachment && (userId === null || attachment.userId === userId)) {
+        found.push([ws, attachment])
+      }
+    }
+    return found
   }
 
   private presence(): Response {

@@ -84,7 +84,9 @@ export async function writeRoomSync(db: NexusClient['db'], pending: PendingSync)
       await tx.execute(sql`
         INSERT INTO user_states
           (user_id, position, velocity, rotation, zone, instance_id, activity_state, last_update)
-        SELECT r.user_id, r.position, r.velocity, r.rotation, r.zone, ${instanceId}::uuid,
+        SELECT r.user_id, r.position, r.velocity, r.rotation, r.zone,
+               -- NULL once the instance is deleted (user_states.instance_id has no foreign key).
+               (SELECT i.id FROM instances i WHERE i.id = ${instanceId}::uuid),
                r.activity, to_timestamp(r.updated_at_ms / 1000.0)
         FROM jsonb_to_recordset(${JSON.stringify(pending.userStates.map(toUserStateRecord))}::jsonb)
           AS r(user_id uuid, position jsonb, velocity jsonb, rotation jsonb, zone text,

@@ -5,10 +5,12 @@
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import { roomPermissionsOf, type RoomNotice } from '../../durable-objects/instance-room'
 import { authenticate, identityOf, requireAuth, type Identity } from '../lib/auth'
 import type { AppEnv } from '../lib/context'
 import { nexus } from '../lib/db'
 import { ApiError } from '../lib/errors'
+import { describeError, log } from '../lib/logger'
 import {
   bearerSecurity,
   createRouter,
@@ -89,6 +91,22 @@ const passThrough = (response: Response) => new Response(response.body, response
 async function askRoom(c: Context<AppEnv>, instanceId: string, identity: Identity, path: string) {
   await loadInstance(nexus(c).db, instanceId, identity)
   return passThrough(await roomOf(c, instanceId).fetch(`https://room${path}`))
+}
+
+/**
+ * Tells the live room about a change that has committed in Postgres (see notices.ts). The HTTP
+ * change stands even when the room cannot be reached, so a failure is logged, not returned.
+ */
+async function noticeRoom(c: Context<AppEnv>, instanceId: string, notice: RoomNotice) {
+  try {
+    const answer = await roomOf(c, instanceId).fetch('https://room/notice', {
+      method: 'POST',
+      body: JSON.stringify(notice),
+    })
+    if (!answer.ok) throw new Error(`room answered ${answer.status}: ${await answer.text()}`)
+  } catch (error) {
+    log('warn', 'room notice failed', { instanceId, notice: notice.type, ...describeError(error) })
+  }
 }
 
 instancesRouter
@@ -194,6 +212,7 @@ instancesRouter
       const { id } = c.req.valid('param')
       const identity = identityOf(c)
       await nexus(c).db.transaction((tx) => deleteInstance(tx, id, identity))
+      await noticeRoom(c, id, { type: 'instance_deleted' })
       return c.body(null, 204)
     },
   )
@@ -238,7 +257,10 @@ instancesRouter
       },
     }),
     async (c) => {
-      await leaveInstance(nexus(c).db, c.req.valid('param').id, identityOf(c))
+      const { id } = c.req.valid('param')
+      const identity = identityOf(c)
+      await leaveInstance(nexus(c).db, id, identity)
+      await noticeRoom(c, id, { type: 'visitor_left', userId: identity.userId })
       return c.body(null, 204)
     },
   )
@@ -286,10 +308,19 @@ instancesRouter
     }),
     async (c) => {
       const { id, userId } = c.req.valid('param')
-      return c.json(
-        await setVisitorPermissions(nexus(c).db, id, userId, identityOf(c), c.req.valid('json')),
-        200,
+      const visitor = await setVisitorPermissions(
+        nexus(c).db,
+        id,
+        userId,
+        identityOf(c),
+        c.req.valid('json'),
       )
+      await noticeRoom(c, id, {
+        type: 'permissions_changed',
+        userId,
+        permissions: roomPermissionsOf(visitor.permissions, visitor.is_owner),
+      })
+      return c.json(visitor, 200)
     },
   )
   .openapi(
@@ -312,6 +343,7 @@ instancesRouter
     async (c) => {
       const { id, userId } = c.req.valid('param')
       await removeVisitor(nexus(c).db, id, userId, identityOf(c))
+      await noticeRoom(c, id, { type: 'visitor_removed', userId })
       return c.body(null, 204)
     },
   )

@@ -11,14 +11,17 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
   CLIENT_FRAME_BURST,
+  CLOSE_INSTANCE_DELETED,
   CLOSE_MESSAGE_TOO_BIG,
   CLOSE_POLICY_VIOLATION,
+  CLOSE_REMOVED,
   MAX_BAD_FRAMES,
   MAX_FRAME_BYTES,
   SYNC_RETRY_BASE_MS,
 } from '../../durable-objects/instance-room/config'
 import type { InstanceRoom } from '../../durable-objects/instance-room'
 import { registerPlayer, sqlRows, testEnv, type Player } from '../support/api'
+import { RoomClient, sleep } from '../support/room-client'
 
 const rooms = testEnv.INSTANCE_ROOM as unknown as DurableObjectNamespace<InstanceRoom>
 
@@ -38,64 +41,6 @@ function moveFrame(at: { x: number; z: number }) {
     velocity: { x: 1, y: 0, z: 0 },
     rotation: { x: 0, y: 0, z: 0, w: 1 },
     activity: 'moving',
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** A test client over a real WebSocket to the room, recording every frame it receives. */
-class RoomClient {
-  readonly received: any[] = []
-  closeEvent: { code: number; reason: string } | null = null
-
-  constructor(readonly ws: WebSocket) {
-    ws.addEventListener('message', (event) => {
-      this.received.push(JSON.parse(String(event.data)))
-    })
-    ws.addEventListener('close', (event) => {
-      this.closeEvent = { code: event.code, reason: event.reason }
-    })
-  }
-
-  send(frame: unknown): void {
-    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
-  }
-
-  /** Waits for a frame matching `predicate` (among all frames received so far or later). */
-  async waitFor(predicate: (frame: any) => boolean, what: string, timeoutMs = 3_000): Promise<any> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const found = this.received.find(predicate)
-      if (found) return found
-      if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.received)}`)
-      }
-      await sleep(10)
-    }
-  }
-
-  async waitForClose(timeoutMs = 3_000): Promise<{ code: number; reason: string }> {
-    const deadline = Date.now() + timeoutMs
-    while (this.closeEvent === null) {
-      if (Date.now() > deadline) throw new Error('timed out waiting for close')
-      await sleep(10)
-    }
-    return this.closeEvent
-  }
-
-  /** Every event of every batch received, in order. */
-  events(): any[] {
-    return this.received.filter((frame) => frame.type === 'batch').flatMap((frame) => frame.events)
-  }
-
-  /** Connects without `hello`; `greet` sends it and waits for the welcome. */
-  async greet(): Promise<any> {
-    this.send({ type: 'hello' })
-    return this.waitFor((frame) => frame.type === 'welcome', 'welcome')
-  }
-
-  close(): void {
-    this.ws.close(1000, 'bye')
   }
 }
 
@@ -741,5 +686,43 @@ describe('InstanceRoom durability and HTTP', () => {
     expect(noUpgrade.status).toBe(426)
     const badLimit = await stub.fetch('https://room/chat?limit=0')
     expect(badLimit.status).toBe(400)
+    for (const body of [
+      'not json',
+      '{"type":"visitor_left"}',
+      '{"type":"instance_deleted","x":1}',
+    ]) {
+      const badNotice = await stub.fetch('https://room/notice', { method: 'POST', body })
+      expect(badNotice.status, body).toBe(400)
+    }
+  })
+
+  it('keeps a player who was not the one evicted, and flushes when the last one goes', async () => {
+    const instanceId = await createInstance(alice.id)
+    const a = await join(instanceId, alice)
+    const b = await join(instanceId, bob)
+    const notice = (body: unknown) =>
+      stubOf(instanceId).fetch('https://room/notice', {
+        method: 'POST',
+        body: JSON.stringify(body),
+      })
+    expect((await notice({ type: 'visitor_removed', userId: bob.id })).status).toBe(204)
+    expect((await b.waitForClose()).code).toBe(CLOSE_REMOVED)
+    a.send({ type: 'ping' })
+    await a.waitFor((f) => f.type === 'pong', 'pong after the eviction of another player')
+    // An eviction of someone not connected changes nothing.
+    expect((await notice({ type: 'visitor_left', userId: carol.id })).status).toBe(204)
+    expect(a.closeEvent).toBeNull()
+
+    expect((await notice({ type: 'instance_deleted' })).status).toBe(204)
+    expect((await a.waitForClose()).code).toBe(CLOSE_INSTANCE_DELETED)
+    const sessions = await sqlRows('SELECT 1 FROM active_sessions WHERE instance_id = $1', [
+      instanceId,
+    ])
+    expect(sessions).toEqual([])
+    const states = await sqlRows<{ user_id: string }>(
+      'SELECT user_id FROM user_states WHERE instance_id = $1 ORDER BY user_id',
+      [instanceId],
+    )
+    expect(states.map((row) => row.user_id)).toEqual([alice.id, bob.id].sort())
   })
 })

@@ -1,6 +1,12 @@
 import { SELF } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
+import {
+  CLOSE_INSTANCE_DELETED,
+  CLOSE_LEFT_INSTANCE,
+  CLOSE_REMOVED,
+} from '../../durable-objects/instance-room/config'
 import { api, registerPlayer, sqlRows, tokenFor, type Player } from '../support/api'
+import { RoomClient } from '../support/room-client'
 
 /** Creates an instance owned by `owner`; the body overrides the defaults. */
 async function createInstance(owner: Player, body: Record<string, unknown> = {}) {
@@ -41,6 +47,27 @@ async function connect(
   )
   const text = await res.text()
   return { status: res.status, text, body: JSON.parse(text) }
+}
+
+/** Opens the live room through the Worker's entrance, says hello and waits for the welcome. */
+async function enterRoom(player: Player, instanceId: string) {
+  const res = await SELF.fetch(`http://nexus.test/v1/instances/${instanceId}/ws`, {
+    headers: { Upgrade: 'websocket', 'Sec-WebSocket-Protocol': `nexus.v1, bearer.${player.token}` },
+  })
+  expect(res.status, res.status === 101 ? '' : await res.text()).toBe(101)
+  expect(res.headers.get('Sec-WebSocket-Protocol')).toBe('nexus.v1')
+  const ws = res.webSocket!
+  ws.accept()
+  const client = new RoomClient(ws)
+  await client.greet()
+  return client
+}
+
+/** User ids in the room's live presence list. */
+async function presentUserIds(token: string, instanceId: string): Promise<string[]> {
+  const res = await api(`/v1/instances/${instanceId}/presence`, { token })
+  expect(res.status, res.text).toBe(200)
+  return res.body.players.map((player: { userId: string }) => player.userId).sort()
 }
 
 let owner: Player
@@ -684,6 +711,115 @@ describe('GET /v1/instances/:id/ws', () => {
     const instance = await createInstance(owner)
     const res = await connect(instance.id, { query: `?token=${owner.token}`, upgrade: false })
     expect(res.status, res.text).toBe(400)
+  })
+})
+
+describe('the live room follows changes made over HTTP', () => {
+  it('closes the socket of a visitor who leaves (4001) and drops them from presence', async () => {
+    const instance = await createInstance(owner)
+    const guest = await registerPlayer('wsleave')
+    const hostSocket = await enterRoom(owner, instance.id)
+    const guestSocket = await enterRoom(guest, instance.id)
+    expect(await presentUserIds(owner.token, instance.id)).toEqual([owner.id, guest.id].sort())
+
+    const left = await api(`/v1/instances/${instance.id}/leave`, {
+      method: 'POST',
+      token: guest.token,
+    })
+    expect(left.status, left.text).toBe(204)
+    const closed = await guestSocket.waitForClose()
+    expect(closed.code).toBe(CLOSE_LEFT_INSTANCE)
+    expect(await presentUserIds(owner.token, instance.id)).toEqual([owner.id])
+    await hostSocket.waitFor(
+      (frame) =>
+        frame.type === 'batch' &&
+        frame.events.some((e: any) => e.type === 'left' && e.userId === guest.id),
+      'the left event',
+    )
+    hostSocket.close()
+  })
+
+  it('closes the socket of a removed visitor (4003) and keeps the others', async () => {
+    const instance = await createInstance(owner)
+    const [kept, kicked] = await Promise.all([registerPlayer('wskeep'), registerPlayer('wskick')])
+    const keptSocket = await enterRoom(kept, instance.id)
+    const kickedSocket = await enterRoom(kicked, instance.id)
+
+    const res = await api(`/v1/instances/${instance.id}/visitors/${kicked.id}`, {
+      method: 'DELETE',
+      token: owner.token,
+    })
+    expect(res.status, res.text).toBe(204)
+    expect((await kickedSocket.waitForClose()).code).toBe(CLOSE_REMOVED)
+    expect(keptSocket.closeEvent).toBeNull()
+    expect(await presentUserIds(owner.token, instance.id)).toEqual([kept.id])
+    keptSocket.close()
+  })
+
+  it("applies a visitor's new permissions to their open socket", async () => {
+    const instance = await createInstance(owner)
+    const guest = await registerPlayer('wsperm')
+    const socket = await enterRoom(guest, instance.id)
+    const setChat = (canChat: boolean) =>
+      putPermissions(owner.token, instance.id, guest.id, { can_chat: canChat })
+
+    expect((await setChat(false)).status).toBe(200)
+    socket.send({ type: 'chat', text: 'muted?', scope: 'instance' })
+    const refused = await socket.waitFor((frame) => frame.type === 'error', 'a refusal')
+    expect(refused.code).toBe('forbidden')
+
+    expect((await setChat(true)).status).toBe(200)
+    socket.send({ type: 'chat', text: 'back again', scope: 'instance' })
+    await socket.waitFor(
+      (frame) =>
+        frame.type === 'batch' &&
+        frame.events.some((e: any) => e.type === 'chat' && e.text === 'back again'),
+      'my own chat message',
+    )
+    socket.send({ type: 'env.set', environment: { weather: 'rain' } })
+    await socket.waitFor(
+      (frame) => frame.type === 'error' && frame.message.includes('environment'),
+      'an environment refusal',
+    )
+    expect(
+      (await putPermissions(owner.token, instance.id, guest.id, { can_change_environment: true }))
+        .status,
+    ).toBe(200)
+    socket.send({ type: 'env.set', environment: { weather: 'rain' } })
+    await socket.waitFor(
+      (frame) => frame.type === 'batch' && frame.events.some((e: any) => e.type === 'env'),
+      'the environment change',
+    )
+    socket.close()
+  })
+
+  it('closes every socket when the instance is deleted (4004) and leaves no dangling state', async () => {
+    const instance = await createInstance(owner)
+    const guest = await registerPlayer('wsdel')
+    const hostSocket = await enterRoom(owner, instance.id)
+    const guestSocket = await enterRoom(guest, instance.id)
+    guestSocket.send({ type: 'chat', text: 'last words', scope: 'instance' })
+    await hostSocket.waitFor(
+      (frame) => frame.type === 'batch' && frame.events.some((e: any) => e.type === 'chat'),
+      'the chat message',
+    )
+
+    const res = await api(`/v1/instances/${instance.id}`, { method: 'DELETE', token: owner.token })
+    expect(res.status, res.text).toBe(204)
+    expect((await hostSocket.waitForClose()).code).toBe(CLOSE_INSTANCE_DELETED)
+    expect((await guestSocket.waitForClose()).code).toBe(CLOSE_INSTANCE_DELETED)
+    // The room flushed as its last player left: states point at no instance, chat was dropped
+    // with the instance, no session survives.
+    const states = await sqlRows<{ instance_id: string | null }>(
+      'SELECT instance_id FROM user_states WHERE user_id = ANY($1::uuid[])',
+      [[owner.id, guest.id]],
+    )
+    expect(states).toEqual([{ instance_id: null }, { instance_id: null }])
+    expect(
+      await sqlRows('SELECT 1 FROM active_sessions WHERE user_id = ANY($1::uuid[])', [
+        [owner.id, guest.id],
+      ]),
+    ).toEqual([])
   })
 })
 
