@@ -3,5 +3,6 @@
  * lives in room.ts; the Postgres sync in sync.ts.
  */
 export { InstanceRoom } from './room'
-export type { RoomEnvelope, SocketAttachment, SyncOutcome } from './room'
+export type { SocketAttachment, SyncOutcome } from './room'
+export type { Audience, RoomEnvelope } from './fanout'
 export { roomPermissionsOf, type RoomNotice, type RoomPermissions } from './notices'

@@ -56,10 +56,10 @@ import {
   type Position,
   type Rotation,
   type ServerErrorCode,
-  type ServerEvent,
   type ServerMessage,
   type Velocity,
 } from './protocol'
+import { eventsFor, TickFanout, type RoomEnvelope } from './fanout'
 import { roomNoticeSchema, roomPermissionsOf, type RoomPermissions } from './notices'
 import { TokenBucket, type TokenBucketState } from './rate-limit'
 import { isEmptySync, writeRoomSync, type PendingSync } from './sync'
@@ -72,24 +72,6 @@ import {
   type AreaBounds,
   type Zone,
 } from './zones'
-
-/** Who receives an event: everyone, viewers of a zone, viewers standing in zones, one user. */
-export type Audience =
-  | { kind: 'all' }
-  | { kind: 'seers'; zone: Zone }
-  | { kind: 'zones'; zones: Zone[] }
-  | { kind: 'user'; userId: string }
-
-/**
- * One event of a tick with its audience. The ring stores these (not per-client frames), so a
- * resuming client gets exactly what its area of interest would have shown it.
- */
-export interface RoomEnvelope {
-  event: ServerEvent
-  to: Audience
-  /** The player the event is about; never delivered to them. */
-  subject?: string
-}
 
 /** Per-socket state that survives hibernation (`serializeAttachment`). */
 export interface SocketAttachment {
@@ -757,16 +739,14 @@ export class InstanceRoom extends DurableObject<Env> {
         )
         this.sql.exec('DELETE FROM batches WHERE seq <= ?', seq - RESUME_RING_BATCHES)
         this.setMeta('batch_seq', String(seq))
-        // Each event is serialized once per tick, not once per receiver: with 200 players the
-        // per-receiver JSON.stringify dominated the tick.
-        const eventJson = envelopes.map((envelope) => JSON.stringify(envelope.event))
+        const fanout = new TickFanout(seq, envelopes)
         for (const ws of this.ctx.getWebSockets()) {
           const attachment = this.attachmentOf(ws)
           if (!attachment?.greeted) continue
           const viewer = this.players.get(attachment.userId)
           if (!viewer || viewer.sessionId !== attachment.sessionId) continue
-          const selected = eventJson.filter((_, i) => deliversTo(envelopes[i], viewer))
-          if (selected.length > 0) sendRaw(ws, batchFrameJson(seq, selected))
+          const frame = fanout.frameFor(viewer)
+          if (frame !== null) sendRaw(ws, frame)
         }
       }
       if (persisted) void this.ensureSyncAlarm()
@@ -1174,34 +1154,6 @@ interface ChatRow {
   sent_at_ms: number
 }
 
-/** True when `viewer` should receive `envelope`. */
-export function deliversTo(
-  envelope: RoomEnvelope,
-  viewer: { userId: string; zone: Zone },
-): boolean {
-  if (envelope.subject === viewer.userId) return false
-  const to = envelope.to
-  switch (to.kind) {
-    case 'all':
-      return true
-    case 'seers':
-      return canSee(viewer.zone, to.zone)
-    case 'zones':
-      return to.zones.includes(viewer.zone)
-    case 'user':
-      return to.userId === viewer.userId
-    default:
-      return assertNever(to)
-  }
-}
-
-function eventsFor(
-  envelopes: RoomEnvelope[],
-  viewer: { userId: string; zone: Zone },
-): ServerEvent[] {
-  return envelopes.filter((envelope) => deliversTo(envelope, viewer)).map((e) => e.event)
-}
-
 function snapshotOf(player: PlayerState): PlayerSnapshot {
   return {
     userId: player.userId,
@@ -1223,11 +1175,6 @@ function sendRaw(ws: WebSocket, json: string): void {
   } catch {
     // The socket is closing; its close handler does the cleanup.
   }
-}
-
-/** A `batch` frame from events already serialized: the same JSON as `send(ws, batch)` writes. */
-function batchFrameJson(seq: number, eventJson: string[]): string {
-  return `{"type":"batch","seq":${seq},"events":[${eventJson.join(',')}]}`
 }
 
 function closeQuietly(ws: WebSocket, code: number, reason: string): void {

@@ -1,0 +1,79 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  eventsFor,
+  TickFanout,
+  type Audience,
+  type RoomEnvelope,
+} from '../../durable-objects/instance-room/fanout'
+import { ZONES, type Zone } from '../../durable-objects/instance-room/zones'
+
+const USERS = ['u1', 'u2', 'u3', 'u4', 'u5']
+const user = fc.constantFrom(...USERS)
+const zone = fc.constantFrom<Zone>(...ZONES)
+
+const audience: fc.Arbitrary<Audience> = fc.oneof(
+  fc.constant({ kind: 'all' as const }),
+  zone.map((z) => ({ kind: 'seers' as const, zone: z })),
+  fc.uniqueArray(zone, { maxLength: 4 }).map((zones) => ({ kind: 'zones' as const, zones })),
+  user.map((userId) => ({ kind: 'user' as const, userId })),
+)
+
+/** Envelopes as the room makes them: moves, chat with text that needs escaping, leaves. */
+const envelope: fc.Arbitrary<RoomEnvelope> = fc.record(
+  {
+    event: fc.oneof(
+      fc.record({ type: fc.constant('leave' as const), userId: user }),
+      fc.record({
+        type: fc.constant('emote' as const),
+        userId: user,
+        name: fc.string({ maxLength: 6 }),
+      }),
+    ),
+    to: audience,
+    subject: user,
+  },
+  { requiredKeys: ['event', 'to'] },
+)
+
+const viewer = fc.record({ userId: fc.constantFrom(...USERS, 'outsider'), zone })
+
+describe('TickFanout', () => {
+  it('gives every viewer exactly the events deliversTo selects, in order', () => {
+    fc.assert(
+      fc.property(
+        fc.array(envelope, { maxLength: 40 }),
+        fc.array(viewer, { maxLength: 12 }),
+        (envelopes, viewers) => {
+          const fanout = new TickFanout(7, envelopes)
+          for (const v of viewers) {
+            const expected = eventsFor(envelopes, v)
+            const frame = fanout.frameFor(v)
+            if (expected.length === 0) {
+              expect(frame).toBeNull()
+            } else {
+              expect(JSON.parse(frame!)).toEqual({ type: 'batch', seq: 7, events: expected })
+            }
+          }
+        },
+      ),
+      { numRuns: 500 },
+    )
+  })
+
+  it("leaves out a viewer's own events at the start, middle and end of its zone's batch", () => {
+    const move = (userId: string, x: number): RoomEnvelope => ({
+      event: { type: 'leave', userId: `${userId}:${x}` },
+      to: { kind: 'seers', zone: 'center' },
+      subject: userId,
+    })
+    const envelopes = [move('a', 1), move('b', 2), move('a', 3), move('c', 4), move('a', 5)]
+    const frame = new TickFanout(1, envelopes).frameFor({ userId: 'a', zone: 'center' })
+    expect(JSON.parse(frame!).events.map((e: { userId: string }) => e.userId)).toEqual([
+      'b:2',
+      'c:4',
+    ])
+    const onlyOwn = new TickFanout(2, [move('a', 1)]).frameFor({ userId: 'a', zone: 'north' })
+    expect(onlyOwn).toBeNull()
+  })
+})
