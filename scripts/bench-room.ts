@@ -13,7 +13,12 @@
  * proxy (Query and Execute messages), from the moment every client has connected until the last
  * client's disconnect has been flushed.
  *
- * Options: --clients 50,100,200  --seconds 30  --hz 10  --port 8799
+ * Compression: the Worker declines per-message deflate (`no_web_socket_compression` in
+ * wrangler.toml), as production will. Under `wrangler dev` the client talks to wrangler's own
+ * ProxyWorker first, whose older compatibility date negotiates deflate on that hop anyway, so the
+ * clients do not offer it by default; `--deflate` offers it, to measure that local-only cost.
+ *
+ * Options: --clients 50,100,200  --seconds 30  --hz 10  --port 8799  --deflate
  * --variants instance-room,baseline  (env BENCH_* also works).
  */
 import { randomBytes } from 'node:crypto'
@@ -38,6 +43,7 @@ const { values } = parseArgs({
     hz: { type: 'string', default: process.env.BENCH_HZ ?? '10' },
     port: { type: 'string', default: process.env.BENCH_PORT ?? '8799' },
     variants: { type: 'string', default: process.env.BENCH_VARIANTS ?? 'instance-room,baseline' },
+    deflate: { type: 'boolean', default: process.env.BENCH_DEFLATE === '1' },
   },
 })
 const CLIENT_COUNTS = values.clients!.split(',').map(Number)
@@ -45,6 +51,8 @@ const DURATION_MS = Number(values.seconds) * 1000
 const MOVE_HZ = Number(values.hz)
 const PORT = Number(values.port)
 const VARIANTS = values.variants!.split(',') as Variant[]
+/** Whether bench clients offer per-message deflate (see "Compression" above). */
+const PER_MESSAGE_DEFLATE = values.deflate!
 const BASE_URL = `http://127.0.0.1:${PORT}`
 /** Clients connect this many at a time (each upgrade authenticates and joins in Postgres). */
 const CONNECT_CONCURRENCY = 10
@@ -177,13 +185,15 @@ async function openClients(
   return inBatches(players, CONNECT_CONCURRENCY, async (player) => {
     const index = players.indexOf(player)
     if (variant === 'instance-room') {
-      const room = await RoomConnection.open(BASE_URL, instanceId, player.token)
+      const room = await RoomConnection.open(BASE_URL, instanceId, player.token, {
+        perMessageDeflate: PER_MESSAGE_DEFLATE,
+      })
       room.send({ type: 'hello' })
       await room.waitFor((m) => m.type === 'welcome', 30_000)
       return attach(room.socket, player.id, index, latency)
     }
     const url = `${BASE_URL.replace('http', 'ws')}/bench/baseline/${instanceId}/ws?user=${player.id}`
-    const socket = new WebSocket(url)
+    const socket = new WebSocket(url, { perMessageDeflate: PER_MESSAGE_DEFLATE })
     await new Promise((ok, fail) => socket.once('open', ok).once('error', fail))
     return attach(socket, player.id, index, latency)
   })
@@ -356,7 +366,8 @@ async function main() {
           return rows[0].id
         })
         process.stdout.write(
-          `running ${variant} with ${count} clients for ${DURATION_MS / 1000} s… `,
+          `running ${variant} with ${count} clients for ${DURATION_MS / 1000} s` +
+            `${PER_MESSAGE_DEFLATE ? ' (clients offer deflate)' : ''}… `,
         )
         const result = await runOnce(
           variant,
@@ -374,7 +385,13 @@ async function main() {
     await writeFile(
       file,
       JSON.stringify(
-        { when: new Date().toISOString(), durationS: DURATION_MS / 1000, moveHz: MOVE_HZ, results },
+        {
+          when: new Date().toISOString(),
+          durationS: DURATION_MS / 1000,
+          moveHz: MOVE_HZ,
+          clientsOfferDeflate: PER_MESSAGE_DEFLATE,
+          results,
+        },
         null,
         2,
       ),

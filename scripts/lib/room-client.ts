@@ -70,10 +70,20 @@ export class RoomConnection {
   /** Called for every server frame (the benchmark measures latency here). */
   onMessage?: (message: ServerMessage) => void
 
-  /** Opens the WebSocket of `instanceId` with `token` and waits for it to open. */
-  static async open(baseUrl: string, instanceId: string, token: string): Promise<RoomConnection> {
+  /**
+   * Opens the WebSocket of `instanceId` with `token` and waits for it to open. `perMessageDeflate`
+   * says whether to offer compression (default: offered, as browsers do).
+   */
+  static async open(
+    baseUrl: string,
+    instanceId: string,
+    token: string,
+    options: { perMessageDeflate?: boolean } = {},
+  ): Promise<RoomConnection> {
     const url = `${baseUrl.replace(/^http/, 'ws')}/v1/instances/${instanceId}/ws`
-    const socket = new WebSocket(url, [ROOM_SUBPROTOCOL, `bearer.${token}`])
+    const socket = new WebSocket(url, [ROOM_SUBPROTOCOL, `bearer.${token}`], {
+      perMessageDeflate: options.perMessageDeflate ?? true,
+    })
     const connection = new RoomConnection(socket)
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve())
