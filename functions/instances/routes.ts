@@ -5,7 +5,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import { roomPermissionsOf, type RoomNotice } from '../../durable-objects/instance-room'
+import { roomPermissionsOf, type RoomNotice } from '../../durable-objects/instance-room/notices'
 import { authenticate, identityOf, requireAuth, type Identity } from '../lib/auth'
 import type { AppEnv } from '../lib/context'
 import { nexus } from '../lib/db'
