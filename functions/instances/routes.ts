@@ -26,6 +26,8 @@ import {
   InstanceCursorSchema,
   InstanceIdParamSchema,
   InstanceSchema,
+  InvitationBodySchema,
+  InvitationSchema,
   ListInstancesQuerySchema,
   UpdateInstanceBodySchema,
   VisitorCursorSchema,
@@ -37,6 +39,7 @@ import {
   createInstance,
   deleteInstance,
   getInstance,
+  inviteUser,
   joinInstance,
   leaveInstance,
   listInstances,
@@ -46,6 +49,7 @@ import {
   removeVisitor,
   setVisitorPermissions,
   updateInstance,
+  withdrawInvitation,
 } from './service'
 
 const tags = ['instances']
@@ -344,6 +348,58 @@ instancesRouter
       const { id, userId } = c.req.valid('param')
       await removeVisitor(nexus(c).db, id, userId, identityOf(c))
       await noticeRoom(c, id, { type: 'visitor_removed', userId })
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/instances/{id}/invitations',
+      tags,
+      security,
+      summary: 'Invite a user into a private instance (hosts, or visitors with can_invite)',
+      description:
+        'Adds the user to `metadata.permissions.invited_user_ids`: 201 when added, 200 when they already were invited.',
+      request: { params: InstanceIdParamSchema, body: jsonBody(InvitationBodySchema) },
+      responses: {
+        200: jsonResponse(InvitationSchema, 'Already invited'),
+        201: jsonResponse(InvitationSchema, 'Invited'),
+        400: errorResponseSpec('Invalid body'),
+        401: unauthorizedResponse,
+        403: errorResponseSpec('You may not invite people to this instance'),
+        404: errorResponseSpec('No such instance, or no such user'),
+        409: errorResponseSpec('The invitation list is full'),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const body = c.req.valid('json')
+      const identity = identityOf(c)
+      const result = await nexus(c).db.transaction((tx) => inviteUser(tx, id, identity, body))
+      return result.created ? c.json(result.invitation, 201) : c.json(result.invitation, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/instances/{id}/invitations/{userId}',
+      tags,
+      security,
+      summary: 'Withdraw an invitation (owner or instance admins)',
+      description:
+        'Takes the user off `invited_user_ids`. A visitor row also admits to a private instance, so to shut someone out remove the visitor too.',
+      request: { params: VisitorParamSchema },
+      responses: {
+        204: { description: 'Withdrawn' },
+        401: unauthorizedResponse,
+        403: errorResponseSpec('Not the owner or an admin of this instance'),
+        404: errorResponseSpec('No such instance, or that user is not invited'),
+      },
+    }),
+    async (c) => {
+      const { id, userId } = c.req.valid('param')
+      const identity = identityOf(c)
+      await nexus(c).db.transaction((tx) => withdrawInvitation(tx, id, userId, identity))
       return c.body(null, 204)
     },
   )

@@ -189,6 +189,21 @@ export const ListInstancesQuerySchema = PageQuerySchema.extend({
     .optional(),
 })
 
+/** `POST /v1/instances/:id/invitations`: the user to invite. */
+export const InvitationBodySchema = z
+  .strictObject({ user_id: z.uuid({ error: 'user_id must be a UUID' }) })
+  .openapi('InvitationBody')
+
+/** An invitation: the user may enter the private instance. */
+export const InvitationSchema = z
+  .object({
+    instance_id: z.uuid(),
+    user_id: z.uuid(),
+    username: z.string(),
+    invited: z.literal(true),
+  })
+  .openapi('Invitation')
+
 /** Chat history query, as the room reads it: `before` is a chat seq or an ISO timestamp. */
 export const ChatQuerySchema = z.object({
   before: z
@@ -207,4 +222,5 @@ export type InstanceMetadataBody = z.infer<typeof InstanceMetadataBodySchema>
 export type CreateInstanceBody = z.infer<typeof CreateInstanceBodySchema>
 export type UpdateInstanceBody = z.infer<typeof UpdateInstanceBodySchema>
 export type VisitorPermissionsBody = z.infer<typeof VisitorPermissionsBodySchema>
+export type InvitationBody = z.infer<typeof InvitationBodySchema>
 export type VisitorPermissions = z.infer<typeof VisitorPermissionsSchema>

@@ -14,6 +14,8 @@
  *   instance admin. An invitation is not revoked by editing the list alone: an existing visitor
  *   row also admits, so shutting someone out is list edit + visitor removal.
  * - **delete**: the owner or a platform admin.
+ * - **invite** (`invitations`): whoever manages the instance, and visitors whose permissions carry
+ *   `can_invite`; withdrawing an invitation is for those who manage it.
  *
  * Capacity: `max_visitors` counts visitor rows other than the owner's; the owner and instance
  * admins may always enter. Joins lock the instance row and count after the lock, so two joins
@@ -26,8 +28,10 @@ import { hasRole, type Identity } from '../lib/auth'
 import { ApiError } from '../lib/errors'
 import type { NexusTx } from '../lib/idempotency'
 import { pageOf } from '../lib/pagination'
+import { MAX_INVITED_USER_IDS } from './schemas'
 import type {
   CreateInstanceBody,
+  InvitationBody,
   InstanceMetadataBody,
   UpdateInstanceBody,
   VisitorPermissions,
@@ -567,4 +571,86 @@ export async function setVisitorPermissions(
       isInstanceAdmin: idsIn(permissionsOf(metadata).admin_user_ids).includes(targetUserId),
     }),
   }
+}
+
+/**
+ * Adds a user to `metadata.permissions.invited_user_ids` (201), or confirms they already are on it
+ * (200). The instance row is locked, so concurrent invitations never lose one another.
+ */
+export async function inviteUser(
+  tx: NexusTx,
+  instanceId: string,
+  identity: Identity,
+  body: InvitationBody,
+) {
+  const { instance, visitor, access } = await loadInstance(tx, instanceId, identity, { lock: true })
+  const metadata = asObject(instance.metadata)
+  const mayInvite =
+    access.canManage ||
+    (access.isVisitor &&
+      effectivePermissions(visitor?.permissions, metadata, access).can_invite === true)
+  if (!mayInvite) {
+    throw new ApiError('forbidden', 'you may not invite people to this instance (can_invite)')
+  }
+  const [invitee] = await tx
+    .select({ username: users.username })
+    .from(users)
+    .where(eq(users.id, body.user_id))
+  if (!invitee) throw new ApiError('not_found', 'no user with that id')
+  const invited = idsIn(permissionsOf(metadata).invited_user_ids)
+  const resource = {
+    instance_id: instanceId,
+    user_id: body.user_id,
+    username: invitee.username,
+    invited: true as const,
+  }
+  if (invited.includes(body.user_id)) return { created: false, invitation: resource }
+  if (invited.length >= MAX_INVITED_USER_IDS) {
+    throw new ApiError(
+      'conflict',
+      `this instance already has ${MAX_INVITED_USER_IDS} invitations; withdraw some first`,
+    )
+  }
+  await writeInvitedUserIds(tx, instanceId, metadata, [...invited, body.user_id])
+  return { created: true, invitation: resource }
+}
+
+/** Takes a user off the invitation list (owner, instance admins, platform admins). */
+export async function withdrawInvitation(
+  tx: NexusTx,
+  instanceId: string,
+  targetUserId: string,
+  identity: Identity,
+) {
+  const { instance, access } = await loadInstance(tx, instanceId, identity, { lock: true })
+  if (!access.canManage) {
+    throw new ApiError(
+      'forbidden',
+      'only the owner or an admin of this instance may withdraw invitations',
+    )
+  }
+  const metadata = asObject(instance.metadata)
+  const invited = idsIn(permissionsOf(metadata).invited_user_ids)
+  if (!invited.includes(targetUserId)) {
+    throw new ApiError('not_found', 'that user is not invited to this instance')
+  }
+  await writeInvitedUserIds(
+    tx,
+    instanceId,
+    metadata,
+    invited.filter((id) => id !== targetUserId),
+  )
+}
+
+async function writeInvitedUserIds(
+  tx: NexusTx,
+  instanceId: string,
+  metadata: Json,
+  invitedUserIds: string[],
+) {
+  const next = {
+    ...metadata,
+    permissions: { ...permissionsOf(metadata), invited_user_ids: invitedUserIds },
+  }
+  await tx.update(instances).set({ metadata: next }).where(eq(instances.id, instanceId))
 }

@@ -650,6 +650,105 @@ describe('DELETE /v1/instances/:id/visitors/:userId', () => {
   })
 })
 
+describe('invitations', () => {
+  const invite = (token: string, instanceId: string, userId: unknown) =>
+    api(`/v1/instances/${instanceId}/invitations`, { token, body: { user_id: userId } })
+  const withdraw = (token: string, instanceId: string, userId: string) =>
+    api(`/v1/instances/${instanceId}/invitations/${userId}`, { method: 'DELETE', token })
+  const invitedIds = async (instanceId: string) => {
+    const [row] = await sqlRows<{ ids: string[] | null }>(
+      `SELECT metadata -> 'permissions' -> 'invited_user_ids' AS ids FROM instances WHERE id = $1`,
+      [instanceId],
+    )
+    return row.ids ?? []
+  }
+
+  it('lets the owner invite a user into a private instance, once', async () => {
+    const instance = await createInstance(owner, { is_public: false })
+    const guest = await registerPlayer('invitee')
+    expect((await join(guest, instance.id)).status).toBe(404)
+
+    const first = await invite(owner.token, instance.id, guest.id)
+    expect(first.status, first.text).toBe(201)
+    expect(first.body).toEqual({
+      instance_id: instance.id,
+      user_id: guest.id,
+      username: guest.username,
+      invited: true,
+    })
+    const again = await invite(owner.token, instance.id, guest.id)
+    expect(again.status, again.text).toBe(200)
+    expect(await invitedIds(instance.id)).toEqual([guest.id])
+    expect((await join(guest, instance.id)).status).toBe(201)
+  })
+
+  it('answers 404 for an unknown user and 400 for a bad body', async () => {
+    const instance = await createInstance(owner, { is_public: false })
+    const unknown = await invite(owner.token, instance.id, crypto.randomUUID())
+    expect(unknown.status, unknown.text).toBe(404)
+    const malformed = await invite(owner.token, instance.id, 'not-a-uuid')
+    expect(malformed.status, malformed.text).toBe(400)
+    const extra = await api(`/v1/instances/${instance.id}/invitations`, {
+      token: owner.token,
+      body: { user_id: stranger.id, admin: true },
+    })
+    expect(extra.status, extra.text).toBe(400)
+    expect(await invitedIds(instance.id)).toEqual([])
+  })
+
+  it('lets a visitor invite only with can_invite, and hides the instance from strangers', async () => {
+    const member = await registerPlayer('inviter')
+    const friend = await registerPlayer('friend')
+    const instance = await createInstance(owner, {
+      is_public: false,
+      metadata: { permissions: { invited_user_ids: [member.id] } },
+    })
+    expect((await join(member, instance.id)).status).toBe(201)
+
+    const refused = await invite(member.token, instance.id, friend.id)
+    expect(refused.status, refused.text).toBe(403)
+    const byStranger = await invite(stranger.token, instance.id, friend.id)
+    expect(byStranger.status, byStranger.text).toBe(404)
+
+    const granted = await putPermissions(owner.token, instance.id, member.id, { can_invite: true })
+    expect(granted.status, granted.text).toBe(200)
+    const allowed = await invite(member.token, instance.id, friend.id)
+    expect(allowed.status, allowed.text).toBe(201)
+    expect((await join(friend, instance.id)).status).toBe(201)
+  })
+
+  it('lets only hosts withdraw an invitation', async () => {
+    const member = await registerPlayer('wmember')
+    const guest = await registerPlayer('wguest')
+    const instance = await createInstance(owner, {
+      is_public: false,
+      metadata: { permissions: { invited_user_ids: [member.id, guest.id] } },
+    })
+    expect((await join(member, instance.id)).status).toBe(201)
+    await putPermissions(owner.token, instance.id, member.id, { can_invite: true })
+
+    const byVisitor = await withdraw(member.token, instance.id, guest.id)
+    expect(byVisitor.status, byVisitor.text).toBe(403)
+    const byOwner = await withdraw(owner.token, instance.id, guest.id)
+    expect(byOwner.status, byOwner.text).toBe(204)
+    const again = await withdraw(owner.token, instance.id, guest.id)
+    expect(again.status, again.text).toBe(404)
+    expect(await invitedIds(instance.id)).toEqual([member.id])
+    expect((await join(guest, instance.id)).status).toBe(404)
+  })
+
+  it('keeps both of two concurrent invitations', async () => {
+    const instance = await createInstance(owner, { is_public: false })
+    const [a, b] = await Promise.all([registerPlayer('cinv1'), registerPlayer('cinv2')])
+    const results = await Promise.all([
+      invite(owner.token, instance.id, a.id),
+      invite(owner.token, instance.id, b.id),
+    ])
+    expect(results.map((r) => r.status)).toEqual([201, 201])
+    expect((await invitedIds(instance.id)).sort()).toEqual([a.id, b.id].sort())
+  })
+})
+
 describe('GET /v1/instances/:id/presence and /chat', () => {
   it('hides the room of a private instance from strangers', async () => {
     const instance = await createInstance(owner, { is_public: false })
@@ -834,6 +933,8 @@ describe('GET /openapi.json', () => {
       '/v1/instances/{id}/leave',
       '/v1/instances/{id}/visitors',
       '/v1/instances/{id}/visitors/{userId}',
+      '/v1/instances/{id}/invitations',
+      '/v1/instances/{id}/invitations/{userId}',
       '/v1/instances/{id}/visitors/{userId}/permissions',
       '/v1/instances/{id}/presence',
       '/v1/instances/{id}/chat',
