@@ -129,25 +129,14 @@ describe('InstanceRoom areas of interest', () => {
     const a = await join(instanceId, alice)
     const b = await join(instanceId, bob)
     a.send(moveFrame(AT.north_west))
-    await b.waitFor(
-      (f) =>
-        f.type === 'batch' &&
-        f.events.some((e: any) => e.type === 'move' && e.zone === 'north_west'),
+    await b.waitForEvent(
+      (e: any) => e.type === 'move' && e.zone === 'north_west',
       'alice in north_west',
     )
     b.send(moveFrame(AT.south_east))
     // Both lose sight of each other when bob goes from center to south_east.
-    await a.waitFor(
-      (f) =>
-        f.type === 'batch' && f.events.some((e: any) => e.type === 'leave' && e.userId === bob.id),
-      'leave of bob',
-    )
-    await b.waitFor(
-      (f) =>
-        f.type === 'batch' &&
-        f.events.some((e: any) => e.type === 'leave' && e.userId === alice.id),
-      'leave of alice',
-    )
+    await a.waitForEvent((e: any) => e.type === 'leave' && e.userId === bob.id, 'leave of bob')
+    await b.waitForEvent((e: any) => e.type === 'leave' && e.userId === alice.id, 'leave of alice')
 
     const framesBefore = a.received.length
     b.send(moveFrame(AT.south_east_2))
@@ -197,10 +186,7 @@ describe('InstanceRoom areas of interest', () => {
     a.send(moveFrame(AT.north_west))
     const b = await join(instanceId, bob)
     b.send(moveFrame(AT.south_east))
-    await b.waitFor(
-      (f) => f.type === 'batch' && f.events.some((e: any) => e.type === 'leave'),
-      'leave',
-    )
+    await b.waitForEvent((e: any) => e.type === 'leave', 'leave')
     const c = await connect(instanceId, carol)
     // Carol starts at the origin (center): she sees both.
     const welcome = await c.greet()
@@ -252,33 +238,21 @@ describe('InstanceRoom chat and environment', () => {
     const c = await join(instanceId, carol)
     a.send(moveFrame(AT.north_west))
     b.send(moveFrame(AT.south_east))
-    await a.waitFor(
-      (f) =>
-        f.type === 'batch' && f.events.some((e: any) => e.type === 'leave' && e.userId === bob.id),
-      'leave of bob',
-    )
+    await a.waitForEvent((e: any) => e.type === 'leave' && e.userId === bob.id, 'leave of bob')
 
     a.send({ type: 'chat', text: '  hello zone  ', scope: 'zone' })
-    const zoneChat = await c.waitFor(
-      (f) => f.type === 'batch' && f.events.some((e: any) => e.type === 'chat'),
-      'zone chat at carol',
-    )
+    const zoneChat = await c.waitForEvent((e: any) => e.type === 'chat', 'zone chat at carol')
     expect(zoneChat.events.find((e: any) => e.type === 'chat')).toMatchObject({
       userId: alice.id,
       scope: 'zone',
       zone: 'north_west',
       text: 'hello zone',
     })
-    await a.waitFor(
-      (f) => f.type === 'batch' && f.events.some((e: any) => e.type === 'chat'),
-      'echo to sender',
-    )
+    await a.waitForEvent((e: any) => e.type === 'chat', 'echo to sender')
 
     a.send({ type: 'chat', text: 'hello everyone', scope: 'instance' })
-    await b.waitFor(
-      (f) =>
-        f.type === 'batch' &&
-        f.events.some((e: any) => e.type === 'chat' && e.text === 'hello everyone'),
+    await b.waitForEvent(
+      (e: any) => e.type === 'chat' && e.text === 'hello everyone',
       'instance chat at bob',
     )
     expect(b.events().filter((e: any) => e.type === 'chat' && e.text === 'hello zone')).toEqual([])
@@ -327,10 +301,7 @@ describe('InstanceRoom chat and environment', () => {
     expect((await b.waitFor((f) => f.type === 'error', 'forbidden')).code).toBe('forbidden')
 
     c.send({ type: 'env.set', environment: { sky_preset: 'sunset', time_of_day: '18:30' } })
-    const envBatch = await b.waitFor(
-      (f) => f.type === 'batch' && f.events.some((e: any) => e.type === 'env'),
-      'env at bob',
-    )
+    const envBatch = await b.waitForEvent((e: any) => e.type === 'env', 'env at bob')
     const environment = envBatch.events.find((e: any) => e.type === 'env').environment
     expect(environment).toMatchObject({
       weather: 'clear',
@@ -422,23 +393,15 @@ describe('InstanceRoom resume', () => {
       ...a.received.filter((f) => f.type === 'batch').map((f) => f.seq),
     )
     a.close()
-    await b.waitFor(
-      (f) => f.type === 'batch' && f.events.some((e: any) => e.type === 'left'),
-      'left of alice',
-    )
+    await b.waitForEvent((e: any) => e.type === 'left', 'left of alice')
     b.send(moveFrame(AT.center_2))
     b.send({ type: 'chat', text: 'while you were away', scope: 'zone' })
-    await b.waitFor(
-      (f) => f.type === 'batch' && f.events.some((e: any) => e.type === 'chat'),
-      'chat echo',
-    )
+    await b.waitForEvent((e: any) => e.type === 'chat', 'chat echo')
 
     const again = await connect(instanceId, alice)
     again.send({ type: 'hello', lastSeq })
-    await again.waitFor(
-      (f) =>
-        f.type === 'batch' &&
-        f.events.some((e: any) => e.type === 'chat' && e.text === 'while you were away'),
+    await again.waitForEvent(
+      (e: any) => e.type === 'chat' && e.text === 'while you were away',
       'missed chat',
     )
     const replayed = again.events()
@@ -469,14 +432,8 @@ describe('InstanceRoom Postgres sync', () => {
     a.send(moveFrame(AT.north_west))
     a.send({ type: 'chat', text: 'to the archive', scope: 'instance' })
     b.send({ type: 'emote', name: 'wave' })
-    await b.waitFor(
-      (f) => f.type === 'batch' && f.events.some((e: any) => e.type === 'chat'),
-      'chat',
-    )
-    await a.waitFor(
-      (f) => f.type === 'batch' && f.events.some((e: any) => e.type === 'emote'),
-      'emote',
-    )
+    await b.waitForEvent((e: any) => e.type === 'chat', 'chat')
+    await a.waitForEvent((e: any) => e.type === 'emote', 'emote')
 
     expect(await runDurableObjectAlarm(stub)).toBe(true)
     const states = await sqlRows<any>(
@@ -530,10 +487,7 @@ describe('InstanceRoom Postgres sync', () => {
     ).toHaveLength(1)
     a.send(moveFrame(AT.south_east))
     a.send({ type: 'chat', text: 'bye', scope: 'zone' })
-    await a.waitFor(
-      (f) => f.type === 'batch' && f.events.some((e: any) => e.type === 'chat'),
-      'chat echo',
-    )
+    await a.waitForEvent((e: any) => e.type === 'chat', 'chat echo')
     a.close()
     await waitUntil(
       () => sqlRows('SELECT 1 FROM active_sessions WHERE instance_id = $1', [instanceId]),
@@ -556,10 +510,7 @@ describe('InstanceRoom Postgres sync', () => {
     const stub = stubOf(instanceId)
     const a = await join(instanceId, p)
     a.send({ type: 'chat', text: 'survives an outage', scope: 'zone' })
-    await a.waitFor(
-      (f) => f.type === 'batch' && f.events.some((e: any) => e.type === 'chat'),
-      'chat echo',
-    )
+    await a.waitForEvent((e: any) => e.type === 'chat', 'chat echo')
 
     const retryAt = await runInDurableObject(stub, async (room, state) => {
       const healthy = (room as any).openDatabase
@@ -609,10 +560,7 @@ describe('InstanceRoom durability and HTTP', () => {
     a.send(moveFrame(AT.south_east))
     a.send({ type: 'chat', text: 'remember me', scope: 'instance' })
     a.send({ type: 'env.set', environment: { weather: 'snow' } })
-    await a.waitFor(
-      (f) => f.type === 'batch' && f.events.some((e: any) => e.type === 'env'),
-      'env echo',
-    )
+    await a.waitForEvent((e: any) => e.type === 'env', 'env echo')
     const lastSeq = Math.max(...a.received.filter((f) => f.type === 'batch').map((f) => f.seq))
 
     await abortAllDurableObjects()
@@ -632,10 +580,7 @@ describe('InstanceRoom durability and HTTP', () => {
     const a = await join(instanceId, alice)
     const b = await join(instanceId, bob)
     a.send(moveFrame(AT.north_west))
-    await b.waitFor(
-      (f) => f.type === 'batch' && f.events.some((e: any) => e.type === 'move'),
-      'move of alice',
-    )
+    await b.waitForEvent((e: any) => e.type === 'move', 'move of alice')
     // A second object over the same state and sockets is what a hibernation wake-up constructs.
     const presence: any = await runInDurableObject(stubOf(instanceId), async (_room, state) => {
       const { InstanceRoom } = await import('../../durable-objects/instance-room')

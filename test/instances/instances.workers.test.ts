@@ -829,10 +829,8 @@ describe('the live room follows changes made over HTTP', () => {
     const closed = await guestSocket.waitForClose()
     expect(closed.code).toBe(CLOSE_LEFT_INSTANCE)
     expect(await presentUserIds(owner.token, instance.id)).toEqual([owner.id])
-    await hostSocket.waitFor(
-      (frame) =>
-        frame.type === 'batch' &&
-        frame.events.some((e: any) => e.type === 'left' && e.userId === guest.id),
+    await hostSocket.waitForEvent(
+      (e: any) => e.type === 'left' && e.userId === guest.id,
       'the left event',
     )
     hostSocket.close()
@@ -869,10 +867,8 @@ describe('the live room follows changes made over HTTP', () => {
 
     expect((await setChat(true)).status).toBe(200)
     socket.send({ type: 'chat', text: 'back again', scope: 'instance' })
-    await socket.waitFor(
-      (frame) =>
-        frame.type === 'batch' &&
-        frame.events.some((e: any) => e.type === 'chat' && e.text === 'back again'),
+    await socket.waitForEvent(
+      (e: any) => e.type === 'chat' && e.text === 'back again',
       'my own chat message',
     )
     socket.send({ type: 'env.set', environment: { weather: 'rain' } })
@@ -885,10 +881,7 @@ describe('the live room follows changes made over HTTP', () => {
         .status,
     ).toBe(200)
     socket.send({ type: 'env.set', environment: { weather: 'rain' } })
-    await socket.waitFor(
-      (frame) => frame.type === 'batch' && frame.events.some((e: any) => e.type === 'env'),
-      'the environment change',
-    )
+    await socket.waitForEvent((e: any) => e.type === 'env', 'the environment change')
     socket.close()
   })
 
@@ -898,10 +891,7 @@ describe('the live room follows changes made over HTTP', () => {
     const hostSocket = await enterRoom(owner, instance.id)
     const guestSocket = await enterRoom(guest, instance.id)
     guestSocket.send({ type: 'chat', text: 'last words', scope: 'instance' })
-    await hostSocket.waitFor(
-      (frame) => frame.type === 'batch' && frame.events.some((e: any) => e.type === 'chat'),
-      'the chat message',
-    )
+    await hostSocket.waitForEvent((e: any) => e.type === 'chat', 'the chat message')
 
     const res = await api(`/v1/instances/${instance.id}`, { method: 'DELETE', token: owner.token })
     expect(res.status, res.text).toBe(204)

@@ -36,6 +36,15 @@ export class RoomClient {
     }
   }
 
+  /** Waits for a `batch` frame carrying an event that matches `predicate`. */
+  waitForEvent(predicate: (event: any) => boolean, what: string, timeoutMs?: number): Promise<any> {
+    return this.waitFor(
+      (frame) => frame.type === 'batch' && frame.events.some(predicate),
+      what,
+      timeoutMs,
+    )
+  }
+
   async waitForClose(timeoutMs = 3_000): Promise<{ code: number; reason: string }> {
     const deadline = Date.now() + timeoutMs
     while (this.closeEvent === null) {
