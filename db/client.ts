@@ -31,7 +31,7 @@ export type MemoryClient = DatabaseClient<typeof memorySchema>
 export interface ClientOptions {
   /** `host:port` of a local Neon-compatible WebSocket proxy; omit against Neon. */
   wsProxy?: string
-  /** Connection attempt timeout in milliseconds. */
+  /** How long to wait for a connection, in milliseconds (default 5,000; 0 waits without a deadline). */
   connectionTimeoutMs?: number
 }
 

@@ -2,6 +2,11 @@
  * The benchmark's baseline room: what a naive implementation does. Every move is broadcast at once
  * to every connected client (no zones, no batching) and written to Postgres as its own statement
  * (no 30-second sync). Bench-only: bound in scripts/bench/wrangler.room.toml, never deployed.
+ *
+ * Its pool waits for a connection without a deadline, so every write is queued and eventually
+ * made: with the app's 5-second connect timeout, a saturated baseline timed out connects, leaked
+ * their sockets until workerd hit "Too many open files", and the resulting error storm stalled
+ * the whole benchmark.
  */
 import { DurableObject } from 'cloudflare:workers'
 import { createNexusClient, type NexusClient } from '../../db/client'
@@ -49,7 +54,10 @@ export class BaselineRoom extends DurableObject<Env> {
       if (socket !== ws) socket.send(frame)
     }
     const config = getConfig(this.env)
-    this.client ??= createNexusClient(config.NEXUS_DATABASE_URL, { wsProxy: config.NEON_WS_PROXY })
+    this.client ??= createNexusClient(config.NEXUS_DATABASE_URL, {
+      wsProxy: config.NEON_WS_PROXY,
+      connectionTimeoutMs: 0,
+    })
     this.writesAttempted += 1
     await this.client.pool
       .query(
