@@ -104,7 +104,12 @@ interface RunResult {
   baselineWritesAttempted?: number
   baselineWritesFailed?: number
   dbStatementsPerMinute: number
-  writeReduction: number
+  /**
+   * Moves accepted per database statement. Null for a baseline whose counters went unanswered: a
+   * saturated baseline leaves its writes queued behind the broadcast backlog, so its few statements
+   * mean starvation, not reduction.
+   */
+  writeReduction: number | null
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -315,7 +320,10 @@ async function runOnce(
     baselineWritesAttempted: baselineWrites?.writesAttempted,
     baselineWritesFailed: baselineWrites?.writesFailed,
     dbStatementsPerMinute: Math.round((dbStatements / elapsedS) * 60),
-    writeReduction: Number((movesAccepted / Math.max(1, dbStatements)).toFixed(1)),
+    writeReduction:
+      variant === 'baseline' && baselineWrites === undefined
+        ? null
+        : Number((movesAccepted / Math.max(1, dbStatements)).toFixed(1)),
   }
 }
 
@@ -451,7 +459,7 @@ function printTable(results: RunResult[]) {
     ['db stmts', (r) => r.dbStatements],
     ['failed writes', (r) => r.baselineWritesFailed ?? '-'],
     ['stmts/min', (r) => r.dbStatementsPerMinute],
-    ['write reduction', (r) => `${r.writeReduction}×`],
+    ['write reduction', (r) => (r.writeReduction === null ? 'n/a' : `${r.writeReduction}×`)],
   ]
   const rows = results.map((r) => columns.map(([, get]) => String(get(r))))
   const widths = columns.map(([name], i) =>
