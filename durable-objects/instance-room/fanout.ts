@@ -2,8 +2,8 @@
  * Fan-out of one tick: which events each viewer receives, as the JSON of its `batch` frame.
  *
  * The rule is `deliversTo`. Applying it per viewer and per event costs viewers × events checks
- * and one join per viewer; with 200 players moving at 10 Hz that loop was most of the room's CPU
- * and stretched the 50 ms tick to ~95 ms. `TickFanout` instead serializes each event once, joins
+ * and one join per viewer; with 200 players moving at 10 Hz that loop was the largest JavaScript
+ * cost in the room's CPU profile. `TickFanout` instead serializes each event once, joins
  * the events a zone sees once per zone, and cuts a viewer's frame out of its zone's joined text:
  * only the viewer's own events (a player never receives what it is the subject of) are left out,
  * as string slices, which V8 makes without copying. A viewer who is the target of a `user`
