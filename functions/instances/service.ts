@@ -28,14 +28,14 @@ import { hasRole, type Identity } from '../lib/auth'
 import { ApiError } from '../lib/errors'
 import type { NexusTx } from '../lib/idempotency'
 import { pageOf } from '../lib/pagination'
-import { MAX_INVITED_USER_IDS } from './schemas'
-import type {
-  CreateInstanceBody,
-  InvitationBody,
-  InstanceMetadataBody,
-  UpdateInstanceBody,
-  VisitorPermissions,
-  VisitorPermissionsBody,
+import {
+  MAX_INVITED_USER_IDS,
+  type CreateInstanceBody,
+  type InstanceMetadataBody,
+  type InvitationBody,
+  type UpdateInstanceBody,
+  type VisitorPermissions,
+  type VisitorPermissionsBody,
 } from './schemas'
 
 type Db = NexusClient['db']
