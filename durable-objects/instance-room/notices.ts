@@ -4,6 +4,8 @@
  * - `visitor_left` / `visitor_removed`: the user's socket is closed (4001 / 4003) and they leave.
  * - `permissions_changed`: the user's open socket gets the new chat and environment rights.
  * - `instance_deleted`: every socket is closed (4004) and the room flushes to Postgres.
+ * - `environment_changed`: a `PATCH` of `metadata.environment`; the room merges the changed keys
+ *   into its own copy (which is newer than Postgres between syncs) and tells everyone.
  */
 import { z } from 'zod'
 
@@ -36,6 +38,12 @@ export const roomNoticeSchema = z.discriminatedUnion('type', [
     permissions: z.strictObject({ canChat: z.boolean(), canChangeEnvironment: z.boolean() }),
   }),
   z.strictObject({ type: z.literal('instance_deleted') }),
+  z.strictObject({
+    type: z.literal('environment_changed'),
+    changedBy: userId,
+    /** Only the keys the PATCH set; the room keeps those its own rules accept. */
+    changes: z.record(z.string(), z.unknown()),
+  }),
 ])
 
 export type RoomNotice = z.infer<typeof roomNoticeSchema>

@@ -241,6 +241,19 @@ export class InstanceRoom extends DurableObject<Env> {
       case 'instance_deleted':
         await this.evict(null, CLOSE_INSTANCE_DELETED, 'the instance was deleted')
         break
+      case 'environment_changed': {
+        // A room nobody has entered yet reads the environment from Postgres on the first connect.
+        if (this.instanceId === null) break
+        const {
+          last_changed_by: _by,
+          last_changed_at: _at,
+          ...changes
+        } = parseInstanceEnvironment({ environment: notice.changes })
+        if (Object.keys(changes).length > 0) {
+          this.changeEnvironment(changes, notice.changedBy, Date.now())
+        }
+        break
+      }
       case 'permissions_changed':
         for (const [ws, attachment] of this.liveSockets(notice.userId)) {
           attachment.permissions = notice.permissions
@@ -560,11 +573,20 @@ export class InstanceRoom extends DurableObject<Env> {
   }
 
   private acceptEnvironment(player: PlayerState, frame: EnvSetFrame, nowMs: number): void {
+    this.changeEnvironment(frame.environment, player.userId, nowMs)
+  }
+
+  /** Merges `changes` into the environment, stores it for the next sync and tells everyone. */
+  private changeEnvironment(
+    changes: Partial<InstanceEnvironment>,
+    changedBy: string,
+    nowMs: number,
+  ): void {
     const next: InstanceEnvironment = { ...this.environment }
-    for (const [key, value] of Object.entries(frame.environment)) {
+    for (const [key, value] of Object.entries(changes)) {
       if (value !== undefined) (next as Record<string, unknown>)[key] = value
     }
-    next.last_changed_by = player.userId
+    next.last_changed_by = changedBy
     next.last_changed_at = nowMs
     this.environment = next
     this.setMeta('environment', JSON.stringify(next))

@@ -176,7 +176,7 @@ instancesRouter
       security,
       summary: 'Change an instance (owner or instance admins)',
       description:
-        'Metadata sections merge key by key (`environment`, `permissions`); `custom_properties` is replaced as a whole. Only the owner changes `permissions.admin_user_ids`.',
+        'Metadata sections merge key by key (`environment`, `permissions`); `custom_properties` is replaced as a whole. Only the owner changes `permissions.admin_user_ids`. A live room takes environment changes at once and tells its players.',
       request: { params: InstanceIdParamSchema, body: jsonBody(UpdateInstanceBodySchema) },
       responses: {
         200: jsonResponse(InstanceSchema, 'The updated instance'),
@@ -190,10 +190,16 @@ instancesRouter
       const { id } = c.req.valid('param')
       const body = c.req.valid('json')
       const identity = identityOf(c)
-      return c.json(
-        await nexus(c).db.transaction((tx) => updateInstance(tx, id, identity, body)),
-        200,
-      )
+      const updated = await nexus(c).db.transaction((tx) => updateInstance(tx, id, identity, body))
+      const changes = body.metadata?.environment
+      if (changes) {
+        await noticeRoom(c, id, {
+          type: 'environment_changed',
+          changedBy: identity.userId,
+          changes,
+        })
+      }
+      return c.json(updated, 200)
     },
   )
   .openapi(

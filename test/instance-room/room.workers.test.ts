@@ -242,7 +242,7 @@ describe('InstanceRoom chat and environment', () => {
 
     a.send({ type: 'chat', text: '  hello zone  ', scope: 'zone' })
     const zoneChat = await c.waitForEvent((e: any) => e.type === 'chat', 'zone chat at carol')
-    expect(zoneChat.events.find((e: any) => e.type === 'chat')).toMatchObject({
+    expect(zoneChat).toMatchObject({
       userId: alice.id,
       scope: 'zone',
       zone: 'north_west',
@@ -301,8 +301,7 @@ describe('InstanceRoom chat and environment', () => {
     expect((await b.waitFor((f) => f.type === 'error', 'forbidden')).code).toBe('forbidden')
 
     c.send({ type: 'env.set', environment: { sky_preset: 'sunset', time_of_day: '18:30' } })
-    const envBatch = await b.waitForEvent((e: any) => e.type === 'env', 'env at bob')
-    const environment = envBatch.events.find((e: any) => e.type === 'env').environment
+    const { environment } = await b.waitForEvent((e: any) => e.type === 'env', 'env at bob')
     expect(environment).toMatchObject({
       weather: 'clear',
       sky_preset: 'sunset',

@@ -885,6 +885,34 @@ describe('the live room follows changes made over HTTP', () => {
     socket.close()
   })
 
+  it('merges an environment PATCH into the live room and tells its players', async () => {
+    const instance = await createInstance(owner)
+    const guest = await registerPlayer('wsenv')
+    const hostSocket = await enterRoom(owner, instance.id)
+    const guestSocket = await enterRoom(guest, instance.id)
+    // Set in the room only (Postgres hears of it at the next sync), then patched over HTTP.
+    hostSocket.send({ type: 'env.set', environment: { sky_preset: 'aurora' } })
+    await guestSocket.waitForEvent(
+      (e: any) => e.type === 'env' && e.environment.sky_preset === 'aurora',
+      'the room change',
+    )
+    const res = await patch(owner.token, instance.id, {
+      metadata: { environment: { weather: 'rain' } },
+    })
+    expect(res.status, res.text).toBe(200)
+    const event = await guestSocket.waitForEvent(
+      (e: any) => e.type === 'env' && e.environment.weather === 'rain',
+      'the patched environment',
+    )
+    expect(event.environment).toMatchObject({
+      sky_preset: 'aurora',
+      weather: 'rain',
+      last_changed_by: owner.id,
+    })
+    hostSocket.close()
+    guestSocket.close()
+  })
+
   it('closes every socket when the instance is deleted (4004) and leaves no dangling state', async () => {
     const instance = await createInstance(owner)
     const guest = await registerPlayer('wsdel')

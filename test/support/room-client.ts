@@ -36,13 +36,18 @@ export class RoomClient {
     }
   }
 
-  /** Waits for a `batch` frame carrying an event that matches `predicate`. */
-  waitForEvent(predicate: (event: any) => boolean, what: string, timeoutMs?: number): Promise<any> {
-    return this.waitFor(
-      (frame) => frame.type === 'batch' && frame.events.some(predicate),
+  /** Waits for a `batch` frame carrying an event that matches `predicate`; returns that event. */
+  async waitForEvent(
+    predicate: (event: any) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<any> {
+    const frame = await this.waitFor(
+      (f) => f.type === 'batch' && f.events.some(predicate),
       what,
       timeoutMs,
     )
+    return frame.events.find(predicate)
   }
 
   async waitForClose(timeoutMs = 3_000): Promise<{ code: number; reason: string }> {
