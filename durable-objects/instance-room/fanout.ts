@@ -60,7 +60,7 @@ export function eventsFor(envelopes: RoomEnvelope[], viewer: Viewer): ServerEven
 }
 
 /** The `batch` frame around already serialized, comma-joined events. */
-export function batchFrameJson(seq: number, joinedEvents: string): string {
+function batchFrameJson(seq: number, joinedEvents: string): string {
   return `{"type":"batch","seq":${seq},"events":[${joinedEvents}]}`
 }
 

@@ -5,4 +5,4 @@
 export { InstanceRoom } from './room'
 export type { SocketAttachment, SyncOutcome } from './room'
 export type { Audience, RoomEnvelope } from './fanout'
-export { roomPermissionsOf, type RoomNotice, type RoomPermissions } from './notices'
+export type { RoomNotice, RoomPermissions } from './notices'

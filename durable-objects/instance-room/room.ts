@@ -48,7 +48,6 @@ import {
   type ChatFrame,
   type ClientFrame,
   type EmoteFrame,
-  type EnvSetFrame,
   type HelloFrame,
   type InstanceEnvironment,
   type MoveFrame,
@@ -429,7 +428,7 @@ export class InstanceRoom extends DurableObject<Env> {
           })
           break
         }
-        this.acceptEnvironment(player, frame, nowMs)
+        this.changeEnvironment(frame.environment, player.userId, nowMs)
         break
       case 'ping':
         send(ws, { type: 'pong', serverTimeMs: nowMs })
@@ -570,10 +569,6 @@ export class InstanceRoom extends DurableObject<Env> {
           },
     )
     void this.ensureSyncAlarm()
-  }
-
-  private acceptEnvironment(player: PlayerState, frame: EnvSetFrame, nowMs: number): void {
-    this.changeEnvironment(frame.environment, player.userId, nowMs)
   }
 
   /** Merges `changes` into the environment, stores it for the next sync and tells everyone. */
