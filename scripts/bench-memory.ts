@@ -169,6 +169,32 @@ function recall(found: string[], truth: string[]): number {
   return found.filter((id) => set.has(id)).length / truth.length
 }
 
+/** Latencies and recall@K of one search plan over every pair, warm-up queries dropped. */
+interface PlanMeasurement {
+  latency: number[]
+  recall: number[]
+}
+
+/**
+ * Times `search` once per pair (after the warm-up queries) and scores the ids it returns against
+ * the exact top-K among `candidates(pair)`.
+ */
+async function measurePlan(
+  pairs: Pair[],
+  search: (pair: Pair) => Promise<string[]>,
+  candidates: (pair: Pair) => string[],
+): Promise<PlanMeasurement> {
+  const measured: PlanMeasurement = { latency: [], recall: [] }
+  for (const pair of withWarmup(pairs)) {
+    const started = performance.now()
+    const found = await search(pair)
+    measured.latency.push(performance.now() - started)
+    measured.recall.push(recall(found, exactTopK(pair, candidates(pair), pair.query)))
+  }
+  dropWarmup(measured.latency, measured.recall)
+  return measured
+}
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
 
 async function main() {
@@ -289,27 +315,21 @@ async function main() {
   }
 
   // Phase 2: exact per-pair search at full precision.
-  const exactLatency: number[] = []
-  const exactRecall: number[] = []
-  for (const pair of withWarmup(pairs)) {
-    const [{ rows }, ms] = await timed(() =>
-      client.query<{ memory_id: string }>(
+  const allIds = (pair: Pair) => [...pair.vectors.keys()]
+  const idsOf = async (query: string, params: unknown[]) =>
+    (await client.query<{ memory_id: string }>(query, params)).rows.map((r) => r.memory_id)
+  const exact = await measurePlan(
+    pairs,
+    (pair) =>
+      idsOf(
         `SELECT memory_id FROM companion_memories
          WHERE companion_id = $1 AND user_id = $2 AND full_embedding IS NOT NULL
          ORDER BY full_embedding <=> $3::vector LIMIT ${K}`,
         [pair.companionId, pair.userId, toPgVectorLiteral(pair.query)],
       ),
-    )
-    exactLatency.push(ms)
-    exactRecall.push(
-      recall(
-        rows.map((r) => r.memory_id),
-        exactTopK(pair, [...pair.vectors.keys()], pair.query),
-      ),
-    )
-  }
-  dropWarmup(exactLatency, exactRecall)
-  log(`exact: ${JSON.stringify(summary(exactLatency))} recall ${mean(exactRecall)}`)
+    allIds,
+  )
+  log(`exact: ${JSON.stringify(summary(exact.latency))} recall ${mean(exact.recall)}`)
 
   // Phase 3: one global HNSW index, filtered by pair with iterative scans.
   const [, hnswBuildMs] = await timed(() =>
@@ -336,26 +356,12 @@ async function main() {
     toPgVectorLiteral(pairs[0].query),
   ])
   const usesHnsw = plan.rows.some((r) => r['QUERY PLAN'].includes('bench_full_embedding_hnsw'))
-  const hnswLatency: number[] = []
-  const hnswRecall: number[] = []
-  for (const pair of withWarmup(pairs)) {
-    const [{ rows }, ms] = await timed(() =>
-      client.query<{ memory_id: string }>(hnswQuery, [
-        pair.companionId,
-        pair.userId,
-        toPgVectorLiteral(pair.query),
-      ]),
-    )
-    hnswLatency.push(ms)
-    hnswRecall.push(
-      recall(
-        rows.map((r) => r.memory_id),
-        exactTopK(pair, [...pair.vectors.keys()], pair.query),
-      ),
-    )
-  }
-  dropWarmup(hnswLatency, hnswRecall)
-  log(`HNSW: ${JSON.stringify(summary(hnswLatency))} recall ${mean(hnswRecall)} plan ${usesHnsw}`)
+  const hnsw = await measurePlan(
+    pairs,
+    (pair) => idsOf(hnswQuery, [pair.companionId, pair.userId, toPgVectorLiteral(pair.query)]),
+    allIds,
+  )
+  log(`HNSW: ${JSON.stringify(summary(hnsw.latency))} recall ${mean(hnsw.recall)} plan ${usesHnsw}`)
   await client.query(`
     RESET enable_seqscan;
     DROP INDEX bench_full_embedding_hnsw;
@@ -403,28 +409,20 @@ async function main() {
   const tierIds = (pair: Pair, tier: string) =>
     [...pair.tierOf.entries()].filter(([, t]) => t === tier).map(([id]) => id)
 
-  const pcaLatency: number[] = []
-  const pcaRecall: number[] = []
-  const pqLatency: number[] = []
-  const pqRecall: number[] = []
-  for (const pair of withWarmup(pairs)) {
-    const [{ rows }, ms] = await timed(() =>
-      client.query<{ memory_id: string }>(
+  const pca = await measurePlan(
+    pairs,
+    (pair) =>
+      idsOf(
         `SELECT memory_id FROM companion_memories
          WHERE companion_id = $1 AND user_id = $2 AND compressed_embedding IS NOT NULL
          ORDER BY compressed_embedding <=> $3::vector LIMIT ${K}`,
         [pair.companionId, pair.userId, toPgVectorLiteral(projectPca(pcaModel, pair.query))],
       ),
-    )
-    pcaLatency.push(ms)
-    pcaRecall.push(
-      recall(
-        rows.map((r) => r.memory_id),
-        exactTopK(pair, tierIds(pair, 'important'), pair.query),
-      ),
-    )
-
-    const [found, pqMs] = await timed(async () => {
+    (pair) => tierIds(pair, 'important'),
+  )
+  const pq = await measurePlan(
+    pairs,
+    async (pair) => {
       const { rows: codes } = await client.query<{ memory_id: string; code: Uint8Array }>(
         `SELECT memory_id, quantized_embedding AS code FROM companion_memories
          WHERE companion_id = $1 AND user_id = $2 AND quantized_embedding IS NOT NULL`,
@@ -436,12 +434,9 @@ async function main() {
         .sort((a, b) => b.s - a.s)
         .slice(0, K)
         .map((x) => x.id)
-    })
-    pqLatency.push(pqMs)
-    pqRecall.push(recall(found, exactTopK(pair, tierIds(pair, 'background'), pair.query)))
-  }
-
-  dropWarmup(pcaLatency, pcaRecall, pqLatency, pqRecall)
+    },
+    (pair) => tierIds(pair, 'background'),
+  )
   const bytes = (
     await client.query<{ compression_type: string; bytes: number; n: number }>(`
       SELECT compression_type::text, avg(memory_storage_bytes(full_embedding, compressed_embedding,
@@ -461,29 +456,29 @@ async function main() {
     {
       tier: 'full (exact, per pair)',
       memories_per_pair: PAIR_MEMORIES,
-      ...summary(exactLatency),
-      recall_at_10: round(mean(exactRecall)),
+      ...summary(exact.latency),
+      recall_at_10: round(mean(exact.recall)),
       bytes_per_memory: 3_072,
     },
     {
       tier: 'full (global HNSW + pair filter)',
       memories_per_pair: PAIR_MEMORIES,
-      ...summary(hnswLatency),
-      recall_at_10: round(mean(hnswRecall)),
+      ...summary(hnsw.latency),
+      recall_at_10: round(mean(hnsw.recall)),
       bytes_per_memory: 3_072,
     },
     {
       tier: 'PCA-384 (important)',
       memories_per_pair: 200,
-      ...summary(pcaLatency),
-      recall_at_10: round(mean(pcaRecall)),
+      ...summary(pca.latency),
+      recall_at_10: round(mean(pca.recall)),
       bytes_per_memory: 1_536,
     },
     {
       tier: 'PQ-48 (background, ADC in JS)',
       memories_per_pair: 250,
-      ...summary(pqLatency),
-      recall_at_10: round(mean(pqRecall)),
+      ...summary(pq.latency),
+      recall_at_10: round(mean(pq.recall)),
       bytes_per_memory: 48,
     },
   ]
