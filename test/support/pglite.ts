@@ -3,6 +3,7 @@
  * and optionally seeded with the reference data.
  */
 import type { PGlite } from '@electric-sql/pglite'
+import { afterAll, beforeAll } from 'vitest'
 import { migrateDatabase } from '../../db/migrate'
 import { seedMemory, seedNexus } from '../../db/seed'
 import type { DatabaseName, SqlClient } from '../../db/sql-client'
@@ -25,4 +26,23 @@ export async function migratedPglite(
   await migrateDatabase(client, database)
   if (options.seed) await (database === 'nexus' ? seedNexus(client) : seedMemory(client))
   return { db, client, close: () => db.close() }
+}
+
+/**
+ * One migrated database for a test file: opened by a `beforeAll` hook, closed by an `afterAll`
+ * hook. The object returned is filled in when the hook runs, so read its fields inside tests (or
+ * in hooks registered after this call).
+ */
+export function suitePglite(
+  database: DatabaseName,
+  options: { seed?: boolean } = {},
+): MigratedPglite {
+  const pg = {} as MigratedPglite
+  beforeAll(async () => {
+    Object.assign(pg, await migratedPglite(database, options))
+  })
+  afterAll(async () => {
+    await pg.close?.()
+  })
+  return pg
 }

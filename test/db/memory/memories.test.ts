@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { migrateDatabase } from '../../../db/migrate'
 import { seedMemory } from '../../../db/seed'
 import { pgliteSqlClient } from '../../../scripts/lib/embedded-postgres'
-import { migratedPglite, type MigratedPglite } from '../../support/pglite'
+import { suitePglite } from '../../support/pglite'
 
-let pg: MigratedPglite
-beforeAll(async () => {
-  pg = await migratedPglite('memory', { seed: true })
-})
-afterAll(async () => {
-  await pg?.close()
-})
+const pg = suitePglite('memory', { seed: true })
 
 /** A pgvector literal of `dims` zeros with the given entries set. */
 function vec(dims: number, entries: Record<number, number>): string {

@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { migratedPglite, type MigratedPglite } from '../../support/pglite'
+import { describe, expect, it } from 'vitest'
+import { suitePglite } from '../../support/pglite'
 import { createUser, pgError } from './fixtures'
 
-let pg: MigratedPglite
-beforeAll(async () => {
-  pg = await migratedPglite('nexus')
-})
-afterAll(async () => {
-  await pg?.close()
-})
+const pg = suitePglite('nexus')
 
 async function userRow(id: string) {
   const { rows } = await pg.client.query<Record<string, unknown>>(

@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { migratedPglite, type MigratedPglite } from '../../support/pglite'
+import { describe, expect, it } from 'vitest'
+import { suitePglite } from '../../support/pglite'
 import { createAsset, createUser } from './fixtures'
 
-let pg: MigratedPglite
-beforeAll(async () => {
-  pg = await migratedPglite('nexus')
-})
-afterAll(async () => {
-  await pg?.close()
-})
+const pg = suitePglite('nexus')
 
 describe('populate_license_snapshot', () => {
   it("copies the asset's licence, source and author onto a new building", async () => {

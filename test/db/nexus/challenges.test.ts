@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { migratedPglite, type MigratedPglite } from '../../support/pglite'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { suitePglite } from '../../support/pglite'
 import { createQuest, createUser } from './fixtures'
 
-let pg: MigratedPglite
-beforeAll(async () => {
-  pg = await migratedPglite('nexus')
-})
-afterAll(async () => {
-  await pg?.close()
-})
+const pg = suitePglite('nexus')
 
 const T0 = Date.parse('2026-03-02T10:00:00Z')
 const minutes = (n: number) => new Date(T0 + n * 60_000).toISOString()

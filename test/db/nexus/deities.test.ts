@@ -1,22 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { migratedPglite, type MigratedPglite } from '../../support/pglite'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { suitePglite } from '../../support/pglite'
 import { createUser, pgError } from './fixtures'
 
-let pg: MigratedPglite
+const pg = suitePglite('nexus', { seed: true })
 let artemisId: string
 let blessingIds: string[]
 
 beforeAll(async () => {
-  pg = await migratedPglite('nexus', { seed: true })
   const { rows } = await pg.client.query<{ deity_id: string; id: string }>(
     `SELECT b.deity_id, b.id FROM deity_blessings b JOIN deities d ON d.id = b.deity_id
      WHERE d.deity_name = 'artemis' ORDER BY b.blessing_name`,
   )
   artemisId = rows[0].deity_id
   blessingIds = rows.map((r) => r.id)
-})
-afterAll(async () => {
-  await pg?.close()
 })
 
 async function bond(userId: string, blessingIndex = 0) {

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { getMaterializedViewConfig, getViewConfig } from 'drizzle-orm/pg-core'
 import { migrateDatabase, migrationsDir } from '../../../db/migrate'
 import {
@@ -9,7 +9,7 @@ import {
   challengeLeaderboards,
   popularAssets,
 } from '../../../db/schema/nexus'
-import { migratedPglite, type MigratedPglite } from '../../support/pglite'
+import { suitePglite } from '../../support/pglite'
 
 const NEXUS_TABLES = [
   'users',
@@ -49,13 +49,7 @@ const NEXUS_TABLES = [
   'materialized_view_refreshes',
 ]
 
-let pg: MigratedPglite
-beforeAll(async () => {
-  pg = await migratedPglite('nexus')
-})
-afterAll(async () => {
-  await pg?.close()
-})
+const pg = suitePglite('nexus')
 
 describe('nexus migrations', () => {
   it('create every table, view and materialized view', async () => {

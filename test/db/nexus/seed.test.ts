@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { seedNexus } from '../../../db/seed'
-import { migratedPglite, type MigratedPglite } from '../../support/pglite'
+import { suitePglite } from '../../support/pglite'
 
-let pg: MigratedPglite
-beforeAll(async () => {
-  pg = await migratedPglite('nexus', { seed: true })
-})
-afterAll(async () => {
-  await pg?.close()
-})
+const pg = suitePglite('nexus', { seed: true })
 
 const TABLES = ['deities', 'deity_blessings', 'assets', 'challenge_templates', 'schema_version']
 
