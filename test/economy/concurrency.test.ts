@@ -18,18 +18,10 @@ import {
   startConcurrencyPostgres,
   type ConcurrencyPostgres,
 } from '../support/postgres-server'
+import { appErrors } from '../support/recording-logger'
 
-/**
- * The app's error-level log lines, kept for assertion messages; the thousands of per-request log
- * lines are not printed.
- */
-const appErrors = vi.hoisted(() => [] as string[])
-vi.mock('../../functions/lib/logger', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../functions/lib/logger')>()),
-  log: (level: string, msg: string, fields: Record<string, unknown> = {}) => {
-    if (level === 'error') appErrors.push(JSON.stringify({ msg, ...fields }))
-  },
-}))
+// Per-request log lines are dropped; error lines are kept in `appErrors` for assertion messages.
+vi.mock('../../functions/lib/logger', () => import('../support/recording-logger'))
 
 const adminUrl = process.env[CONCURRENCY_DATABASE_URL_VAR]
 if (!adminUrl) {
