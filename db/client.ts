@@ -10,7 +10,9 @@
  * on this machine; `configureNeonProxy` points the driver at it.
  */
 import { Pool, neonConfig } from '@neondatabase/serverless'
-import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless'
+import { drizzle, type NeonDatabase, type NeonQueryResultHKT } from 'drizzle-orm/neon-serverless'
+import type { ExtractTablesWithRelations } from 'drizzle-orm'
+import type { PgDatabase, PgTransaction } from 'drizzle-orm/pg-core'
 import * as nexusSchema from './schema/nexus'
 import * as memorySchema from './schema/memory'
 
@@ -26,6 +28,34 @@ export interface DatabaseClient<TSchema extends Record<string, unknown>> {
 
 export type NexusClient = DatabaseClient<typeof nexusSchema>
 export type MemoryClient = DatabaseClient<typeof memorySchema>
+
+type Schema<T extends Record<string, unknown>> = ExtractTablesWithRelations<T>
+
+/**
+ * The handles services take, for each database: `Db` is a request's database or an open
+ * transaction (both satisfy it), `Tx` only a transaction.
+ *
+ * The contract of every service: it takes `(db, { actor, ...args })` and **opens its own
+ * transaction** (`db.transaction(...)`) when its writes belong together. Given a transaction (an
+ * idempotent POST runs its effect in one, see `functions/lib/idempotency.ts`), that becomes a
+ * savepoint of the caller's transaction, so a service is atomic whoever calls it. Routes never
+ * open transactions for a service.
+ */
+export type Db = PgDatabase<NeonQueryResultHKT, typeof nexusSchema, Schema<typeof nexusSchema>>
+/** An open transaction on the nexus database. */
+export type Tx = PgTransaction<NeonQueryResultHKT, typeof nexusSchema, Schema<typeof nexusSchema>>
+/** A memory database or an open transaction on it (see `Db`). */
+export type MemoryDb = PgDatabase<
+  NeonQueryResultHKT,
+  typeof memorySchema,
+  Schema<typeof memorySchema>
+>
+/** An open transaction on the memory database. */
+export type MemoryTx = PgTransaction<
+  NeonQueryResultHKT,
+  typeof memorySchema,
+  Schema<typeof memorySchema>
+>
 
 /** Options shared by both clients. */
 export interface ClientOptions {

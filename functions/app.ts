@@ -1,8 +1,11 @@
 /**
- * createApp(): the middleware chain and one router per domain.
+ * createApp(): the middleware chain and one router per domain, each mounted at its own prefix
+ * (admin routes of a domain at `/v1/admin/<domain>`), so no router's middleware runs on another's
+ * paths.
  *
- * Order: request id → structured log → per-request database clients → routes. Errors of every
- * kind end in the envelope of `lib/errors.ts`.
+ * Order: request id and logger → structured log → per-request database clients → the router
+ * (body limit, authentication) → route. Errors of every kind end in the envelope of
+ * `lib/errors.ts`.
  */
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { HTTPException } from 'hono/http-exception'
@@ -10,12 +13,11 @@ import type { AppEnv } from './lib/context'
 import { closeRequestClients } from './lib/db'
 import { renderDocsPage } from './lib/docs-page'
 import { ApiError, errorResponse, type ErrorCode } from './lib/errors'
-import { describeError, log } from './lib/logger'
-import { isUnstorableText } from './lib/pg-errors'
-import { createRouter } from './lib/openapi'
+import { createLogger, describeError } from './lib/logger'
+import { isInvalidDatetime, isUnstorableText } from './lib/pg-errors'
 import { requestId, requestLog } from './lib/request-context'
-import { adminRouter } from './admin/routes'
 import { authRouter } from './auth/routes'
+import { economyAdminRouter } from './economy/admin-routes'
 import { economyRouter } from './economy/routes'
 import { healthRouter } from './health/routes'
 import { instancesRouter } from './instances/routes'
@@ -43,18 +45,18 @@ const OPENAPI_INFO = {
 
 /** Builds the application. */
 export function createApp(): OpenAPIHono<AppEnv> {
-  const app = createRouter()
+  const app = new OpenAPIHono<AppEnv>()
 
   app.use('*', requestId, requestLog, closeRequestClients)
 
   app.route('/', healthRouter)
-  app.route('/v1', authRouter)
-  app.route('/v1', usersRouter)
-  app.route('/v1', economyRouter)
-  app.route('/v1', memoryAdminRouter)
-  app.route('/v1', instancesRouter)
-  app.route('/v1', memoryRouter)
-  app.route('/v1', adminRouter)
+  app.route('/v1/auth', authRouter)
+  app.route('/v1/users', usersRouter)
+  app.route('/v1/economy', economyRouter)
+  app.route('/v1/instances', instancesRouter)
+  app.route('/v1/memory', memoryRouter)
+  app.route('/v1/admin/economy', economyAdminRouter)
+  app.route('/v1/admin/memory', memoryAdminRouter)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -72,10 +74,10 @@ export function createApp(): OpenAPIHono<AppEnv> {
   )
 
   app.onError((error, c) => {
+    // A failure before the request-context middleware ran has no request logger yet.
+    const logger = c.get('log') ?? createLogger()
     if (error instanceof ApiError) {
-      if (error.status >= 500) {
-        log('error', error.message, { code: error.code, requestId: c.get('requestId') })
-      }
+      if (error.status >= 500) logger.error(error.message, { code: error.code })
       return errorResponse(c, error)
     }
     if (error instanceof HTTPException && error.status < 500) {
@@ -88,7 +90,13 @@ export function createApp(): OpenAPIHono<AppEnv> {
         new ApiError('validation_error', 'the request contains text that cannot be stored (NUL)'),
       )
     }
-    log('error', 'unhandled error', { requestId: c.get('requestId'), ...describeError(error) })
+    if (isInvalidDatetime(error)) {
+      return errorResponse(
+        c,
+        new ApiError('validation_error', 'the request contains a date or time out of range'),
+      )
+    }
+    logger.error('unhandled error', describeError(error))
     return errorResponse(c, new ApiError('internal_error', 'internal server error'))
   })
 

@@ -5,11 +5,12 @@ import { createMemoryClient, createNexusClient } from '../db/client'
 import { createApp } from './app'
 import { getConfig, type Env } from './lib/env'
 import { deleteExpiredIdempotencyKeys } from './lib/idempotency'
-import { describeError, log } from './lib/logger'
+import { createLogger, describeError } from './lib/logger'
 import { runCompression } from './memory/compression/job'
 
 export { InstanceRoom } from '../durable-objects/instance-room'
 export { QuestSession } from '../durable-objects/quest-session'
+export { RateLimiter } from '../durable-objects/rate-limiter'
 
 const app = createApp()
 
@@ -22,22 +23,17 @@ export default {
    */
   async scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext) {
     const config = getConfig(env)
+    const logger = createLogger({ cron: controller.cron })
     const failures: unknown[] = []
     const nexusClient = createNexusClient(config.NEXUS_DATABASE_URL, {
       wsProxy: config.NEON_WS_PROXY,
     })
     try {
       const expiredKeys = await deleteExpiredIdempotencyKeys(nexusClient.db)
-      log('info', 'scheduled housekeeping', {
-        cron: controller.cron,
-        expiredIdempotencyKeys: expiredKeys,
-      })
+      logger.info('scheduled housekeeping', { expired_idempotency_keys: expiredKeys })
     } catch (error) {
       failures.push(error)
-      log('error', 'scheduled housekeeping failed', {
-        cron: controller.cron,
-        ...describeError(error),
-      })
+      logger.error('scheduled housekeeping failed', describeError(error))
     } finally {
       await nexusClient.close()
     }
@@ -47,17 +43,13 @@ export default {
     try {
       const report = await runCompression(memoryClient)
       const { models_trained, ...counts } = report
-      log('info', 'scheduled memory compression', {
-        cron: controller.cron,
+      logger.info('scheduled memory compression', {
         ...counts,
-        modelsTrained: models_trained.map((m) => `${m.kind}:${m.companion_id ?? 'global'}`),
+        models_trained: models_trained.map((m) => `${m.kind}:${m.companion_id ?? 'global'}`),
       })
     } catch (error) {
       failures.push(error)
-      log('error', 'scheduled memory compression failed', {
-        cron: controller.cron,
-        ...describeError(error),
-      })
+      logger.error('scheduled memory compression failed', describeError(error))
     } finally {
       await memoryClient.close()
     }

@@ -31,7 +31,7 @@ export const LoginBodySchema = z
   .openapi('LoginBody')
 
 export const RefreshBodySchema = z
-  .strictObject({ refreshToken: z.string().min(16).max(128) })
+  .strictObject({ refresh_token: z.string().min(16).max(128) })
   .openapi('RefreshBody')
 
 export const SessionUserSchema = z.object({
@@ -41,11 +41,14 @@ export const SessionUserSchema = z.object({
   display_name: z.string().nullable(),
 })
 
+/** OAuth 2.0's token response (RFC 6749 §5.1) plus the signed-in user. */
 export const TokenPairSchema = z
   .object({
-    accessToken: z.string(),
-    refreshToken: z.string(),
-    expiresAt: z.string().openapi({ format: 'date-time' }),
+    access_token: z.string(),
+    token_type: z.literal('Bearer'),
+    /** Seconds the access token stays valid. */
+    expires_in: z.number().int(),
+    refresh_token: z.string(),
     user: SessionUserSchema,
   })
   .openapi('TokenPair')

@@ -1,9 +1,10 @@
 /**
- * Built-in accounts: registration, login with a failed-login lockout, rotating refresh tokens.
+ * Built-in accounts: registration, login, rotating refresh tokens. The abuse limits around
+ * registering and logging in (per address, per account) are the routes' (`routes.ts`).
  */
-import { and, count, eq, gt, isNull, sql } from 'drizzle-orm'
-import type { NexusClient } from '../../db/client'
-import { loginFailures, refreshTokens, userCredentials, users } from '../../db/schema/nexus'
+import { and, eq, isNull, sql } from 'drizzle-orm'
+import type { Db } from '../../db/client'
+import { refreshTokens, userCredentials, users } from '../../db/schema/nexus'
 import { issueAccessToken, type Role } from '../lib/auth'
 import type { Config } from '../lib/env'
 import { ApiError } from '../lib/errors'
@@ -11,12 +12,6 @@ import { constraintOf, isUniqueViolation } from '../lib/pg-errors'
 import { sha256Hex, toBase64Url } from '../lib/encoding'
 import { DECOY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords'
 
-type Db = NexusClient['db']
-
-/** Failed logins allowed per username within the window before 429. */
-export const MAX_FAILED_LOGINS = 5
-/** The failed-login window, in seconds. */
-export const FAILED_LOGIN_WINDOW_SECONDS = 15 * 60
 /** Random bytes in a refresh token. */
 const REFRESH_TOKEN_BYTES = 32
 
@@ -28,11 +23,12 @@ export interface SessionUser {
   display_name: string | null
 }
 
-/** What register, login and refresh return. */
+/** What register, login and refresh return: OAuth 2.0's token response plus the user. */
 export interface TokenPair {
-  accessToken: string
-  refreshToken: string
-  expiresAt: string
+  access_token: string
+  token_type: 'Bearer'
+  expires_in: number
+  refresh_token: string
   user: SessionUser
 }
 
@@ -60,9 +56,10 @@ async function issueTokenPair(
     config,
   )
   return {
-    accessToken: access.token,
-    refreshToken,
-    expiresAt: access.expiresAt.toISOString(),
+    access_token: access.token,
+    token_type: 'Bearer',
+    expires_in: config.AUTH_ACCESS_TTL_SECONDS,
+    refresh_token: refreshToken,
     user,
   }
 }
@@ -77,9 +74,9 @@ const sessionUserColumns = {
 /** Creates an account; 409 when the username or email is taken. */
 export async function register(
   db: Db,
-  config: Config,
-  input: { username: string; password: string; email?: string },
+  input: { config: Config; username: string; password: string; email?: string },
 ): Promise<TokenPair> {
+  const { config } = input
   const passwordHash = await hashPassword(input.password)
   try {
     return await db.transaction(async (tx) => {
@@ -88,7 +85,7 @@ export async function register(
         .values({ username: input.username, email: input.email ?? null })
         .returning(sessionUserColumns)
       await tx.insert(userCredentials).values({ userId: user.id, passwordHash })
-      return issueTokenPair(tx as unknown as Db, config, user)
+      return issueTokenPair(tx, config, user)
     })
   } catch (error) {
     if (isUniqueViolation(error)) {
@@ -99,53 +96,24 @@ export async function register(
   }
 }
 
-/** Seconds until `username` may try again, or 0 when it is not locked out. */
-async function lockoutSeconds(db: Db, username: string): Promise<number> {
-  const rows = await db.execute<{ failures: number; retry_after: number | null }>(sql`
-    SELECT count(*)::int AS failures,
-           ceil(extract(epoch FROM min(failed_at) + make_interval(secs => ${FAILED_LOGIN_WINDOW_SECONDS}) - now()))::int AS retry_after
-    FROM (
-      SELECT failed_at FROM login_failures
-      WHERE username = ${username}
-        AND failed_at > now() - make_interval(secs => ${FAILED_LOGIN_WINDOW_SECONDS})
-      ORDER BY failed_at DESC
-      LIMIT ${MAX_FAILED_LOGINS}
-    ) recent`)
-  const row = rows.rows[0]
-  if (!row || row.failures < MAX_FAILED_LOGINS) return 0
-  return Math.max(1, row.retry_after ?? 1)
-}
-
-/** Logs in; the same 401 for an unknown user and a wrong password; 429 after repeated failures. */
+/**
+ * Logs in; the same 401 for an unknown user and a wrong password (and the same time: an unknown
+ * user is verified against a decoy hash).
+ */
 export async function login(
   db: Db,
-  config: Config,
-  input: { username: string; password: string },
+  input: { config: Config; username: string; password: string },
 ): Promise<TokenPair> {
-  const retryAfter = await lockoutSeconds(db, input.username)
-  if (retryAfter > 0) {
-    throw new ApiError(
-      'rate_limited',
-      'too many failed logins for this username; try again later',
-      { retryAfterSeconds: retryAfter },
-      { 'Retry-After': String(retryAfter) },
-    )
-  }
   const [found] = await db
     .select({ ...sessionUserColumns, passwordHash: userCredentials.passwordHash })
     .from(users)
     .innerJoin(userCredentials, eq(userCredentials.userId, users.id))
     .where(sql`lower(${users.username}) = ${input.username}`)
     .limit(1)
-  // Verify against a decoy when the user is unknown, so both failures cost the same time.
   const valid = await verifyPassword(input.password, found?.passwordHash ?? DECOY_PASSWORD_HASH)
-  if (!found || !valid) {
-    await db.insert(loginFailures).values({ username: input.username })
-    throw new ApiError('unauthorized', 'invalid username or password')
-  }
-  await db.delete(loginFailures).where(eq(loginFailures.username, input.username))
+  if (!found || !valid) throw new ApiError('unauthorized', 'invalid username or password')
   const { passwordHash: _, ...user } = found
-  return issueTokenPair(db, config, user)
+  return issueTokenPair(db, input.config, user)
 }
 
 const invalidRefresh = () =>
@@ -155,8 +123,11 @@ const invalidRefresh = () =>
  * Rotates a refresh token. Presenting a token that was already rotated means it was copied: the
  * whole family is revoked and the caller must log in again.
  */
-export async function refresh(db: Db, config: Config, refreshToken: string): Promise<TokenPair> {
-  const tokenHash = await hashRefreshToken(refreshToken)
+export async function refresh(
+  db: Db,
+  input: { config: Config; refresh_token: string },
+): Promise<TokenPair> {
+  const tokenHash = await hashRefreshToken(input.refresh_token)
   const outcome = await db.transaction(async (tx) => {
     const [current] = await tx
       .select()
@@ -180,7 +151,7 @@ export async function refresh(db: Db, config: Config, refreshToken: string): Pro
       .from(users)
       .where(eq(users.id, current.userId))
     if (!user) return 'invalid' as const
-    return issueTokenPair(tx as unknown as Db, config, user, current.familyId)
+    return issueTokenPair(tx, input.config, user, current.familyId)
   })
   // The revocation above must commit, so the refusal is thrown after the transaction.
   if (outcome === 'invalid' || outcome === 'reused') throw invalidRefresh()
@@ -188,26 +159,10 @@ export async function refresh(db: Db, config: Config, refreshToken: string): Pro
 }
 
 /** Revokes the family of `refreshToken` (logout on this device). Unknown tokens are ignored. */
-export async function logout(db: Db, refreshToken: string): Promise<void> {
-  const tokenHash = await hashRefreshToken(refreshToken)
+export async function logout(db: Db, input: { refresh_token: string }): Promise<void> {
+  const tokenHash = await hashRefreshToken(input.refresh_token)
   await db.execute(sql`
     UPDATE refresh_tokens SET revoked_at = now()
     WHERE revoked_at IS NULL
       AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = ${tokenHash})`)
-}
-
-/** Counts the live refresh tokens of a user (for tests and account pages). */
-export async function liveRefreshTokens(db: Db, userId: string): Promise<number> {
-  const [row] = await db
-    .select({ n: count() })
-    .from(refreshTokens)
-    .where(
-      and(
-        eq(refreshTokens.userId, userId),
-        isNull(refreshTokens.revokedAt),
-        isNull(refreshTokens.rotatedAt),
-        gt(refreshTokens.expiresAt, sql`now()`),
-      ),
-    )
-  return row?.n ?? 0
 }

@@ -1,6 +1,6 @@
 /** Request and response schemas of the token economy. */
 import { z } from '@hono/zod-openapi'
-import { PageQuerySchema } from '../lib/pagination'
+import { idSchema } from '../lib/ids'
 
 /** The largest amount one request may move: anything above is a mistake or an attack. */
 export const MAX_TOKENS_PER_REQUEST = 1_000_000
@@ -13,7 +13,7 @@ const TokenAmountSchema = z
 
 export const TransferBodySchema = z
   .strictObject({
-    toUserId: z.uuid({ error: 'toUserId must be a user id (UUID)' }),
+    to_user_id: idSchema('to_user_id'),
     amount: TokenAmountSchema,
     note: z.string().trim().min(1).max(200).optional(),
   })
@@ -21,23 +21,12 @@ export const TransferBodySchema = z
 
 export const GrantBodySchema = z
   .strictObject({
-    userId: z.uuid({ error: 'userId must be a user id (UUID)' }),
+    user_id: idSchema('user_id'),
     amount: TokenAmountSchema,
     currency: z.enum(['tokens', 'premium_tokens']).default('tokens'),
     reason: z.string().trim().min(3).max(500),
   })
   .openapi('GrantBody')
-
-export const BalanceSchema = z
-  .object({
-    tokens: z.number().int(),
-    premium_tokens: z.number().int(),
-    daily_streak: z.number().int(),
-    last_daily_claim: z.string().nullable(),
-    total_earned: z.number().int(),
-    total_spent: z.number().int(),
-  })
-  .openapi('Balance')
 
 export const DailyClaimSchema = z
   .object({
@@ -84,14 +73,3 @@ export const TokenTransactionSchema = z
     timestamp: z.string().nullable(),
   })
   .openapi('TokenTransaction')
-
-export const TransactionsQuerySchema = PageQuerySchema
-
-export const TransactionsCursorSchema = z.object({ t: z.string(), id: z.uuid() })
-
-export const IdempotencyHeaderSchema = z.object({
-  'idempotency-key': z.string().min(1).max(255).openapi({
-    description:
-      'Unique per intended operation; a retry with the same key and body replays the response',
-  }),
-})

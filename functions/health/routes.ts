@@ -60,7 +60,7 @@ const healthRoute = createRoute({
   },
 })
 
-export const healthRouter = createRouter().openapi(healthRoute, async (c) => {
+export const healthRouter = createRouter({ auth: false }).openapi(healthRoute, async (c) => {
   const config = getConfig(c.env)
   const timeoutMs = config.HEALTH_DB_TIMEOUT_MS
   const [nexusHealth, memoryHealth] = await Promise.all([

@@ -3,34 +3,26 @@
  * entrances to the live room (WebSocket, presence, chat history) held by the InstanceRoom object.
  * Access rules are documented and enforced in `service.ts`.
  */
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { roomPermissionsOf, type RoomNotice } from '../../durable-objects/instance-room/notices'
-import { authenticate, identityOf, requireAuth, type Identity } from '../lib/auth'
+import { identityOf, offeredProtocols, ROOM_PROTOCOL, type Identity } from '../lib/auth'
 import type { AppEnv } from '../lib/context'
 import { nexus } from '../lib/db'
 import { ApiError } from '../lib/errors'
-import { describeError, log } from '../lib/logger'
-import {
-  bearerSecurity,
-  createRouter,
-  errorResponseSpec,
-  jsonBody,
-  jsonResponse,
-  unauthorizedResponse,
-} from '../lib/openapi'
-import { decodeCursor, pageSchema, PageQuerySchema } from '../lib/pagination'
+import { describeError } from '../lib/logger'
+import { authRoutes, createRouter, errorResponseSpec, jsonBody, jsonResponse } from '../lib/openapi'
+import { pageSchema } from '../lib/pagination'
 import {
   ChatQuerySchema,
   CreateInstanceBodySchema,
-  InstanceCursorSchema,
   InstanceIdParamSchema,
   InstanceSchema,
   InvitationBodySchema,
   InvitationSchema,
   ListInstancesQuerySchema,
+  ListVisitorsQuerySchema,
   UpdateInstanceBodySchema,
-  VisitorCursorSchema,
   VisitorParamSchema,
   VisitorPermissionsBodySchema,
   VisitorSchema,
@@ -52,36 +44,8 @@ import {
   withdrawInvitation,
 } from './service'
 
-const tags = ['instances']
-const security = bearerSecurity
+const route = authRoutes({ tags: ['instances'] })
 const notFound = errorResponseSpec('No such instance, or a private one you may not see')
-
-/** The WebSocket subprotocol of the room; a client offers it next to `bearer.<token>`. */
-export const ROOM_PROTOCOL = 'nexus.v1'
-const BEARER_PROTOCOL_PREFIX = 'bearer.'
-
-export const instancesRouter = createRouter()
-// The WebSocket entrance authenticates from its subprotocol or query instead (see below).
-instancesRouter.use('/instances', requireAuth)
-const SOCKET_PATH = /\/instances\/[^/]+\/ws$/
-instancesRouter.use('/instances/*', async (c, next) =>
-  SOCKET_PATH.test(c.req.path) ? next() : requireAuth(c, next),
-)
-
-/** The offered WebSocket subprotocols, trimmed. */
-function offeredProtocols(c: Context<AppEnv>): string[] {
-  return (c.req.header('Sec-WebSocket-Protocol') ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p.length > 0)
-}
-
-/** The access token of a WebSocket upgrade: `bearer.<token>` subprotocol, else `?token=`. */
-function socketToken(c: Context<AppEnv>): string | undefined {
-  const offered = offeredProtocols(c).find((p) => p.startsWith(BEARER_PROTOCOL_PREFIX))
-  if (offered) return offered.slice(BEARER_PROTOCOL_PREFIX.length) || undefined
-  return c.req.query('token') || undefined
-}
 
 /** The InstanceRoom object of one instance. */
 function roomOf(c: Context<AppEnv>, instanceId: string) {
@@ -109,71 +73,65 @@ async function noticeRoom(c: Context<AppEnv>, instanceId: string, notice: RoomNo
     })
     if (!answer.ok) throw new Error(`room answered ${answer.status}: ${await answer.text()}`)
   } catch (error) {
-    log('warn', 'room notice failed', { instanceId, notice: notice.type, ...describeError(error) })
+    c.var.log.warn('room notice failed', {
+      instance_id: instanceId,
+      notice: notice.type,
+      ...describeError(error),
+    })
   }
 }
 
-instancesRouter
+export const instancesRouter = createRouter({ auth: true })
   .openapi(
-    createRoute({
+    route({
       method: 'post',
-      path: '/instances',
-      tags,
-      security,
+      path: '/',
       summary: 'Create an instance you own',
       request: { body: jsonBody(CreateInstanceBodySchema) },
       responses: {
         201: jsonResponse(InstanceSchema, 'The new instance'),
         400: errorResponseSpec('Unknown or invalid field'),
-        401: unauthorizedResponse,
       },
     }),
-    async (c) => c.json(await createInstance(nexus(c).db, identityOf(c), c.req.valid('json')), 201),
+    async (c) =>
+      c.json(await createInstance(nexus(c).db, { actor: identityOf(c), ...c.req.valid('json') }), 201),
   )
   .openapi(
-    createRoute({
+    route({
       method: 'get',
-      path: '/instances',
-      tags,
-      security,
+      path: '/',
       summary:
         'Instances you may see (public, yours, ones you visit or are invited to), newest first',
       request: { query: ListInstancesQuerySchema },
       responses: {
         200: jsonResponse(pageSchema(InstanceSchema), 'A page of instances'),
         400: errorResponseSpec('Invalid filter, limit or cursor'),
-        401: unauthorizedResponse,
       },
     }),
-    async (c) => {
-      const { cursor, ...query } = c.req.valid('query')
-      const after = decodeCursor(cursor, InstanceCursorSchema)
-      return c.json(await listInstances(nexus(c).db, identityOf(c), { ...query, after }), 200)
-    },
+    async (c) =>
+      c.json(await listInstances(nexus(c).db, { actor: identityOf(c), ...c.req.valid('query') }), 200),
   )
   .openapi(
-    createRoute({
+    route({
       method: 'get',
-      path: '/instances/{id}',
-      tags,
-      security,
+      path: '/{id}',
       summary: 'One instance',
       request: { params: InstanceIdParamSchema },
       responses: {
         200: jsonResponse(InstanceSchema, 'The instance'),
-        401: unauthorizedResponse,
         404: notFound,
       },
     }),
     async (c) =>
-      c.json(await getInstance(nexus(c).db, c.req.valid('param').id, identityOf(c)), 200),
+      c.json(
+        await getInstance(nexus(c).db, { actor: identityOf(c), instance_id: c.req.valid('param').id }),
+        200,
+      ),
   )
   .openapi(
-    createRoute({
+    route({
       method: 'patch',
-      path: '/instances/{id}',
-      tags,
-      security,
+      path: '/{id}',
       summary: 'Change an instance (owner or instance admins)',
       description:
         'Metadata sections merge key by key (`environment`, `permissions`); `custom_properties` is replaced as a whole. Only the owner changes `permissions.admin_user_ids`. A live room takes environment changes at once and tells its players.',
@@ -181,7 +139,6 @@ instancesRouter
       responses: {
         200: jsonResponse(InstanceSchema, 'The updated instance'),
         400: errorResponseSpec('Unknown or invalid field'),
-        401: unauthorizedResponse,
         403: errorResponseSpec('Not the owner or an admin of this instance'),
         404: notFound,
       },
@@ -190,7 +147,11 @@ instancesRouter
       const { id } = c.req.valid('param')
       const body = c.req.valid('json')
       const identity = identityOf(c)
-      const updated = await nexus(c).db.transaction((tx) => updateInstance(tx, id, identity, body))
+      const updated = await updateInstance(nexus(c).db, {
+        actor: identity,
+        instance_id: id,
+        changes: body,
+      })
       const changes = body.metadata?.environment
       if (changes) {
         await noticeRoom(c, id, {
@@ -203,16 +164,13 @@ instancesRouter
     },
   )
   .openapi(
-    createRoute({
+    route({
       method: 'delete',
-      path: '/instances/{id}',
-      tags,
-      security,
+      path: '/{id}',
       summary: 'Delete an instance you own',
       request: { params: InstanceIdParamSchema },
       responses: {
         204: { description: 'Deleted' },
-        401: unauthorizedResponse,
         403: errorResponseSpec('Not the owner'),
         404: notFound,
         409: errorResponseSpec('The instance still holds buildings or quest sessions'),
@@ -221,17 +179,15 @@ instancesRouter
     async (c) => {
       const { id } = c.req.valid('param')
       const identity = identityOf(c)
-      await nexus(c).db.transaction((tx) => deleteInstance(tx, id, identity))
+      await deleteInstance(nexus(c).db, { actor: identity, instance_id: id })
       await noticeRoom(c, id, { type: 'instance_deleted' })
       return c.body(null, 204)
     },
   )
   .openapi(
-    createRoute({
+    route({
       method: 'post',
-      path: '/instances/{id}/join',
-      tags,
-      security,
+      path: '/{id}/join',
       summary: 'Enter an instance (public, or private with an invitation)',
       description:
         'Creates your visitor row with default permissions (201), or returns it when you are already a visitor (200). Invitation: your user id in `metadata.permissions.invited_user_ids`, or an existing visitor row.',
@@ -239,7 +195,6 @@ instancesRouter
       responses: {
         200: jsonResponse(VisitorSchema.omit({ username: true, display_name: true }), 'Already in'),
         201: jsonResponse(VisitorSchema.omit({ username: true, display_name: true }), 'Joined'),
-        401: unauthorizedResponse,
         403: errorResponseSpec('Private instance without an invitation'),
         404: notFound,
         409: errorResponseSpec('The instance is full (`capacity_reached`)'),
@@ -248,62 +203,55 @@ instancesRouter
     async (c) => {
       const { id } = c.req.valid('param')
       const identity = identityOf(c)
-      const joined = await nexus(c).db.transaction((tx) => joinInstance(tx, id, identity))
+      const joined = await joinInstance(nexus(c).db, { actor: identity, instance_id: id })
       return joined.created ? c.json(joined.visitor, 201) : c.json(joined.visitor, 200)
     },
   )
   .openapi(
-    createRoute({
+    route({
       method: 'post',
-      path: '/instances/{id}/leave',
-      tags,
-      security,
+      path: '/{id}/leave',
       summary: 'Leave an instance (your visitor row and its permissions are removed)',
       request: { params: InstanceIdParamSchema },
       responses: {
         204: { description: 'Left' },
-        401: unauthorizedResponse,
         404: errorResponseSpec('You are not in that instance'),
       },
     }),
     async (c) => {
       const { id } = c.req.valid('param')
       const identity = identityOf(c)
-      await leaveInstance(nexus(c).db, id, identity)
+      await leaveInstance(nexus(c).db, { actor: identity, instance_id: id })
       await noticeRoom(c, id, { type: 'visitor_left', userId: identity.userId })
       return c.body(null, 204)
     },
   )
   .openapi(
-    createRoute({
+    route({
       method: 'get',
-      path: '/instances/{id}/visitors',
-      tags,
-      security,
+      path: '/{id}/visitors',
       summary: 'Visitors of an instance, earliest first',
-      request: { params: InstanceIdParamSchema, query: PageQuerySchema },
+      request: { params: InstanceIdParamSchema, query: ListVisitorsQuerySchema },
       responses: {
         200: jsonResponse(pageSchema(VisitorSchema), 'A page of visitors'),
         400: errorResponseSpec('Invalid limit or cursor'),
-        401: unauthorizedResponse,
         404: notFound,
       },
     }),
-    async (c) => {
-      const { limit, cursor } = c.req.valid('query')
-      const after = decodeCursor(cursor, VisitorCursorSchema)
-      return c.json(
-        await listVisitors(nexus(c).db, c.req.valid('param').id, identityOf(c), { limit, after }),
+    async (c) =>
+      c.json(
+        await listVisitors(nexus(c).db, {
+          actor: identityOf(c),
+          instance_id: c.req.valid('param').id,
+          ...c.req.valid('query'),
+        }),
         200,
-      )
-    },
+      ),
   )
   .openapi(
-    createRoute({
+    route({
       method: 'put',
-      path: '/instances/{id}/visitors/{userId}/permissions',
-      tags,
-      security,
+      path: '/{id}/visitors/{user_id}/permissions',
       summary: "Change a visitor's permissions (owner or instance admins)",
       description:
         'The flags given replace the stored ones, the others are kept. `can_spawn_items: true` needs a platform admin.',
@@ -311,20 +259,18 @@ instancesRouter
       responses: {
         200: jsonResponse(VisitorSchema, 'The visitor with the new permissions'),
         400: errorResponseSpec('Unknown or invalid field'),
-        401: unauthorizedResponse,
         403: errorResponseSpec('Not the owner or an admin of this instance'),
         404: errorResponseSpec('No such instance, or that user is not a visitor'),
       },
     }),
     async (c) => {
-      const { id, userId } = c.req.valid('param')
-      const visitor = await setVisitorPermissions(
-        nexus(c).db,
-        id,
-        userId,
-        identityOf(c),
-        c.req.valid('json'),
-      )
+      const { id, user_id: userId } = c.req.valid('param')
+      const visitor = await setVisitorPermissions(nexus(c).db, {
+        actor: identityOf(c),
+        instance_id: id,
+        user_id: userId,
+        changes: c.req.valid('json'),
+      })
       await noticeRoom(c, id, {
         type: 'permissions_changed',
         userId,
@@ -334,35 +280,30 @@ instancesRouter
     },
   )
   .openapi(
-    createRoute({
+    route({
       method: 'delete',
-      path: '/instances/{id}/visitors/{userId}',
-      tags,
-      security,
+      path: '/{id}/visitors/{user_id}',
       summary: 'Remove a visitor (owner or instance admins)',
       description:
         'The owner cannot be removed; only the owner removes an instance admin. To keep someone out of a private instance, also take them off `metadata.permissions.invited_user_ids`.',
       request: { params: VisitorParamSchema },
       responses: {
         204: { description: 'Removed' },
-        401: unauthorizedResponse,
         403: errorResponseSpec('Not the owner or an admin, or the target is the owner'),
         404: errorResponseSpec('No such instance, or that user is not a visitor'),
       },
     }),
     async (c) => {
-      const { id, userId } = c.req.valid('param')
-      await removeVisitor(nexus(c).db, id, userId, identityOf(c))
+      const { id, user_id: userId } = c.req.valid('param')
+      await removeVisitor(nexus(c).db, { actor: identityOf(c), instance_id: id, user_id: userId })
       await noticeRoom(c, id, { type: 'visitor_removed', userId })
       return c.body(null, 204)
     },
   )
   .openapi(
-    createRoute({
+    route({
       method: 'post',
-      path: '/instances/{id}/invitations',
-      tags,
-      security,
+      path: '/{id}/invitations',
       summary: 'Invite a user into a private instance (hosts, or visitors with can_invite)',
       description:
         'Adds the user to `metadata.permissions.invited_user_ids`: 201 when added, 200 when they already were invited.',
@@ -371,7 +312,6 @@ instancesRouter
         200: jsonResponse(InvitationSchema, 'Already invited'),
         201: jsonResponse(InvitationSchema, 'Invited'),
         400: errorResponseSpec('Invalid body'),
-        401: unauthorizedResponse,
         403: errorResponseSpec('You may not invite people to this instance'),
         404: errorResponseSpec('No such instance, or no such user'),
         409: errorResponseSpec('The invitation list is full'),
@@ -381,63 +321,53 @@ instancesRouter
       const { id } = c.req.valid('param')
       const body = c.req.valid('json')
       const identity = identityOf(c)
-      const result = await nexus(c).db.transaction((tx) => inviteUser(tx, id, identity, body))
+      const result = await inviteUser(nexus(c).db, { actor: identity, instance_id: id, ...body })
       return result.created ? c.json(result.invitation, 201) : c.json(result.invitation, 200)
     },
   )
   .openapi(
-    createRoute({
+    route({
       method: 'delete',
-      path: '/instances/{id}/invitations/{userId}',
-      tags,
-      security,
+      path: '/{id}/invitations/{user_id}',
       summary: 'Withdraw an invitation (owner or instance admins)',
       description:
         'Takes the user off `invited_user_ids`. A visitor row also admits to a private instance, so to shut someone out remove the visitor too.',
       request: { params: VisitorParamSchema },
       responses: {
         204: { description: 'Withdrawn' },
-        401: unauthorizedResponse,
         403: errorResponseSpec('Not the owner or an admin of this instance'),
         404: errorResponseSpec('No such instance, or that user is not invited'),
       },
     }),
     async (c) => {
-      const { id, userId } = c.req.valid('param')
-      const identity = identityOf(c)
-      await nexus(c).db.transaction((tx) => withdrawInvitation(tx, id, userId, identity))
+      const { id, user_id: userId } = c.req.valid('param')
+      await withdrawInvitation(nexus(c).db, { actor: identityOf(c), instance_id: id, user_id: userId })
       return c.body(null, 204)
     },
   )
   .openapi(
-    createRoute({
+    route({
       method: 'get',
-      path: '/instances/{id}/presence',
-      tags,
-      security,
+      path: '/{id}/presence',
       summary: 'Who is in the live room now (answered by the room)',
       request: { params: InstanceIdParamSchema },
       responses: {
         // No schema here: the room owns the body's shape and its answer is passed through.
         200: { description: "The room's presence list (JSON)" },
-        401: unauthorizedResponse,
         404: notFound,
       },
     }),
     async (c) => askRoom(c, c.req.valid('param').id, identityOf(c), '/presence'),
   )
   .openapi(
-    createRoute({
+    route({
       method: 'get',
-      path: '/instances/{id}/chat',
-      tags,
-      security,
+      path: '/{id}/chat',
       summary: 'Recent chat of the live room, newest first (answered by the room)',
       request: { params: InstanceIdParamSchema, query: ChatQuerySchema },
       responses: {
         200: { description: "The room's chat history (JSON)" },
         400: errorResponseSpec('Invalid before or limit'),
-        401: unauthorizedResponse,
         404: notFound,
       },
     }),
@@ -450,10 +380,9 @@ instancesRouter
     },
   )
   .openapi(
-    createRoute({
+    route({
       method: 'get',
-      path: '/instances/{id}/ws',
-      tags,
+      path: '/{id}/ws',
       summary: 'Connect to the live room (WebSocket upgrade)',
       description: `Offer the subprotocols \`${ROOM_PROTOCOL}, bearer.<access token>\` (the answer selects \`${ROOM_PROTOCOL}\`), or pass \`?token=\`. Everything is checked before the upgrade reaches the room; connecting joins the instance like POST /join.`,
       request: {
@@ -463,26 +392,18 @@ instancesRouter
       responses: {
         101: { description: 'Switching protocols: connected to the room' },
         400: errorResponseSpec('Not a WebSocket upgrade'),
-        401: unauthorizedResponse,
         403: errorResponseSpec('Private instance without an invitation'),
         404: notFound,
         409: errorResponseSpec('The instance is full (`capacity_reached`)'),
       },
     }),
     async (c) => {
-      const token = socketToken(c)
-      if (!token) {
-        throw new ApiError(
-          'unauthorized',
-          `offer the subprotocols "${ROOM_PROTOCOL}, bearer.<token>" or pass ?token=`,
-        )
-      }
-      const identity = await authenticate(c, token)
+      const identity = identityOf(c)
       if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
         throw new ApiError('bad_request', 'this route expects a WebSocket upgrade')
       }
       const { id } = c.req.valid('param')
-      const joined = await nexus(c).db.transaction((tx) => joinInstance(tx, id, identity))
+      const joined = await joinInstance(nexus(c).db, { actor: identity, instance_id: id })
       // The room trusts these headers: only this Worker can reach it, and the token stays here.
       const upgradeHeaders = new Headers({
         Upgrade: 'websocket',

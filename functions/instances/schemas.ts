@@ -4,7 +4,9 @@
  * client can store nothing the seed does not describe (except under `custom_properties`).
  */
 import { z } from '@hono/zod-openapi'
-import { PageQuerySchema } from '../lib/pagination'
+import { environmentSettingsSchema } from '../../durable-objects/instance-room/protocol'
+import { idSchema } from '../lib/ids'
+import { TimestampIdPageQuerySchema } from '../lib/pagination'
 
 /** Bytes `custom_properties` may take once serialized. */
 export const MAX_CUSTOM_PROPERTIES_BYTES = 8192
@@ -26,23 +28,19 @@ const jsonHasNoNul = (value: unknown) => !JSON.stringify(value).includes('\\u000
 const label = (max: number) => z.string().trim().min(1).max(max).refine(hasNoNul, noNul)
 const descriptionSchema = z.string().trim().max(2000).refine(hasNoNul, noNul).nullable().optional()
 
-/** `metadata.environment` as a client writes it; `last_changed_*` are stamped by the server. */
-export const EnvironmentBodySchema = z.strictObject({
-  sky_preset: label(64).optional(),
-  time_of_day: z
-    .string()
-    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'time_of_day must be HH:MM (24 h)' })
-    .optional(),
-  weather: label(32).optional(),
-  lighting_mood: label(32).optional(),
-})
+/**
+ * `metadata.environment` as a client writes it: the live room's own schema, so a value the room
+ * would refuse (a weather it does not know) is a 400 here too; `last_changed_*` are stamped by the
+ * server.
+ */
+export const EnvironmentBodySchema = environmentSettingsSchema
 
 /** `metadata.permissions`: instance-wide rules, admins and invitations. */
 export const InstancePermissionsBodySchema = z.strictObject({
   default_can_change_environment: z.boolean().optional(),
   require_vote_for_changes: z.boolean().optional(),
-  admin_user_ids: z.array(z.uuid()).max(MAX_ADMIN_USER_IDS).optional(),
-  invited_user_ids: z.array(z.uuid()).max(MAX_INVITED_USER_IDS).optional(),
+  admin_user_ids: z.array(idSchema('admin_user_ids[]')).max(MAX_ADMIN_USER_IDS).optional(),
+  invited_user_ids: z.array(idSchema('invited_user_ids[]')).max(MAX_INVITED_USER_IDS).optional(),
 })
 
 /** Walkable area of the instance on the ground plane, read by the room to clamp positions. */
@@ -168,17 +166,18 @@ export const VisitorSchema = z
   })
   .openapi('Visitor')
 
-export const InstanceIdParamSchema = z.object({ id: z.uuid({ error: 'id must be a UUID' }) })
+export const InstanceIdParamSchema = z.object({ id: idSchema('id') })
 
-export const VisitorParamSchema = z.object({
-  id: z.uuid({ error: 'id must be a UUID' }),
-  userId: z.uuid({ error: 'userId must be a UUID' }),
-})
+export const VisitorParamSchema = z.object({ id: idSchema('id'), user_id: idSchema('user_id') })
 
-export const ListInstancesQuerySchema = PageQuerySchema.extend({
+/** Visitors are listed earliest first by (joined_at, user_id). */
+export const ListVisitorsQuerySchema = TimestampIdPageQuerySchema
+
+/** Instances are listed newest first by (created_at, id). */
+export const ListInstancesQuerySchema = TimestampIdPageQuerySchema.extend({
   type: z.enum(['personal', 'communal']).optional(),
   owner: z
-    .union([z.literal('me'), z.uuid()])
+    .union([z.literal('me'), idSchema('owner')])
     .optional()
     .openapi({
       description: 'An owner id, or `me`',
@@ -191,7 +190,7 @@ export const ListInstancesQuerySchema = PageQuerySchema.extend({
 
 /** `POST /v1/instances/:id/invitations`: the user to invite. */
 export const InvitationBodySchema = z
-  .strictObject({ user_id: z.uuid({ error: 'user_id must be a UUID' }) })
+  .strictObject({ user_id: idSchema('user_id') })
   .openapi('InvitationBody')
 
 /** An invitation: the user may enter the private instance. */
@@ -213,10 +212,6 @@ export const ChatQuerySchema = z.object({
     .optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
 })
-
-/** Cursor of the instance list (newest first) and of the visitor list (earliest first). */
-export const InstanceCursorSchema = z.object({ t: z.string(), id: z.uuid() })
-export const VisitorCursorSchema = z.object({ t: z.string(), id: z.uuid() })
 
 export type InstanceMetadataBody = z.infer<typeof InstanceMetadataBodySchema>
 export type CreateInstanceBody = z.infer<typeof CreateInstanceBodySchema>

@@ -22,12 +22,17 @@
  * cannot both take the last place (test/instances/concurrency.test.ts). Lowering `max_visitors` below the current count removes no one; it only stops new joins.
  */
 import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm'
-import type { NexusClient } from '../../db/client'
+import type { Db, Tx } from '../../db/client'
 import { instances, instanceVisitors, users, type Instance } from '../../db/schema/nexus'
 import { hasRole, type Identity } from '../lib/auth'
 import { ApiError } from '../lib/errors'
-import type { NexusTx } from '../lib/idempotency'
-import { pageOf } from '../lib/pagination'
+import {
+  afterTimestampId,
+  cursorTimestamp,
+  pageOf,
+  type TimestampIdCursor,
+} from '../lib/pagination'
+import { isoTimestamp as iso } from '../lib/time'
 import {
   MAX_INVITED_USER_IDS,
   type CreateInstanceBody,
@@ -38,8 +43,6 @@ import {
   type VisitorPermissionsBody,
 } from './schemas'
 
-type Db = NexusClient['db']
-type Queryable = Db | NexusTx
 type Json = Record<string, unknown>
 
 /** Permissions of a new visitor; `can_change_environment` follows the instance's default. */
@@ -121,7 +124,6 @@ export function accessOf(
 const visitorCountSql = sql<number>`(SELECT count(*)::int FROM instance_visitors v
   WHERE v.instance_id = ${instances.id} AND v.user_id IS DISTINCT FROM ${instances.ownerId})`
 
-const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null)
 
 /** Metadata as the caller may read it: the invitation list is for those who manage it. */
 export function readableMetadata(metadata: unknown, canManage: boolean): Json {
@@ -153,7 +155,7 @@ export function instanceResource(row: Instance, visitorCount: number, canManage:
 
 /** One instance with the caller's visitor row and rights; `lock` takes the row lock (tx only). */
 export async function loadInstance(
-  db: Queryable,
+  db: Db,
   instanceId: string,
   identity: Identity,
   options: { lock?: boolean } = {},
@@ -206,7 +208,8 @@ function mergeMetadata(current: Json, changes: InstanceMetadataBody, changedBy: 
 }
 
 /** Creates an instance owned by the caller. */
-export async function createInstance(db: Db, identity: Identity, body: CreateInstanceBody) {
+export async function createInstance(db: Db, input: { actor: Identity } & CreateInstanceBody) {
+  const { actor: identity, ...body } = input
   const metadata = mergeMetadata(
     { schema_version: 1, environment: {}, permissions: {}, custom_properties: {} },
     body.metadata ?? {},
@@ -228,7 +231,8 @@ export async function createInstance(db: Db, identity: Identity, body: CreateIns
 }
 
 /** One instance the caller may see. */
-export async function getInstance(db: Db, instanceId: string, identity: Identity) {
+export async function getInstance(db: Db, input: { actor: Identity; instance_id: string }) {
+  const { actor: identity, instance_id: instanceId } = input
   const { instance, visitorCount, access } = await loadInstance(db, instanceId, identity)
   return instanceResource(instance, visitorCount, access.canManage)
 }
@@ -236,15 +240,16 @@ export async function getInstance(db: Db, instanceId: string, identity: Identity
 /** Instances the caller may see, newest first, a page at a time. */
 export async function listInstances(
   db: Db,
-  identity: Identity,
-  query: {
+  input: {
+    actor: Identity
     type?: 'personal' | 'communal'
     owner?: string
     public?: boolean
     limit: number
-    after?: { t: string; id: string }
+    cursor?: TimestampIdCursor
   },
 ) {
+  const { actor: identity, ...query } = input
   const me = identity.userId
   const staff = hasRole(identity, 'admin', 'moderator')
   const ownerId = query.owner === 'me' ? me : query.owner
@@ -260,8 +265,7 @@ export async function listInstances(
     .select({
       instance: instances,
       visitorCount: visitorCountSql,
-      // Postgres's microseconds; a JS Date would round them to milliseconds.
-      cursorTimestamp: sql<string>`to_char(${createdAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+      cursorT: cursorTimestamp(createdAt),
     })
     .from(instances)
     .where(
@@ -274,9 +278,7 @@ export async function listInstances(
           : query.public
             ? sql`${instances.isPublic} IS NOT FALSE`
             : sql`${instances.isPublic} IS FALSE`,
-        query.after
-          ? sql`(${createdAt}, ${instances.id}) < (${query.after.t}::timestamptz, ${query.after.id}::uuid)`
-          : undefined,
+        afterTimestampId(createdAt, instances.id, query.cursor, 'desc'),
       ),
     )
     .orderBy(desc(createdAt), desc(instances.id))
@@ -290,36 +292,37 @@ export async function listInstances(
         r.visitorCount,
         staff || accessOf(r.instance, identity, false).canManage,
       ),
-    (r) => ({ t: r.cursorTimestamp, id: r.instance.id }),
+    (r) => ({ t: r.cursorT, id: r.instance.id }),
   )
 }
 
 /** Applies an update by the owner or an admin. */
 export async function updateInstance(
-  tx: NexusTx,
-  instanceId: string,
-  identity: Identity,
-  body: UpdateInstanceBody,
+  db: Db,
+  input: { actor: Identity; instance_id: string; changes: UpdateInstanceBody },
 ) {
-  const { instance, visitorCount, access } = await loadInstance(tx, instanceId, identity, {
-    lock: true,
+  const { actor: identity, instance_id: instanceId, changes: body } = input
+  return db.transaction(async (tx) => {
+    const { instance, visitorCount, access } = await loadInstance(tx, instanceId, identity, {
+      lock: true,
+    })
+    if (!access.canManage) {
+      throw new ApiError('forbidden', 'only the owner or an admin of this instance may change it')
+    }
+    if (body.metadata?.permissions?.admin_user_ids !== undefined && !access.canChangeAdmins) {
+      throw new ApiError('forbidden', 'only the owner may change the admins of this instance')
+    }
+    const set: Partial<typeof instances.$inferInsert> = {}
+    if (body.name !== undefined) set.name = body.name
+    if (body.description !== undefined) set.description = body.description
+    if (body.max_visitors !== undefined) set.maxVisitors = body.max_visitors
+    if (body.is_public !== undefined) set.isPublic = body.is_public
+    if (body.metadata) {
+      set.metadata = mergeMetadata(asObject(instance.metadata), body.metadata, identity.userId)
+    }
+    const [row] = await tx.update(instances).set(set).where(eq(instances.id, instanceId)).returning()
+    return instanceResource(row, visitorCount, true)
   })
-  if (!access.canManage) {
-    throw new ApiError('forbidden', 'only the owner or an admin of this instance may change it')
-  }
-  if (body.metadata?.permissions?.admin_user_ids !== undefined && !access.canChangeAdmins) {
-    throw new ApiError('forbidden', 'only the owner may change the admins of this instance')
-  }
-  const set: Partial<typeof instances.$inferInsert> = {}
-  if (body.name !== undefined) set.name = body.name
-  if (body.description !== undefined) set.description = body.description
-  if (body.max_visitors !== undefined) set.maxVisitors = body.max_visitors
-  if (body.is_public !== undefined) set.isPublic = body.is_public
-  if (body.metadata) {
-    set.metadata = mergeMetadata(asObject(instance.metadata), body.metadata, identity.userId)
-  }
-  const [row] = await tx.update(instances).set(set).where(eq(instances.id, instanceId)).returning()
-  return instanceResource(row, visitorCount, true)
 }
 
 /**
@@ -328,33 +331,36 @@ export async function updateInstance(
  * instance that still holds buildings or quest sessions is refused (409): those are players'
  * property and progress, and removing them silently would be worse than asking.
  */
-export async function deleteInstance(tx: NexusTx, instanceId: string, identity: Identity) {
-  const { access } = await loadInstance(tx, instanceId, identity, { lock: true })
-  if (!access.canDelete) throw new ApiError('forbidden', 'only the owner may delete this instance')
-  const [dependents] = (
-    await tx.execute<{ buildings: number; quest_instances: number }>(sql`
-      SELECT (SELECT count(*)::int FROM buildings WHERE instance_id = ${instanceId}::uuid) AS buildings,
-             (SELECT count(*)::int FROM quest_instances WHERE instance_id = ${instanceId}::uuid) AS quest_instances`)
-  ).rows
-  if (dependents.buildings > 0 || dependents.quest_instances > 0) {
-    throw new ApiError(
-      'conflict',
-      'this instance still holds buildings or quest sessions; remove them first',
-      dependents,
+export async function deleteInstance(db: Db, input: { actor: Identity; instance_id: string }) {
+  const { actor: identity, instance_id: instanceId } = input
+  return db.transaction(async (tx) => {
+    const { access } = await loadInstance(tx, instanceId, identity, { lock: true })
+    if (!access.canDelete) throw new ApiError('forbidden', 'only the owner may delete this instance')
+    const [dependents] = (
+      await tx.execute<{ buildings: number; quest_instances: number }>(sql`
+        SELECT (SELECT count(*)::int FROM buildings WHERE instance_id = ${instanceId}::uuid) AS buildings,
+               (SELECT count(*)::int FROM quest_instances WHERE instance_id = ${instanceId}::uuid) AS quest_instances`)
+    ).rows
+    if (dependents.buildings > 0 || dependents.quest_instances > 0) {
+      throw new ApiError(
+        'conflict',
+        'this instance still holds buildings or quest sessions; remove them first',
+        dependents,
+      )
+    }
+    await tx.execute(sql`DELETE FROM instance_visitors WHERE instance_id = ${instanceId}::uuid`)
+    await tx.execute(sql`DELETE FROM active_sessions WHERE instance_id = ${instanceId}::uuid`)
+    await tx.execute(
+      sql`UPDATE chat_messages SET instance_id = NULL WHERE instance_id = ${instanceId}::uuid`,
     )
-  }
-  await tx.execute(sql`DELETE FROM instance_visitors WHERE instance_id = ${instanceId}::uuid`)
-  await tx.execute(sql`DELETE FROM active_sessions WHERE instance_id = ${instanceId}::uuid`)
-  await tx.execute(
-    sql`UPDATE chat_messages SET instance_id = NULL WHERE instance_id = ${instanceId}::uuid`,
-  )
-  await tx.execute(
-    sql`UPDATE asset_usage SET instance_id = NULL WHERE instance_id = ${instanceId}::uuid`,
-  )
-  await tx.execute(
-    sql`UPDATE user_states SET instance_id = NULL WHERE instance_id = ${instanceId}::uuid`,
-  )
-  await tx.delete(instances).where(eq(instances.id, instanceId))
+    await tx.execute(
+      sql`UPDATE asset_usage SET instance_id = NULL WHERE instance_id = ${instanceId}::uuid`,
+    )
+    await tx.execute(
+      sql`UPDATE user_states SET instance_id = NULL WHERE instance_id = ${instanceId}::uuid`,
+    )
+    await tx.delete(instances).where(eq(instances.id, instanceId))
+  })
 }
 
 /** The permissions that apply to a visitor: hosts get `HOST_PERMISSIONS` over their row. */
@@ -374,54 +380,58 @@ export function effectivePermissions(
  * existing one. 404 when the caller may not see it, 403 when they may see but not enter it,
  * 409 `capacity_reached` when it is full.
  */
-export async function joinInstance(tx: NexusTx, instanceId: string, identity: Identity) {
-  const { instance, visitorCount, visitor, access } = await loadInstance(tx, instanceId, identity, {
-    lock: true,
-  })
-  if (!access.canJoin) {
-    throw new ApiError('forbidden', 'this instance is private; you need an invitation to enter')
-  }
-  // The stored username, not the token's: it is the canonical one and safe for a header.
-  const [user] = await tx
-    .select({ username: users.username })
-    .from(users)
-    .where(eq(users.id, identity.userId))
-  if (!user) throw new ApiError('not_found', 'your account does not exist')
-  const result = (row: { joinedAt: Date | null; permissions: unknown }, created: boolean) => ({
-    created,
-    instance,
-    access,
-    username: user.username,
-    visitor: {
-      instance_id: instanceId,
-      user_id: identity.userId,
-      joined_at: iso(row.joinedAt),
-      is_owner: access.isOwner,
-      permissions: effectivePermissions(row.permissions, instance.metadata, access),
-    },
-  })
-  if (visitor) return result(visitor, false)
-
-  const maxVisitors = instance.maxVisitors ?? 10
-  if (!access.isOwner && !access.isInstanceAdmin && visitorCount >= maxVisitors) {
-    throw new ApiError('capacity_reached', 'this instance is full', {
-      max_visitors: maxVisitors,
-      visitor_count: visitorCount,
+export async function joinInstance(db: Db, input: { actor: Identity; instance_id: string }) {
+  const { actor: identity, instance_id: instanceId } = input
+  return db.transaction(async (tx) => {
+    const { instance, visitorCount, visitor, access } = await loadInstance(tx, instanceId, identity, {
+      lock: true,
     })
-  }
-  const permissions = defaultVisitorPermissions(asObject(instance.metadata))
-  const inserted = await tx.execute<{ joined_at: Date | string | null }>(sql`
-    INSERT INTO instance_visitors (instance_id, user_id, permissions)
-    SELECT ${instanceId}::uuid, id, ${JSON.stringify(permissions)}::jsonb FROM users WHERE id = ${identity.userId}::uuid
-    RETURNING joined_at`)
-  const [row] = inserted.rows
-  if (!row) throw new ApiError('not_found', 'your account does not exist')
-  const joinedAt = row.joined_at === null ? null : new Date(row.joined_at)
-  return result({ joinedAt, permissions }, true)
+    if (!access.canJoin) {
+      throw new ApiError('forbidden', 'this instance is private; you need an invitation to enter')
+    }
+    // The stored username, not the token's: it is the canonical one and safe for a header.
+    const [user] = await tx
+      .select({ username: users.username })
+      .from(users)
+      .where(eq(users.id, identity.userId))
+    if (!user) throw new ApiError('not_found', 'your account does not exist')
+    const result = (row: { joinedAt: Date | null; permissions: unknown }, created: boolean) => ({
+      created,
+      instance,
+      access,
+      username: user.username,
+      visitor: {
+        instance_id: instanceId,
+        user_id: identity.userId,
+        joined_at: iso(row.joinedAt),
+        is_owner: access.isOwner,
+        permissions: effectivePermissions(row.permissions, instance.metadata, access),
+      },
+    })
+    if (visitor) return result(visitor, false)
+
+    const maxVisitors = instance.maxVisitors ?? 10
+    if (!access.isOwner && !access.isInstanceAdmin && visitorCount >= maxVisitors) {
+      throw new ApiError('capacity_reached', 'this instance is full', {
+        max_visitors: maxVisitors,
+        visitor_count: visitorCount,
+      })
+    }
+    const permissions = defaultVisitorPermissions(asObject(instance.metadata))
+    const inserted = await tx.execute<{ joined_at: Date | string | null }>(sql`
+      INSERT INTO instance_visitors (instance_id, user_id, permissions)
+      SELECT ${instanceId}::uuid, id, ${JSON.stringify(permissions)}::jsonb FROM users WHERE id = ${identity.userId}::uuid
+      RETURNING joined_at`)
+    const [row] = inserted.rows
+    if (!row) throw new ApiError('not_found', 'your account does not exist')
+    const joinedAt = row.joined_at === null ? null : new Date(row.joined_at)
+    return result({ joinedAt, permissions }, true)
+  })
 }
 
 /** Leaves an instance: the caller's visitor row (and the permissions on it) is removed. */
-export async function leaveInstance(db: Db, instanceId: string, identity: Identity) {
+export async function leaveInstance(db: Db, input: { actor: Identity; instance_id: string }) {
+  const { actor: identity, instance_id: instanceId } = input
   const deleted = await db
     .delete(instanceVisitors)
     .where(
@@ -441,10 +451,9 @@ export async function leaveInstance(db: Db, instanceId: string, identity: Identi
  */
 export async function removeVisitor(
   db: Db,
-  instanceId: string,
-  targetUserId: string,
-  identity: Identity,
+  input: { actor: Identity; instance_id: string; user_id: string },
 ) {
+  const { actor: identity, instance_id: instanceId, user_id: targetUserId } = input
   const { instance, access } = await loadInstance(db, instanceId, identity)
   if (!access.canManage) {
     throw new ApiError(
@@ -473,10 +482,9 @@ export async function removeVisitor(
 /** The visitors of an instance the caller may see, earliest first, a page at a time. */
 export async function listVisitors(
   db: Db,
-  instanceId: string,
-  identity: Identity,
-  page: { limit: number; after?: { t: string; id: string } },
+  input: { actor: Identity; instance_id: string; limit: number; cursor?: TimestampIdCursor },
 ) {
+  const { actor: identity, instance_id: instanceId } = input
   const { instance } = await loadInstance(db, instanceId, identity)
   const metadata = asObject(instance.metadata)
   const adminIds = idsIn(permissionsOf(metadata).admin_user_ids)
@@ -486,23 +494,21 @@ export async function listVisitors(
       visitor: instanceVisitors,
       username: users.username,
       displayName: users.displayName,
-      cursorTimestamp: sql<string>`to_char(${joinedAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+      cursorT: cursorTimestamp(joinedAt),
     })
     .from(instanceVisitors)
     .innerJoin(users, eq(users.id, instanceVisitors.userId))
     .where(
       and(
         eq(instanceVisitors.instanceId, instanceId),
-        page.after
-          ? sql`(${joinedAt}, ${instanceVisitors.userId}) > (${page.after.t}::timestamptz, ${page.after.id}::uuid)`
-          : undefined,
+        afterTimestampId(joinedAt, instanceVisitors.userId, input.cursor, 'asc'),
       ),
     )
     .orderBy(asc(joinedAt), asc(instanceVisitors.userId))
-    .limit(page.limit + 1)
+    .limit(input.limit + 1)
   return pageOf(
     rows,
-    page.limit,
+    input.limit,
     (r) => {
       const isOwner = r.visitor.userId === instance.ownerId
       return {
@@ -518,7 +524,7 @@ export async function listVisitors(
         }),
       }
     },
-    (r) => ({ t: r.cursorTimestamp, id: r.visitor.userId }),
+    (r) => ({ t: r.cursorT, id: r.visitor.userId }),
   )
 }
 
@@ -528,11 +534,14 @@ export async function listVisitors(
  */
 export async function setVisitorPermissions(
   db: Db,
-  instanceId: string,
-  targetUserId: string,
-  identity: Identity,
-  changes: VisitorPermissionsBody,
+  input: {
+    actor: Identity
+    instance_id: string
+    user_id: string
+    changes: VisitorPermissionsBody
+  },
 ) {
+  const { actor: identity, instance_id: instanceId, user_id: targetUserId, changes } = input
   const { instance, access } = await loadInstance(db, instanceId, identity)
   if (!access.canManage) {
     throw new ApiError(
@@ -578,72 +587,75 @@ export async function setVisitorPermissions(
  * (200). The instance row is locked, so concurrent invitations never lose one another.
  */
 export async function inviteUser(
-  tx: NexusTx,
-  instanceId: string,
-  identity: Identity,
-  body: InvitationBody,
+  db: Db,
+  input: { actor: Identity; instance_id: string; user_id: string },
 ) {
-  const { instance, visitor, access } = await loadInstance(tx, instanceId, identity, { lock: true })
-  const metadata = asObject(instance.metadata)
-  const mayInvite =
-    access.canManage ||
-    (access.isVisitor &&
-      effectivePermissions(visitor?.permissions, metadata, access).can_invite === true)
-  if (!mayInvite) {
-    throw new ApiError('forbidden', 'you may not invite people to this instance (can_invite)')
-  }
-  const [invitee] = await tx
-    .select({ username: users.username })
-    .from(users)
-    .where(eq(users.id, body.user_id))
-  if (!invitee) throw new ApiError('not_found', 'no user with that id')
-  const invited = idsIn(permissionsOf(metadata).invited_user_ids)
-  const resource = {
-    instance_id: instanceId,
-    user_id: body.user_id,
-    username: invitee.username,
-    invited: true as const,
-  }
-  if (invited.includes(body.user_id)) return { created: false, invitation: resource }
-  if (invited.length >= MAX_INVITED_USER_IDS) {
-    throw new ApiError(
-      'conflict',
-      `this instance already has ${MAX_INVITED_USER_IDS} invitations; withdraw some first`,
-    )
-  }
-  await writeInvitedUserIds(tx, instanceId, metadata, [...invited, body.user_id])
-  return { created: true, invitation: resource }
+  const { actor: identity, instance_id: instanceId } = input
+  const body = { user_id: input.user_id }
+  return db.transaction(async (tx) => {
+    const { instance, visitor, access } = await loadInstance(tx, instanceId, identity, { lock: true })
+    const metadata = asObject(instance.metadata)
+    const mayInvite =
+      access.canManage ||
+      (access.isVisitor &&
+        effectivePermissions(visitor?.permissions, metadata, access).can_invite === true)
+    if (!mayInvite) {
+      throw new ApiError('forbidden', 'you may not invite people to this instance (can_invite)')
+    }
+    const [invitee] = await tx
+      .select({ username: users.username })
+      .from(users)
+      .where(eq(users.id, body.user_id))
+    if (!invitee) throw new ApiError('not_found', 'no user with that id')
+    const invited = idsIn(permissionsOf(metadata).invited_user_ids)
+    const resource = {
+      instance_id: instanceId,
+      user_id: body.user_id,
+      username: invitee.username,
+      invited: true as const,
+    }
+    if (invited.includes(body.user_id)) return { created: false, invitation: resource }
+    if (invited.length >= MAX_INVITED_USER_IDS) {
+      throw new ApiError(
+        'conflict',
+        `this instance already has ${MAX_INVITED_USER_IDS} invitations; withdraw some first`,
+      )
+    }
+    await writeInvitedUserIds(tx, instanceId, metadata, [...invited, body.user_id])
+    return { created: true, invitation: resource }
+  })
 }
 
 /** Takes a user off the invitation list (owner, instance admins, platform admins). */
 export async function withdrawInvitation(
-  tx: NexusTx,
-  instanceId: string,
-  targetUserId: string,
-  identity: Identity,
+  db: Db,
+  input: { actor: Identity; instance_id: string; user_id: string },
 ) {
-  const { instance, access } = await loadInstance(tx, instanceId, identity, { lock: true })
-  if (!access.canManage) {
-    throw new ApiError(
-      'forbidden',
-      'only the owner or an admin of this instance may withdraw invitations',
+  const { actor: identity, instance_id: instanceId, user_id: targetUserId } = input
+  return db.transaction(async (tx) => {
+    const { instance, access } = await loadInstance(tx, instanceId, identity, { lock: true })
+    if (!access.canManage) {
+      throw new ApiError(
+        'forbidden',
+        'only the owner or an admin of this instance may withdraw invitations',
+      )
+    }
+    const metadata = asObject(instance.metadata)
+    const invited = idsIn(permissionsOf(metadata).invited_user_ids)
+    if (!invited.includes(targetUserId)) {
+      throw new ApiError('not_found', 'that user is not invited to this instance')
+    }
+    await writeInvitedUserIds(
+      tx,
+      instanceId,
+      metadata,
+      invited.filter((id) => id !== targetUserId),
     )
-  }
-  const metadata = asObject(instance.metadata)
-  const invited = idsIn(permissionsOf(metadata).invited_user_ids)
-  if (!invited.includes(targetUserId)) {
-    throw new ApiError('not_found', 'that user is not invited to this instance')
-  }
-  await writeInvitedUserIds(
-    tx,
-    instanceId,
-    metadata,
-    invited.filter((id) => id !== targetUserId),
-  )
+  })
 }
 
 async function writeInvitedUserIds(
-  tx: NexusTx,
+  tx: Tx,
   instanceId: string,
   metadata: Json,
   invitedUserIds: string[],

@@ -21,10 +21,11 @@ import {
 import { sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { AppEnv } from './context'
-import { nexus } from './db'
+import { nexus, runAfterResponse } from './db'
 import { getConfig, type Config } from './env'
 import { ApiError } from './errors'
-import { log } from './logger'
+import { canonicalId } from './ids'
+import type { Logger } from './logger'
 
 /** Roles a token may carry. */
 export const ROLES = ['player', 'moderator', 'admin', 'service'] as const
@@ -45,7 +46,8 @@ const GATEWAY_ALGORITHMS = ['RS256', 'ES256']
 const CLOCK_TOLERANCE_SECONDS = 5
 
 const ClaimsSchema = z.object({
-  sub: z.uuid(),
+  // Canonical (lower-case) from here on: the token's spelling of the id must not matter.
+  sub: z.uuid().transform(canonicalId),
   username: z.string().min(1).max(64).optional(),
   preferred_username: z.string().min(1).max(64).optional(),
   roles: z.array(z.string()).optional(),
@@ -68,9 +70,9 @@ function gatewayKeys(config: Config): JWTVerifyGetKey | undefined {
   return keys
 }
 
-/** Thrown for every rejected token; rendered as 401 `invalid_token`. */
-function invalidToken(reason: string): ApiError {
-  log('info', 'token rejected', { reason })
+/** Thrown for every rejected token; rendered as 401 `invalid_token`. The reason is only logged. */
+function invalidToken(reason: string, logger: Logger | undefined): ApiError {
+  logger?.info('token rejected', { reason })
   return new ApiError(
     'invalid_token',
     'the access token is missing, malformed, expired or not trusted',
@@ -82,12 +84,16 @@ function invalidToken(reason: string): ApiError {
 }
 
 /** Verifies `token` against the issuer its `iss` names and returns the identity. */
-export async function verifyAccessToken(token: string, config: Config): Promise<Identity> {
+export async function verifyAccessToken(
+  token: string,
+  config: Config,
+  logger?: Logger,
+): Promise<Identity> {
   let unverified: JWTPayload
   try {
     unverified = decodeJwt(token)
   } catch {
-    throw invalidToken('not a JWT')
+    throw invalidToken('not a JWT', logger)
   }
   let payload: JWTPayload
   let issuer: Identity['issuer']
@@ -118,12 +124,12 @@ export async function verifyAccessToken(token: string, config: Config): Promise<
       throw new Error(`untrusted issuer ${String(unverified.iss)}`)
     }
   } catch (error) {
-    throw invalidToken(error instanceof Error ? error.message : String(error))
+    throw invalidToken(error instanceof Error ? error.message : String(error), logger)
   }
   const claims = ClaimsSchema.safeParse(payload)
-  if (!claims.success) throw invalidToken('claims do not match the schema')
+  if (!claims.success) throw invalidToken('claims do not match the schema', logger)
   const username = claims.data.username ?? claims.data.preferred_username
-  if (!username) throw invalidToken('no username claim')
+  if (!username) throw invalidToken('no username claim', logger)
   const roles = (claims.data.roles ?? ['player']).filter((r): r is Role =>
     (ROLES as readonly string[]).includes(r),
   )
@@ -151,17 +157,54 @@ export async function issueAccessToken(
   return { token, expiresAt }
 }
 
+/** The WebSocket subprotocol of the live rooms; a client offers it next to `bearer.<token>`. */
+export const ROOM_PROTOCOL = 'nexus.v1'
+const BEARER_PROTOCOL_PREFIX = 'bearer.'
+
 /** Extracts the bearer token from the Authorization header. */
 export function bearerToken(header: string | undefined): string | undefined {
   const match = header?.match(/^Bearer\s+(\S+)$/i)
   return match?.[1]
 }
 
+/** The WebSocket subprotocols a request offers, trimmed. */
+export function offeredProtocols(c: Context<AppEnv>): string[] {
+  return (c.req.header('Sec-WebSocket-Protocol') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0)
+}
+
+const isWebSocketUpgrade = (c: Context<AppEnv>) =>
+  c.req.header('Upgrade')?.toLowerCase() === 'websocket'
+
+/**
+ * The access token of a request: the `Authorization: Bearer` header; for a WebSocket upgrade
+ * (browsers cannot set headers on one) also the `bearer.<token>` subprotocol or `?token=`.
+ */
+function requestToken(c: Context<AppEnv>): string | undefined {
+  const fromHeader = bearerToken(c.req.header('Authorization'))
+  if (fromHeader || !isWebSocketUpgrade(c)) return fromHeader
+  const offered = offeredProtocols(c).find((p) => p.startsWith(BEARER_PROTOCOL_PREFIX))
+  if (offered) return offered.slice(BEARER_PROTOCOL_PREFIX.length) || undefined
+  return c.req.query('token') || undefined
+}
+
+/** Users this isolate has seen in `users` (gateway users are created once, not per request). */
+const knownUsers = new Set<string>()
+/** When this isolate last wrote each user's `last_seen` (epoch ms). */
+const lastSeenWrites = new Map<string, number>()
+/** Entries the two caches above may hold before they are cleared. */
+const MAX_CACHED_USERS = 10_000
+/** Minimum seconds between two `last_seen` writes for one user. */
+const LAST_SEEN_RESOLUTION_SECONDS = 60
+
 /**
  * Creates the users row of a gateway user NEXUS has not seen yet, from the token's claims.
  * A username already taken by another account gets the user id's first characters appended.
  */
 async function ensureGatewayUser(c: Context<AppEnv>, identity: Identity): Promise<void> {
+  if (knownUsers.has(identity.userId)) return
   const base =
     identity.username
       .toLowerCase()
@@ -174,46 +217,58 @@ async function ensureGatewayUser(c: Context<AppEnv>, identity: Identity): Promis
            CASE WHEN EXISTS (SELECT 1 FROM users WHERE lower(username) = ${base}) THEN ${fallback} ELSE ${base} END
     WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ${identity.userId}::uuid)
     ON CONFLICT DO NOTHING`)
+  if (knownUsers.size >= MAX_CACHED_USERS) knownUsers.clear()
+  knownUsers.add(identity.userId)
 }
 
-/** Minimum seconds between two `last_seen` writes for one user. */
-const LAST_SEEN_RESOLUTION_SECONDS = 60
+/**
+ * Refreshes `last_seen` off the response's path, at most once a minute per user and isolate (the
+ * SQL re-checks the minute, so isolates together write about once a minute too).
+ */
+function touchLastSeen(c: Context<AppEnv>, userId: string): void {
+  const now = Date.now()
+  if (now - (lastSeenWrites.get(userId) ?? 0) < LAST_SEEN_RESOLUTION_SECONDS * 1000) return
+  if (lastSeenWrites.size >= MAX_CACHED_USERS) lastSeenWrites.clear()
+  lastSeenWrites.set(userId, now)
+  runAfterResponse(c, 'last_seen update', () =>
+    nexus(c).db.execute(sql`
+      UPDATE users SET last_seen = now()
+      WHERE id = ${userId}::uuid
+        AND (last_seen IS NULL OR last_seen < now() - make_interval(secs => ${LAST_SEEN_RESOLUTION_SECONDS}))`),
+  )
+}
 
 /**
  * Verifies `token`, sets `identity` on the context and returns it. Gateway users are created on
- * first sight; `last_seen` is refreshed at most once a minute. Shared by `requireAuth` and routes
- * that carry the token elsewhere (the WebSocket upgrade).
+ * first sight; `last_seen` is refreshed in the background (see `touchLastSeen`).
  */
 export async function authenticate(c: Context<AppEnv>, token: string): Promise<Identity> {
-  const identity = await verifyAccessToken(token, getConfig(c.env))
+  const identity = await verifyAccessToken(token, getConfig(c.env), c.var.log)
   c.set('identity', identity)
   if (identity.issuer === 'gateway') await ensureGatewayUser(c, identity)
-  await nexus(c).db.execute(sql`
-    UPDATE users SET last_seen = now()
-    WHERE id = ${identity.userId}::uuid
-      AND (last_seen IS NULL OR last_seen < now() - make_interval(secs => ${LAST_SEEN_RESOLUTION_SECONDS}))`)
+  touchLastSeen(c, identity.userId)
   return identity
 }
 
-/** Middleware: requires a valid `Authorization: Bearer` token (see `authenticate`). */
+/**
+ * Middleware: requires a valid access token (see `requestToken` and `authenticate`). Routers
+ * apply it once to all their routes (`createRouter({ auth: true })`).
+ */
 export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
-  // Routers mounted on overlapping paths may both require auth: verify once per request.
-  if (c.get('identity')) return next()
-  const token = bearerToken(c.req.header('Authorization'))
+  const token = requestToken(c)
   if (!token) {
     throw new ApiError(
       'unauthorized',
-      'an Authorization: Bearer <token> header is required',
+      isWebSocketUpgrade(c)
+        ? `offer the subprotocols "${ROOM_PROTOCOL}, bearer.<token>", or pass ?token=`
+        : 'an Authorization: Bearer <token> header is required',
       undefined,
-      {
-        'WWW-Authenticate': 'Bearer',
-      },
+      { 'WWW-Authenticate': 'Bearer' },
     )
   }
   await authenticate(c, token)
   await next()
 }
-
 /** The identity set by `requireAuth`. */
 export function identityOf(c: Context<AppEnv>): Identity {
   const identity = c.get('identity')

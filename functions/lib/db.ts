@@ -1,7 +1,7 @@
 /**
  * Per-request database access. A client is created on first use within a request and closed by
- * `closeRequestClients` once the response is ready (through `waitUntil`), so no socket outlives
- * its request.
+ * `closeRequestClients` once the response is ready and the request's background work has settled
+ * (through `waitUntil`), so no socket outlives its request.
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import {
@@ -12,6 +12,7 @@ import {
 } from '../../db/client'
 import type { AppEnv } from './context'
 import { getConfig } from './env'
+import { describeError } from './logger'
 
 /** The nexus client of this request. */
 export function nexus(c: Context<AppEnv>): NexusClient {
@@ -35,18 +36,36 @@ export function memory(c: Context<AppEnv>): MemoryClient {
   return client
 }
 
-/** Middleware: closes the clients this request opened, after the handler has finished. */
+/**
+ * Runs `task` off the response's path: the response does not wait for it, the request's database
+ * clients are closed only after it settles, and a failure is logged, never returned.
+ */
+export function runAfterResponse(c: Context<AppEnv>, what: string, task: () => Promise<unknown>) {
+  const tasks = c.get('backgroundTasks') ?? []
+  c.set('backgroundTasks', tasks)
+  tasks.push(
+    task().catch((error) => c.var.log.warn(`${what} failed`, describeError(error))),
+  )
+}
+
+/** Middleware: closes the clients this request opened, after the handler and its background work. */
 export const closeRequestClients: MiddlewareHandler<AppEnv> = async (c, next) => {
   try {
     await next()
   } finally {
-    const closing = [c.get('nexusClient'), c.get('memoryClient')]
-      .filter((client) => client !== undefined)
-      .map((client) => client.close())
-    if (closing.length > 0) {
-      const all = Promise.all(closing)
+    const tasks = c.get('backgroundTasks') ?? []
+    const clients = [c.get('nexusClient'), c.get('memoryClient')]
+    if (tasks.length > 0 || clients.some((client) => client !== undefined)) {
+      const done = Promise.allSettled(tasks).then(() =>
+        // Read again: a background task may have opened a client.
+        Promise.all(
+          [c.get('nexusClient'), c.get('memoryClient')]
+            .filter((client) => client !== undefined)
+            .map((client) => client.close()),
+        ),
+      )
       try {
-        c.executionCtx.waitUntil(all)
+        c.executionCtx.waitUntil(done)
       } catch {
         // No execution context (app.request in a unit test): the promise settles on its own.
       }

@@ -4,6 +4,7 @@
  * naming it, never a crash loop.
  */
 import { z } from 'zod'
+import type { RateLimiter } from '../../durable-objects/rate-limiter'
 import { ApiError } from './errors'
 
 /** Bindings declared in wrangler.toml (vars, secrets, Durable Objects). */
@@ -29,8 +30,16 @@ export interface Env {
   AUTH_JWKS_JSON?: string
   /** Workers AI: memory embeddings; unset falls back to the local stand-in embedder. */
   AI?: Ai
+  /** Abuse-limit policy (see `ConfigSchema` and README, "Abuse limits"); defaults apply when unset. */
+  LOGIN_FAILURES_PER_ACCOUNT?: string
+  LOGIN_FAILURES_PER_ADDRESS?: string
+  REGISTRATIONS_PER_ADDRESS_PER_DAY?: string
+  TOKENS_OUTBOUND_MIN_ACCOUNT_AGE_HOURS?: string
+  TOKENS_NEW_ACCOUNT_DAYS?: string
+  TOKENS_NEW_ACCOUNT_DAILY_OUTBOUND?: string
   INSTANCE_ROOM: DurableObjectNamespace
   QUEST_SESSION: DurableObjectNamespace
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>
 }
 
 const postgresUrl = z
@@ -65,6 +74,18 @@ const ConfigSchema = z.object({
   AUTH_GATEWAY_ISSUER: z.string().min(1).optional(),
   AUTH_GATEWAY_AUDIENCE: z.string().min(1).default('bbworlds-nexus'),
   AUTH_JWKS_URL: z.string().url({ error: 'must be an https URL' }).optional(),
+  /** Failed logins per username and client address within 15 minutes before 429. */
+  LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
+  /** Failed logins per client address (any usernames) within 15 minutes before 429. */
+  LOGIN_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
+  /** Accounts one client address may register within 24 hours. */
+  REGISTRATIONS_PER_ADDRESS_PER_DAY: z.coerce.number().int().min(1).default(10),
+  /** Hours after registration before an account may send tokens to another player. */
+  TOKENS_OUTBOUND_MIN_ACCOUNT_AGE_HOURS: z.coerce.number().min(0).default(72),
+  /** Days an account counts as new, with its outbound tokens capped per UTC day. */
+  TOKENS_NEW_ACCOUNT_DAYS: z.coerce.number().min(0).default(30),
+  /** Tokens a new account may send to other players per UTC day. */
+  TOKENS_NEW_ACCOUNT_DAILY_OUTBOUND: z.coerce.number().int().min(0).default(200),
   AUTH_JWKS_JSON: z
     .string()
     .optional()

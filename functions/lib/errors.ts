@@ -1,6 +1,6 @@
 /**
  * The one error model of the API: `ApiError` with a closed set of codes, each mapped to an HTTP
- * status, rendered as `{ "error": { "code", "message", "requestId", "details"? } }`.
+ * status, rendered as `{ "error": { "code", "message", "request_id", "details"? } }`.
  */
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
@@ -30,9 +30,16 @@ export const ERROR_STATUS = {
 /** A code from the closed set. */
 export type ErrorCode = keyof typeof ERROR_STATUS
 
+/** Every code of the closed set, for schemas. */
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]
+
+/** True when `code` belongs to the closed set (e.g. a code coming back from a Durable Object). */
+export const isErrorCode = (code: unknown): code is ErrorCode =>
+  typeof code === 'string' && Object.hasOwn(ERROR_STATUS, code)
+
 /** The body of every error response. */
 export interface ErrorEnvelope {
-  error: { code: ErrorCode; message: string; requestId: string; details?: unknown }
+  error: { code: ErrorCode; message: string; request_id: string; details?: unknown }
 }
 
 /** An error meant for the client: its code, message and optional details are returned as-is. */
@@ -56,7 +63,7 @@ export class ApiError extends Error {
 /** Builds the envelope for `error` with the request id of `c`. */
 export function errorEnvelope(c: Context, error: ApiError): ErrorEnvelope {
   const body: ErrorEnvelope = {
-    error: { code: error.code, message: error.message, requestId: c.get('requestId') ?? '' },
+    error: { code: error.code, message: error.message, request_id: c.get('requestId') ?? '' },
   }
   if (error.details !== undefined) body.error.details = error.details
   return body

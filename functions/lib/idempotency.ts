@@ -12,9 +12,10 @@
  * - an unexpected error rolls everything back, so the key stays free for a retry.
  * Keys expire after `IDEMPOTENCY_TTL_HOURS`; the scheduled handler deletes expired ones.
  */
+import { z } from '@hono/zod-openapi'
 import type { Context, TypedResponse } from 'hono'
 import { sql } from 'drizzle-orm'
-import type { NexusClient } from '../../db/client'
+import type { Db, Tx } from '../../db/client'
 import type { AppEnv } from './context'
 import { sha256Hex } from './encoding'
 import { ApiError, errorEnvelope } from './errors'
@@ -23,9 +24,13 @@ import { ApiError, errorEnvelope } from './errors'
 export const IDEMPOTENCY_TTL_HOURS = 24
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
 
-type Db = NexusClient['db']
-/** The transaction handle effects run in. */
-export type NexusTx = Parameters<Parameters<Db['transaction']>[0]>[0]
+/** The `Idempotency-Key` header of a money- or item-moving POST, for route definitions. */
+export const IdempotencyHeaderSchema = z.object({
+  'idempotency-key': z.string().min(1).max(255).openapi({
+    description:
+      'Unique per intended operation; a retry with the same key and body replays the response',
+  }),
+})
 
 /** What an effect produces: the response to send (and to replay). */
 export interface EffectResult<Status extends 200 | 201 = 200 | 201> {
@@ -60,7 +65,7 @@ export async function runIdempotent<Status extends 200 | 201>(
   c: Context<AppEnv>,
   db: Db,
   options: { userId: string; key: string | undefined; request: unknown },
-  effect: (tx: NexusTx) => Promise<EffectResult<Status>>,
+  effect: (tx: Tx) => Promise<EffectResult<Status>>,
   // Typed as the success status: a replayed refusal carries one of the route's declared errors.
 ): Promise<TypedResponse<never, Status, 'json'>> {
   const { userId, key } = options

@@ -27,3 +27,10 @@ export function constraintOf(error: unknown): string | undefined {
  */
 export const isUnstorableText = (error: unknown): boolean =>
   ['22P05', '22021'].includes(sqlState(error) ?? '')
+
+/**
+ * A date or time Postgres cannot represent (22007 format, 22008 field overflow). Validation
+ * refuses them at the boundary; this is the last line, so such input is a 400, never a 500.
+ */
+export const isInvalidDatetime = (error: unknown): boolean =>
+  ['22007', '22008'].includes(sqlState(error) ?? '')

@@ -1,23 +1,11 @@
 /**
- * `/v1/memory`: companion memories (write, read, delete, recall), relationships, forgetting a user.
- *
- * Authorization: a player acts only on their own memories; a `service` token may act for any
- * `user_id` (writes, reads, searches, deletes); `admin` may read relationships, delete memories and
- * forget any user. Another user's memory id is a 404, never a 403, so ids are not disclosed.
+ * `/v1/memory`: companion memories (write, read, delete, recall), relationships, storage
+ * efficiency, forgetting a user. Who may touch whose memories: `access.ts`.
  */
-import { createRoute } from '@hono/zod-openapi'
-import { hasRole, identityOf, requireAuth, type Identity, type Role } from '../lib/auth'
+import { identityOf } from '../lib/auth'
 import { memory } from '../lib/db'
-import { ApiError } from '../lib/errors'
-import {
-  bearerSecurity,
-  createRouter,
-  errorResponseSpec,
-  jsonBody,
-  jsonResponse,
-  unauthorizedResponse,
-} from '../lib/openapi'
-import { decodeCursor, pageSchema } from '../lib/pagination'
+import { authRoutes, createRouter, errorResponseSpec, jsonBody, jsonResponse } from '../lib/openapi'
+import { pageSchema } from '../lib/pagination'
 import { chooseEmbedder } from './embedder'
 import {
   CompanionParamSchema,
@@ -25,7 +13,7 @@ import {
   CreateMemoryBodySchema,
   ForgetUserSchema,
   ListMemoriesQuerySchema,
-  MemoriesCursorSchema,
+  MemoryEfficiencySchema,
   MemoryParamSchema,
   MemorySchema,
   RelationshipSchema,
@@ -40,37 +28,19 @@ import {
   deleteMemory,
   forgetUser,
   getMemory,
+  getMemoryEfficiency,
   getRelationship,
   listMemories,
 } from './service'
 
-const tags = ['memory']
-const security = bearerSecurity
+const route = authRoutes({ tags: ['memory'] })
 const forbidden = errorResponseSpec('Acting for another user needs a service (or admin) token')
 
-/** The user the caller acts for: themself, or `requested` when one of `roles` allows it. */
-function actingUser(identity: Identity, requested: string | undefined, roles: Role[]): string {
-  if (requested === undefined || requested === identity.userId) return identity.userId
-  if (!hasRole(identity, ...roles)) {
-    throw new ApiError('forbidden', `acting for another user needs the ${roles.join(' or ')} role`)
-  }
-  return requested
-}
-
-/** `null` (any user) for roles that may touch every user's memories, else the caller. */
-const ownerFilter = (identity: Identity): string | null =>
-  hasRole(identity, 'service', 'admin') ? null : identity.userId
-
-export const memoryRouter = createRouter()
-memoryRouter.use('/memory/*', requireAuth)
-
-memoryRouter
+export const memoryRouter = createRouter({ auth: true })
   .openapi(
-    createRoute({
+    route({
       method: 'post',
-      path: '/memory/companions/{companionId}/memories',
-      tags,
-      security,
+      path: '/companions/{companion_id}/memories',
       summary: 'Store a memory of a user (or return the identical one already stored)',
       description:
         'Tier from significance unless given: ≥ 0.8 core, ≥ 0.5 important, ≥ 0.2 background, else sparse. A full tier pushes its least significant memory one tier down. Without an embedding the server computes one (none is stored for sparse). `user_id` is for service tokens.',
@@ -79,98 +49,77 @@ memoryRouter
         201: jsonResponse(CreatedMemorySchema, 'Memory stored'),
         200: jsonResponse(CreatedMemorySchema, 'The same text was already stored: that memory'),
         400: errorResponseSpec('Invalid body'),
-        401: unauthorizedResponse,
         403: forbidden,
       },
     }),
     async (c) => {
-      const identity = identityOf(c)
-      const body = c.req.valid('json')
-      const userId = actingUser(identity, body.user_id, ['service'])
       const { created, memory: result } = await createMemory(memory(c).db, {
-        companionId: c.req.valid('param').companionId,
-        userId,
-        body,
+        actor: identityOf(c),
+        companion_id: c.req.valid('param').companion_id,
+        body: c.req.valid('json'),
         embedder: chooseEmbedder(c.env),
       })
       return created ? c.json(result, 201) : c.json(result, 200)
     },
   )
   .openapi(
-    createRoute({
+    route({
       method: 'get',
-      path: '/memory/companions/{companionId}/memories',
-      tags,
-      security,
+      path: '/companions/{companion_id}/memories',
       summary: 'Your memories with a companion, newest first (?user_id= for service/admin)',
       request: { params: CompanionParamSchema, query: ListMemoriesQuerySchema },
       responses: {
         200: jsonResponse(pageSchema(MemorySchema), 'A page of memories'),
         400: errorResponseSpec('Invalid limit, cursor, tier or id'),
-        401: unauthorizedResponse,
         403: forbidden,
       },
     }),
-    async (c) => {
-      const { limit, cursor, tier, user_id } = c.req.valid('query')
-      const userId = actingUser(identityOf(c), user_id, ['service', 'admin'])
-      const after = decodeCursor(cursor, MemoriesCursorSchema)
-      const { companionId } = c.req.valid('param')
-      return c.json(
-        await listMemories(memory(c).db, { companionId, userId, tier, limit, after }),
+    async (c) =>
+      c.json(
+        await listMemories(memory(c).db, {
+          actor: identityOf(c),
+          ...c.req.valid('param'),
+          ...c.req.valid('query'),
+        }),
         200,
-      )
-    },
+      ),
   )
   .openapi(
-    createRoute({
+    route({
       method: 'get',
-      path: '/memory/companions/{companionId}/memories/{memoryId}',
-      tags,
-      security,
+      path: '/companions/{companion_id}/memories/{memory_id}',
       summary: 'One of your memories (any user’s for service/admin)',
       request: { params: MemoryParamSchema },
       responses: {
         200: jsonResponse(MemorySchema, 'The memory'),
         400: errorResponseSpec('Invalid id'),
-        401: unauthorizedResponse,
         404: errorResponseSpec('No such memory of yours'),
       },
     }),
-    async (c) => {
-      const { companionId, memoryId } = c.req.valid('param')
-      const userId = ownerFilter(identityOf(c))
-      return c.json(await getMemory(memory(c).db, { companionId, memoryId, userId }), 200)
-    },
+    async (c) =>
+      c.json(await getMemory(memory(c).db, { actor: identityOf(c), ...c.req.valid('param') }), 200),
   )
   .openapi(
-    createRoute({
+    route({
       method: 'delete',
-      path: '/memory/companions/{companionId}/memories/{memoryId}',
-      tags,
-      security,
+      path: '/companions/{companion_id}/memories/{memory_id}',
       summary: 'Delete one of your memories (any user’s for service/admin)',
       request: { params: MemoryParamSchema },
       responses: {
         204: { description: 'Deleted' },
         400: errorResponseSpec('Invalid id'),
-        401: unauthorizedResponse,
         404: errorResponseSpec('No such memory of yours'),
       },
     }),
     async (c) => {
-      const { companionId, memoryId } = c.req.valid('param')
-      const userId = ownerFilter(identityOf(c))
-      await deleteMemory(memory(c).db, { companionId, memoryId, userId })
+      await deleteMemory(memory(c).db, { actor: identityOf(c), ...c.req.valid('param') })
       return c.body(null, 204)
     },
   )
   .openapi(
-    createRoute({
+    route({
       method: 'post',
-      path: '/memory/companions/{companionId}/search',
-      tags,
-      security,
+      path: '/companions/{companion_id}/search',
       summary: 'Recall your memories with a companion by vector, text or both',
       description:
         'hybrid (default) = 0.7 × cosine + 0.3 × text score, text score = ts_rank_cd r / (r + 1). Vector recall covers every tier: full vectors, PCA-384 codes, PQ-48 codes; sparse memories by text only. `user_id` is for service tokens.',
@@ -178,65 +127,79 @@ memoryRouter
       responses: {
         200: jsonResponse(SearchResultSchema, 'Best matches first'),
         400: errorResponseSpec('Invalid body'),
-        401: unauthorizedResponse,
         403: forbidden,
       },
     }),
-    async (c) => {
-      const body = c.req.valid('json')
-      const userId = actingUser(identityOf(c), body.user_id, ['service'])
-      const result = await searchMemories(memory(c).db, {
-        companionId: c.req.valid('param').companionId,
-        userId,
-        query: body.query,
-        embedding: body.embedding,
-        k: body.k,
-        mode: body.mode,
-        tiers: body.tiers,
-        embedder: chooseEmbedder(c.env),
-      })
-      return c.json(result, 200)
-    },
+    async (c) =>
+      c.json(
+        await searchMemories(memory(c).db, {
+          actor: identityOf(c),
+          ...c.req.valid('param'),
+          ...c.req.valid('json'),
+          embedder: chooseEmbedder(c.env),
+        }),
+        200,
+      ),
   )
   .openapi(
-    createRoute({
+    route({
       method: 'get',
-      path: '/memory/companions/{companionId}/relationship',
-      tags,
-      security,
+      path: '/companions/{companion_id}/relationship',
       summary: 'Your relationship with a companion (?user_id= for service/admin)',
       request: { params: CompanionParamSchema, query: UserQuerySchema },
       responses: {
         200: jsonResponse(RelationshipSchema, 'Stage, trust and memory statistics'),
         400: errorResponseSpec('Invalid companion or user id'),
-        401: unauthorizedResponse,
         403: forbidden,
         404: errorResponseSpec('No memories shared yet'),
       },
     }),
-    async (c) => {
-      const userId = actingUser(identityOf(c), c.req.valid('query').user_id, ['service', 'admin'])
-      const { companionId } = c.req.valid('param')
-      return c.json(await getRelationship(memory(c).db, { companionId, userId }), 200)
-    },
+    async (c) =>
+      c.json(
+        await getRelationship(memory(c).db, {
+          actor: identityOf(c),
+          ...c.req.valid('param'),
+          ...c.req.valid('query'),
+        }),
+        200,
+      ),
   )
   .openapi(
-    createRoute({
+    route({
+      method: 'get',
+      path: '/companions/{companion_id}/analytics',
+      summary: 'Memory storage efficiency of a companion and a user (?user_id= for service/admin)',
+      description: 'From v_memory_efficiency.',
+      request: { params: CompanionParamSchema, query: UserQuerySchema },
+      responses: {
+        200: jsonResponse(MemoryEfficiencySchema, 'Counts per tier, bytes and ratio'),
+        400: errorResponseSpec('Invalid companion or user id'),
+        403: forbidden,
+        404: errorResponseSpec('No memories of this companion and user yet'),
+      },
+    }),
+    async (c) =>
+      c.json(
+        await getMemoryEfficiency(memory(c).db, {
+          actor: identityOf(c),
+          ...c.req.valid('param'),
+          ...c.req.valid('query'),
+        }),
+        200,
+      ),
+  )
+  .openapi(
+    route({
       method: 'delete',
-      path: '/memory/users/{userId}',
-      tags,
-      security,
+      path: '/users/{user_id}',
       summary: 'Forget everything about a user (yourself; anyone for admin)',
       request: { params: UserParamSchema },
       responses: {
         200: jsonResponse(ForgetUserSchema, 'Rows deleted'),
         400: errorResponseSpec('Invalid user id'),
-        401: unauthorizedResponse,
         403: errorResponseSpec('Forgetting another user needs the admin role'),
       },
     }),
-    async (c) => {
-      const userId = actingUser(identityOf(c), c.req.valid('param').userId, ['admin'])
-      return c.json(await forgetUser(memory(c).db, userId), 200)
-    },
+    async (c) =>
+      c.json(await forgetUser(memory(c).db, { actor: identityOf(c), ...c.req.valid('param') }), 200),
   )

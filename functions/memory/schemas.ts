@@ -3,7 +3,8 @@
  * (snake_case), like users and economy.
  */
 import { z } from '@hono/zod-openapi'
-import { PageQuerySchema } from '../lib/pagination'
+import { idSchema } from '../lib/ids'
+import { TimestampIdPageQuerySchema } from '../lib/pagination'
 import { EMBEDDING_DIMENSIONS } from './embedder'
 
 /** Tiers, most to least significant. */
@@ -46,29 +47,25 @@ export const CompanionIdSchema = z
   .min(1)
   .max(50)
   .regex(/^[A-Za-z0-9_.:-]+$/, {
-    error: 'companionId must be 1-50 letters, digits, or . _ : -',
+    error: 'companion_id must be 1-50 letters, digits, or . _ : -',
   })
 
-export const CompanionParamSchema = z.object({ companionId: CompanionIdSchema })
+export const CompanionParamSchema = z.object({ companion_id: CompanionIdSchema })
 
 export const MemoryParamSchema = z.object({
-  companionId: CompanionIdSchema,
-  memoryId: z.uuid({ error: 'memoryId must be a UUID' }),
+  companion_id: CompanionIdSchema,
+  memory_id: idSchema('memory_id'),
 })
 
-export const UserParamSchema = z.object({ userId: z.uuid({ error: 'userId must be a UUID' }) })
+export const UserParamSchema = z.object({ user_id: idSchema('user_id') })
 
-export const UserQuerySchema = z.object({
-  user_id: z.uuid({ error: 'user_id must be a UUID' }).optional(),
-})
+export const UserQuerySchema = z.object({ user_id: idSchema('user_id').optional() })
 
-export const ListMemoriesQuerySchema = PageQuerySchema.extend({
+/** Memories are listed newest first by (created_at, memory_id). */
+export const ListMemoriesQuerySchema = TimestampIdPageQuerySchema.extend({
   tier: TierSchema.optional(),
-  user_id: z.uuid({ error: 'user_id must be a UUID' }).optional(),
+  user_id: idSchema('user_id').optional(),
 })
-
-/** The sort key of the memory list (newest first): created_at with microseconds, then id. */
-export const MemoriesCursorSchema = z.object({ t: z.string(), id: z.uuid() })
 
 export const CreateMemoryBodySchema = z
   .strictObject({
@@ -93,7 +90,7 @@ export const CreateMemoryBodySchema = z
       .refine(jsonHasNoNul, noNul)
       .optional(),
     tier: TierSchema.optional(),
-    user_id: z.uuid({ error: 'user_id must be a UUID' }).optional(),
+    user_id: idSchema('user_id').optional(),
   })
   .openapi('CreateMemoryBody')
 
@@ -104,7 +101,7 @@ export const SearchBodySchema = z
     k: z.number().int().min(1).max(MAX_SEARCH_K).default(DEFAULT_SEARCH_K),
     mode: z.enum(['vector', 'hybrid', 'text']).default('hybrid'),
     tiers: z.array(TierSchema).min(1).max(4).optional(),
-    user_id: z.uuid({ error: 'user_id must be a UUID' }).optional(),
+    user_id: idSchema('user_id').optional(),
   })
   .refine((b) => b.query !== undefined || b.embedding !== undefined, {
     error: 'give a query, an embedding, or both',
@@ -196,3 +193,20 @@ export const ForgetUserSchema = z
 export type CreateMemoryBody = z.infer<typeof CreateMemoryBodySchema>
 export type SearchBody = z.infer<typeof SearchBodySchema>
 export type MemoryTier = (typeof MEMORY_TIERS)[number]
+
+/** `v_memory_efficiency` of one companion and user. */
+export const MemoryEfficiencySchema = z
+  .object({
+    companion_id: z.string(),
+    user_id: z.uuid(),
+    total_memories: z.number().int(),
+    core_memories_count: z.number().int(),
+    important_memories_count: z.number().int(),
+    background_memories_count: z.number().int(),
+    sparse_memories_count: z.number().int(),
+    total_storage_bytes: z.number().int(),
+    storage_kb: z.number(),
+    compression_ratio: z.number().nullable(),
+    core_memory_percent: z.number().nullable(),
+  })
+  .openapi('MemoryEfficiency')

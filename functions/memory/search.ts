@@ -24,7 +24,10 @@
  * statement.
  */
 import { sql } from 'drizzle-orm'
-import type { MemoryClient } from '../../db/client'
+import type { MemoryDb as Db } from '../../db/client'
+import type { Identity } from '../lib/auth'
+import { isoTimestamp } from '../lib/time'
+import { actingUser } from './access'
 import {
   fromBytea,
   pcaModelFromBytes,
@@ -37,7 +40,6 @@ import type { Embedder } from './embedder'
 import type { MemoryTier } from './schemas'
 import { textArray, unitVector, type Pair } from './service'
 
-type Db = MemoryClient['db']
 
 /** Hybrid weights (001). */
 export const HYBRID_VECTOR_WEIGHT = 0.7
@@ -50,7 +52,11 @@ const MODEL_CACHE_ENTRIES = 8
 export type SearchMode = 'vector' | 'hybrid' | 'text'
 
 /** What to look for. */
-export interface SearchInput extends Pair {
+export interface SearchInput {
+  actor: Identity
+  companion_id: string
+  /** Another user's memories, for a service token. */
+  user_id?: string
   query?: string
   embedding?: number[]
   k: number
@@ -82,8 +88,7 @@ function remember<V>(cache: Map<string, V>, key: string, value: V): V {
   return value
 }
 
-const iso = (value: unknown): string | null =>
-  value == null ? null : new Date(value as string | Date).toISOString()
+const iso = (value: unknown): string | null => isoTimestamp(value as string | Date | null)
 
 /** A uuid[] parameter literal. */
 const uuidArray = (ids: string[]) => `{${ids.join(',')}}`
@@ -154,10 +159,14 @@ const hitOf = (row: Row, similarity: number): SearchHit => ({
 
 /** Searches the pair's memories and records one access per returned memory. */
 export async function searchMemories(db: Db, input: SearchInput) {
+  const pair: Pair = {
+    companionId: input.companion_id,
+    userId: actingUser(input.actor, input.user_id, ['service']),
+  }
   const started = Date.now()
   const text = input.query ?? ''
   const tiers = input.tiers ?? ['core', 'important', 'background', 'sparse']
-  const pairFilter = sql`companion_id = ${input.companionId} AND user_id = ${input.userId}::uuid
+  const pairFilter = sql`companion_id = ${pair.companionId} AND user_id = ${pair.userId}::uuid
     AND tier = ANY(${textArray(tiers)}::memory_tier_enum[])`
   const textScore = sql`ts_rank_cd(to_tsvector('english', content), plainto_tsquery('english', ${text}), ${TS_RANK_NORMALIZATION})`
 

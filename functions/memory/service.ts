@@ -9,10 +9,13 @@
  * this module adds what the trigger does not know: interactions, trust and the stage.
  */
 import { sql, type SQL } from 'drizzle-orm'
-import type { MemoryClient } from '../../db/client'
+import type { MemoryDb as Db, MemoryTx } from '../../db/client'
+import type { Identity } from '../lib/auth'
 import { sha256Hex } from '../lib/encoding'
 import { ApiError } from '../lib/errors'
-import { pageOf } from '../lib/pagination'
+import { afterTimestampId, cursorTimestamp, pageOf, type TimestampIdCursor } from '../lib/pagination'
+import { isoTimestamp } from '../lib/time'
+import { actingUser, ownerFilter } from './access'
 import { toPgVectorLiteral } from './compression/codec'
 import { normalizeInPlace } from './compression/vector'
 import { EMBEDDING_DIMENSIONS, type Embedder } from './embedder'
@@ -25,11 +28,8 @@ import {
   tierForSignificance,
   tierStoresEmbedding,
   type Demotion,
-  type MemoryTx,
   type RelationshipStage,
 } from './tiers'
-
-type Db = MemoryClient['db']
 
 /** Characters of `conversation_snippet`. */
 export const SNIPPET_CHARS = 200
@@ -103,8 +103,7 @@ export function unitVector(values: ArrayLike<number>): Float32Array {
   return v
 }
 
-const iso = (value: unknown): string | null =>
-  value == null ? null : new Date(value as string | Date).toISOString()
+const iso = (value: unknown): string | null => isoTimestamp(value as string | Date | null)
 
 /** Columns of the memory resource, in SQL. */
 const MEMORY_COLUMNS = sql.raw(`memory_id, companion_id, user_id, content, tier,
@@ -175,7 +174,7 @@ async function lockPair(tx: MemoryTx, pair: Pair): Promise<void> {
   )
 }
 
-async function findByHash(db: Db | MemoryTx, pair: Pair, hash: string) {
+async function findByHash(db: Db, pair: Pair, hash: string) {
   const { rows } = await db.execute<MemoryRow>(sql`
     SELECT ${MEMORY_COLUMNS} FROM companion_memories
     WHERE ${pairWhere(pair)} AND conversation_hash = ${hash}
@@ -214,8 +213,10 @@ async function touchRelationship(tx: MemoryTx, pair: Pair, interactions: number)
   }
 }
 
-/** What `createMemory` needs besides the body. */
-export interface CreateMemoryInput extends Pair {
+/** What `createMemory` needs: the caller, the companion, the body and the embedder to use. */
+export interface CreateMemoryInput {
+  actor: Identity
+  companion_id: string
   body: CreateMemoryBody
   embedder: Embedder
 }
@@ -228,7 +229,10 @@ export interface CreateMemoryInput extends Pair {
  */
 export async function createMemory(db: Db, input: CreateMemoryInput) {
   const { body, embedder } = input
-  const pair: Pair = { companionId: input.companionId, userId: input.userId }
+  const pair: Pair = {
+    companionId: input.companion_id,
+    userId: actingUser(input.actor, body.user_id, ['service']),
+  }
   const hash = await conversationHash(body.content)
   const tier = body.tier ?? tierForSignificance(body.significance_score)
 
@@ -333,54 +337,72 @@ export function textArray(values: string[]): string {
 }
 
 /**
- * One memory of the pair; `userId: null` lets a service or admin read any user's memory of the
- * companion. 404 for a memory that is not the caller's (never 403: ids are not disclosed).
+ * One memory with a companion: the caller's own, any user's for a service or admin. 404 for a
+ * memory that is not the caller's (never 403: ids are not disclosed).
  */
 export async function getMemory(
   db: Db,
-  args: { companionId: string; memoryId: string; userId: string | null },
+  args: { actor: Identity; companion_id: string; memory_id: string },
 ) {
+  const userId = ownerFilter(args.actor)
   const { rows } = await db.execute<MemoryRow>(sql`
     SELECT ${MEMORY_COLUMNS} FROM companion_memories
-    WHERE memory_id = ${args.memoryId}::uuid AND companion_id = ${args.companionId}
-      AND (${args.userId}::uuid IS NULL OR user_id = ${args.userId}::uuid)`)
+    WHERE memory_id = ${args.memory_id}::uuid AND companion_id = ${args.companion_id}
+      AND (${userId}::uuid IS NULL OR user_id = ${userId}::uuid)`)
   if (!rows[0]) throw new ApiError('not_found', 'no such memory')
   return memoryOf(rows[0])
 }
 
-/** The pair's memories, newest first, a page at a time; optionally one tier only. */
+/**
+ * The caller's memories with a companion (any user's for a service or admin, by `user_id`),
+ * newest first, a page at a time; optionally one tier only.
+ */
 export async function listMemories(
   db: Db,
-  args: Pair & { tier?: MemoryTier; limit: number; after?: { t: string; id: string } },
+  args: {
+    actor: Identity
+    companion_id: string
+    user_id?: string
+    tier?: MemoryTier
+    limit: number
+    cursor?: TimestampIdCursor
+  },
 ) {
-  const { after } = args
-  // The cursor keeps Postgres's microseconds; a JS Date would round them to milliseconds.
+  const pair: Pair = {
+    companionId: args.companion_id,
+    userId: actingUser(args.actor, args.user_id, ['service', 'admin']),
+  }
+  const createdAt = sql.raw('created_at')
+  const after = afterTimestampId(createdAt, sql.raw('memory_id'), args.cursor, 'desc')
   const { rows } = await db.execute<MemoryRow & { cursor_t: string }>(sql`
-    SELECT ${MEMORY_COLUMNS},
-           to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_t
+    SELECT ${MEMORY_COLUMNS}, ${cursorTimestamp(createdAt)} AS cursor_t
     FROM companion_memories
-    WHERE ${pairWhere(args)}
+    WHERE ${pairWhere(pair)}
       ${args.tier ? sql`AND tier = ${args.tier}::memory_tier_enum` : sql``}
-      ${after ? sql`AND (created_at, memory_id) < (${after.t}::timestamptz, ${after.id}::uuid)` : sql``}
+      ${after ? sql`AND ${after}` : sql``}
     ORDER BY created_at DESC, memory_id DESC
     LIMIT ${args.limit + 1}`)
   return pageOf(rows, args.limit, memoryOf, (r) => ({ t: r.cursor_t, id: r.memory_id }))
 }
 
-/** Deletes one memory (links and access log cascade); the relationship statistics follow. */
+/**
+ * Deletes one memory (links and access log cascade); the relationship statistics follow. The
+ * caller's own, any user's for a service or admin; 404 otherwise.
+ */
 export async function deleteMemory(
   db: Db,
-  args: { companionId: string; memoryId: string; userId: string | null },
+  args: { actor: Identity; companion_id: string; memory_id: string },
 ): Promise<void> {
+  const userId = ownerFilter(args.actor)
   await db.transaction(async (tx) => {
     const { rows } = await tx.execute<{ user_id: string }>(sql`
       SELECT user_id FROM companion_memories
-      WHERE memory_id = ${args.memoryId}::uuid AND companion_id = ${args.companionId}
-        AND (${args.userId}::uuid IS NULL OR user_id = ${args.userId}::uuid)`)
+      WHERE memory_id = ${args.memory_id}::uuid AND companion_id = ${args.companion_id}
+        AND (${userId}::uuid IS NULL OR user_id = ${userId}::uuid)`)
     if (!rows[0]) throw new ApiError('not_found', 'no such memory')
-    const pair = { companionId: args.companionId, userId: rows[0].user_id }
+    const pair = { companionId: args.companion_id, userId: rows[0].user_id }
     await lockPair(tx, pair)
-    await tx.execute(sql`DELETE FROM companion_memories WHERE memory_id = ${args.memoryId}::uuid`)
+    await tx.execute(sql`DELETE FROM companion_memories WHERE memory_id = ${args.memory_id}::uuid`)
     await touchRelationship(tx, pair, 0)
   })
 }
@@ -391,7 +413,8 @@ export async function deleteMemory(
  * their compression analytics. `memory_analytics` has no user column: its per-companion snapshots
  * name no user.
  */
-export async function forgetUser(db: Db, userId: string) {
+export async function forgetUser(db: Db, input: { actor: Identity; user_id: string }) {
+  const userId = actingUser(input.actor, input.user_id, ['admin'])
   return db.transaction(async (tx) => {
     // Waits for writes in flight to each of the user's pairs (in a fixed order: no deadlock
     // between two forgets); a write to a pair the user did not have yet is not covered.
@@ -419,8 +442,18 @@ export async function forgetUser(db: Db, userId: string) {
   })
 }
 
-/** The pair's relationship; 404 before the first memory. */
-export async function getRelationship(db: Db, pair: Pair) {
+/**
+ * The caller's relationship with a companion (any user's for a service or admin); 404 before the
+ * first memory.
+ */
+export async function getRelationship(
+  db: Db,
+  input: { actor: Identity; companion_id: string; user_id?: string },
+) {
+  const pair: Pair = {
+    companionId: input.companion_id,
+    userId: actingUser(input.actor, input.user_id, ['service', 'admin']),
+  }
   const { rows } = await db.execute<Record<string, unknown>>(sql`
     SELECT companion_id, user_id, stage, trust_level, quality_score, interaction_count,
            total_memories, core_memories_count, important_memories_count,
@@ -446,4 +479,35 @@ export async function getRelationship(db: Db, pair: Pair) {
     relationship_started: iso(r.relationship_started),
     last_interaction: iso(r.last_interaction),
   }
+}
+
+/**
+ * Storage efficiency of the caller's memories with a companion (any user's for a service or
+ * admin), from `v_memory_efficiency`; 404 before the first memory.
+ */
+export async function getMemoryEfficiency(
+  db: Db,
+  input: { actor: Identity; companion_id: string; user_id?: string },
+) {
+  const userId = actingUser(input.actor, input.user_id, ['service', 'admin'])
+  const { rows } = await db.execute<{
+    companion_id: string
+    user_id: string
+    total_memories: number
+    core_memories_count: number
+    important_memories_count: number
+    background_memories_count: number
+    sparse_memories_count: number
+    total_storage_bytes: number
+    storage_kb: number
+    compression_ratio: number | null
+    core_memory_percent: number | null
+  }>(sql`
+    SELECT companion_id, user_id, total_memories, core_memories_count,
+           important_memories_count, background_memories_count, sparse_memories_count,
+           total_storage_bytes::float8 AS total_storage_bytes, storage_kb::float8 AS storage_kb,
+           compression_ratio, core_memory_percent::float8 AS core_memory_percent
+    FROM v_memory_efficiency WHERE companion_id = ${input.companion_id} AND user_id = ${userId}::uuid`)
+  if (!rows[0]) throw new ApiError('not_found', 'no memories of this companion and user yet')
+  return rows[0]
 }

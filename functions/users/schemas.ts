@@ -1,9 +1,8 @@
-/**
- * User representations. Resources mirror the seed's column names (snake_case); request bodies use
- * the names the API documents.
- */
+/** User representations. Resources and bodies use the seed's column names (snake_case). */
 import { z } from '@hono/zod-openapi'
-import { PageQuerySchema } from '../lib/pagination'
+import { BalanceSchema } from '../lib/balance'
+import { idSchema } from '../lib/ids'
+import { pageQuery } from '../lib/pagination'
 
 /** What a player may change about themself: nothing that affects progression or money. */
 export const UpdateMeBodySchema = z
@@ -69,19 +68,13 @@ export const ProfileSchema = PublicUserSchema.extend({
     rank_title: z.string(),
   }),
   attributes: z.object(Object.fromEntries(attributeNames.map((n) => [n, z.number().int()]))),
-  balance: z.object({
-    tokens: z.number().int(),
-    premium_tokens: z.number().int(),
-    daily_streak: z.number().int(),
-    last_daily_claim: z.string().nullable(),
-    total_earned: z.number().int(),
-    total_spent: z.number().int(),
-  }),
+  balance: BalanceSchema,
 }).openapi('Profile')
 
-export const UserIdParamSchema = z.object({ id: z.uuid({ error: 'id must be a UUID' }) })
+export const UserIdParamSchema = z.object({ id: idSchema('id') })
 
-export const ListUsersQuerySchema = PageQuerySchema.extend({
+/** Users are listed by username; the cursor is the last username of the page. */
+export const ListUsersQuerySchema = pageQuery(z.object({ u: z.string().max(64) })).extend({
   prefix: z.string().trim().toLowerCase().max(32).optional(),
 })
 

@@ -1,14 +1,13 @@
 /** Profiles: one's own (with balance, akashic and attribute fields), others' public subset, search. */
 import { and, asc, eq, gt, like, sql } from 'drizzle-orm'
-import type { NexusClient } from '../../db/client'
+import type { Db } from '../../db/client'
 import { userBalances, users, type User } from '../../db/schema/nexus'
+import type { Identity } from '../lib/auth'
+import { balanceResource } from '../lib/balance'
 import { ApiError } from '../lib/errors'
 import { pageOf } from '../lib/pagination'
+import { isoTimestamp as iso } from '../lib/time'
 import { attributeNames } from './schemas'
-
-type Db = NexusClient['db']
-
-const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null)
 
 /** The public subset of a user. */
 export function publicUser(u: User) {
@@ -27,7 +26,8 @@ const attributeColumn = (name: (typeof attributeNames)[number]) =>
   `attr${name[0].toUpperCase()}${name.slice(1)}` as keyof User
 
 /** The caller's own profile; 404 when the account no longer exists. */
-export async function getProfile(db: Db, userId: string) {
+export async function getProfile(db: Db, input: { actor: Identity }) {
+  const userId = input.actor.userId
   const [row] = await db
     .select({ user: users, balance: userBalances })
     .from(users)
@@ -53,27 +53,22 @@ export async function getProfile(db: Db, userId: string) {
     attributes: Object.fromEntries(
       attributeNames.map((n) => [n, Number(u[attributeColumn(n)] ?? 0)]),
     ),
-    balance: {
-      tokens: b?.tokens ?? 0,
-      premium_tokens: b?.premiumTokens ?? 0,
-      daily_streak: b?.dailyStreak ?? 0,
-      last_daily_claim: b?.lastDailyClaim ?? null,
-      total_earned: b?.totalEarned ?? 0,
-      total_spent: b?.totalSpent ?? 0,
-    },
+    balance: balanceResource(b),
   }
 }
 
 /** Applies the allowed profile changes; `metadata.preferences` replaces the stored preferences. */
 export async function updateProfile(
   db: Db,
-  userId: string,
-  changes: {
+  input: {
+    actor: Identity
     display_name?: string | null
     avatar_url?: string | null
     metadata?: { preferences: Record<string, unknown> }
   },
 ) {
+  const { actor, ...changes } = input
+  const userId = actor.userId
   const set: Partial<typeof users.$inferInsert> = {}
   if (changes.display_name !== undefined) set.displayName = changes.display_name
   if (changes.avatar_url !== undefined) set.avatarUrl = changes.avatar_url
@@ -86,18 +81,21 @@ export async function updateProfile(
     .where(eq(users.id, userId))
     .returning({ id: users.id })
   if (updated.length === 0) throw new ApiError('not_found', 'this account does not exist')
-  return getProfile(db, userId)
+  return getProfile(db, { actor })
 }
 
 /** Another user's public profile. */
-export async function getPublicUser(db: Db, userId: string) {
-  const [u] = await db.select().from(users).where(eq(users.id, userId))
+export async function getPublicUser(db: Db, input: { actor: Identity; user_id: string }) {
+  const [u] = await db.select().from(users).where(eq(users.id, input.user_id))
   if (!u) throw new ApiError('not_found', 'no user with that id')
   return publicUser(u)
 }
 
 /** Users ordered by username, optionally by prefix, a page at a time. */
-export async function listUsers(db: Db, query: { prefix?: string; limit: number; after?: string }) {
+export async function listUsers(
+  db: Db,
+  query: { actor: Identity; prefix?: string; limit: number; cursor?: { u: string } },
+) {
   const escaped = query.prefix?.replace(/[\\%_]/g, (ch) => `\\${ch}`)
   const rows = await db
     .select()
@@ -105,7 +103,7 @@ export async function listUsers(db: Db, query: { prefix?: string; limit: number;
     .where(
       and(
         escaped ? like(sql`lower(${users.username})`, `${escaped}%`) : undefined,
-        query.after ? gt(users.username, query.after) : undefined,
+        query.cursor ? gt(users.username, query.cursor.u) : undefined,
       ),
     )
     .orderBy(asc(users.username))

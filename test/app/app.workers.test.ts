@@ -11,7 +11,7 @@ describe('unknown routes', () => {
     expect(res.status, JSON.stringify(body)).toBe(404)
     expect(body.error.code).toBe('not_found')
     expect(body.error.message).toContain('/v1/no-such-thing')
-    expect(body.error.requestId).toBe(res.headers.get('X-Request-Id'))
+    expect(body.error.request_id).toBe(res.headers.get('X-Request-Id'))
   })
 })
 
@@ -22,7 +22,7 @@ describe('X-Request-Id', () => {
     })
     const body = (await res.json()) as any
     expect(res.headers.get('X-Request-Id')).toBe('client-req-42')
-    expect(body.error.requestId).toBe('client-req-42')
+    expect(body.error.request_id).toBe('client-req-42')
   })
 
   it('generates an id when none is supplied', async () => {
@@ -40,7 +40,7 @@ describe('X-Request-Id', () => {
 
 describe('validation errors', () => {
   // A route built with the shared router factory, so the test exercises the shared hook.
-  const probe = createRouter().openapi(
+  const probe = createRouter({ auth: false }).openapi(
     createRoute({
       method: 'post',
       path: '/probe',

@@ -10,10 +10,11 @@ describe('POST /v1/auth/register', () => {
     expect(res.status, res.text).toBe(201)
     expect(res.body.user.username).toBe(username.toLowerCase())
     expect(res.body.user.email).toBe(`${username}@example.com`.toLowerCase())
-    expect(res.body.accessToken.split('.')).toHaveLength(3)
-    expect(res.body.refreshToken.length).toBeGreaterThan(30)
-    expect(Date.parse(res.body.expiresAt)).toBeGreaterThan(Date.now())
-    const me = await api('/v1/users/me', { token: res.body.accessToken })
+    expect(res.body.access_token.split('.')).toHaveLength(3)
+    expect(res.body.refresh_token.length).toBeGreaterThan(30)
+    expect(res.body.token_type).toBe('Bearer')
+    expect(res.body.expires_in).toBe(900)
+    const me = await api('/v1/users/me', { token: res.body.access_token })
     expect(me.status, me.text).toBe(200)
     expect(me.body.balance.tokens).toBe(100)
   })
@@ -87,7 +88,7 @@ describe('POST /v1/auth/login', () => {
     })
     expect(wrong.status, wrong.text).toBe(401)
     expect(unknown.status, unknown.text).toBe(401)
-    const strip = (b: any) => ({ ...b.error, requestId: undefined })
+    const strip = (b: any) => ({ ...b.error, request_id: undefined })
     expect(strip(wrong.body)).toEqual(strip(unknown.body))
   })
 
@@ -113,33 +114,33 @@ describe('POST /v1/auth/login', () => {
 describe('POST /v1/auth/refresh', () => {
   it('rotates the refresh token: the new one works, the old one no longer does', async () => {
     const player = await registerPlayer('rot')
-    const first = await api('/v1/auth/refresh', { body: { refreshToken: player.refreshToken } })
+    const first = await api('/v1/auth/refresh', { body: { refresh_token: player.refresh_token } })
     expect(first.status, first.text).toBe(200)
-    expect(first.body.refreshToken).not.toBe(player.refreshToken)
-    const me = await api('/v1/users/me', { token: first.body.accessToken })
+    expect(first.body.refresh_token).not.toBe(player.refresh_token)
+    const me = await api('/v1/users/me', { token: first.body.access_token })
     expect(me.status, me.text).toBe(200)
     const second = await api('/v1/auth/refresh', {
-      body: { refreshToken: first.body.refreshToken },
+      body: { refresh_token: first.body.refresh_token },
     })
     expect(second.status, second.text).toBe(200)
   })
 
   it('revokes the whole family when a rotated token is presented again', async () => {
     const player = await registerPlayer('reuse')
-    const rotated = await api('/v1/auth/refresh', { body: { refreshToken: player.refreshToken } })
+    const rotated = await api('/v1/auth/refresh', { body: { refresh_token: player.refresh_token } })
     expect(rotated.status, rotated.text).toBe(200)
-    const replay = await api('/v1/auth/refresh', { body: { refreshToken: player.refreshToken } })
+    const replay = await api('/v1/auth/refresh', { body: { refresh_token: player.refresh_token } })
     expect(replay.status, replay.text).toBe(401)
     expect(replay.body.error.code).toBe('invalid_token')
     // The legitimate holder's newer token is revoked too.
     const newer = await api('/v1/auth/refresh', {
-      body: { refreshToken: rotated.body.refreshToken },
+      body: { refresh_token: rotated.body.refresh_token },
     })
     expect(newer.status, newer.text).toBe(401)
   })
 
   it('answers 401 for an unknown refresh token', async () => {
-    const res = await api('/v1/auth/refresh', { body: { refreshToken: 'x'.repeat(43) } })
+    const res = await api('/v1/auth/refresh', { body: { refresh_token: 'x'.repeat(43) } })
     expect(res.status, res.text).toBe(401)
   })
 })
@@ -147,9 +148,9 @@ describe('POST /v1/auth/refresh', () => {
 describe('POST /v1/auth/logout', () => {
   it('revokes the refresh token', async () => {
     const player = await registerPlayer('out')
-    const res = await api('/v1/auth/logout', { body: { refreshToken: player.refreshToken } })
+    const res = await api('/v1/auth/logout', { body: { refresh_token: player.refresh_token } })
     expect(res.status, res.text).toBe(204)
-    const after = await api('/v1/auth/refresh', { body: { refreshToken: player.refreshToken } })
+    const after = await api('/v1/auth/refresh', { body: { refresh_token: player.refresh_token } })
     expect(after.status, after.text).toBe(401)
   })
 })

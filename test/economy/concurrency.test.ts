@@ -161,7 +161,7 @@ describe.skipIf(!adminUrl)('the economy on a real multi-connection PostgreSQL', 
       const replies = await Promise.all(
         Array.from({ length: 200 }, () =>
           send('POST', '/v1/economy/transfers', token, {
-            body: { toUserId: recipient, amount: 10 },
+            body: { to_user_id: recipient, amount: 10 },
             idempotencyKey: randomUUID(),
           }),
         ),
@@ -221,7 +221,7 @@ describe.skipIf(!adminUrl)('the economy on a real multi-connection PostgreSQL', 
       const replies = await Promise.all(
         Array.from({ length: 20 }, () =>
           send('POST', '/v1/economy/transfers', token, {
-            body: { toUserId: recipient, amount: 25, note: 'one gift, sent twenty times' },
+            body: { to_user_id: recipient, amount: 25, note: 'one gift, sent twenty times' },
             idempotencyKey: key,
           }),
         ),
@@ -317,7 +317,7 @@ describe.skipIf(!adminUrl)('the economy on a real multi-connection PostgreSQL', 
             while (to === from) to = pick()
             const amount = 1 + Math.floor(Math.random() * BANK_MAX_AMOUNT)
             const reply = await send('POST', '/v1/economy/transfers', tokens.get(from)!, {
-              body: { toUserId: to, amount },
+              body: { to_user_id: to, amount },
               idempotencyKey: randomUUID(),
             })
             const label =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { api, registerPlayer, sqlRows, tokenFor, type Player } from '../support/api'
+import { api, registerVeteran, sqlRows, tokenFor, type Player } from '../support/api'
 
 /** A transfer request; `key: null` sends no Idempotency-Key. */
 const transfer = (from: Player, body: unknown, key: string | null = crypto.randomUUID()) =>
@@ -17,7 +17,7 @@ const balanceOf = async (player: Player) => {
 
 describe('GET /v1/economy/balance', () => {
   it('returns the starting balance of a new player', async () => {
-    const player = await registerPlayer('bal')
+    const player = await registerVeteran('bal')
     const res = await api('/v1/economy/balance', { token: player.token })
     expect(res.status, res.text).toBe(200)
     expect(res.body).toMatchObject({
@@ -35,19 +35,19 @@ describe('GET /v1/economy/balance', () => {
 
 describe('POST /v1/economy/daily-claim', () => {
   it('credits 10 tokens on the first day and refuses a second claim the same day', async () => {
-    const player = await registerPlayer('daily')
+    const player = await registerVeteran('daily')
     const first = await api('/v1/economy/daily-claim', { method: 'POST', token: player.token })
     expect(first.status, first.text).toBe(200)
     expect(first.body).toMatchObject({ reward: 10, streak: 1, tokens: 110 })
     const second = await api('/v1/economy/daily-claim', { method: 'POST', token: player.token })
     expect(second.status, second.text).toBe(409)
     expect(second.body.error.code).toBe('already_claimed')
-    expect(second.body.error.details.nextClaimAt).toBe(first.body.next_claim_at)
+    expect(second.body.error.details.next_claim_at).toBe(first.body.next_claim_at)
     expect(await balanceOf(player)).toBe(110)
   })
 
   it('grows the streak on consecutive days and resets it after a gap', async () => {
-    const player = await registerPlayer('streak')
+    const player = await registerVeteran('streak')
     await sqlRows(
       `UPDATE user_balances SET daily_streak = 4,
          last_daily_claim = (now() AT TIME ZONE 'UTC')::date - 1 WHERE user_id = $1`,
@@ -80,9 +80,9 @@ describe('POST /v1/economy/daily-claim', () => {
 
 describe('POST /v1/economy/transfers', () => {
   it('moves tokens with one debit, one credit, two history rows and one audit row', async () => {
-    const alice = await registerPlayer('alice')
-    const bob = await registerPlayer('bob')
-    const res = await transfer(alice, { toUserId: bob.id, amount: 25, note: 'for the bridge' })
+    const alice = await registerVeteran('alice')
+    const bob = await registerVeteran('bob')
+    const res = await transfer(alice, { to_user_id: bob.id, amount: 25, note: 'for the bridge' })
     expect(res.status, res.text).toBe(201)
     expect(res.body).toMatchObject({ from_user_id: alice.id, to_user_id: bob.id, amount: 25 })
     expect(res.body.balance.tokens).toBe(75)
@@ -113,11 +113,11 @@ describe('POST /v1/economy/transfers', () => {
   })
 
   it('replays a request with the same Idempotency-Key without a second debit', async () => {
-    const alice = await registerPlayer('idem')
-    const bob = await registerPlayer('idemb')
+    const alice = await registerVeteran('idem')
+    const bob = await registerVeteran('idemb')
     const key = crypto.randomUUID()
-    const first = await transfer(alice, { toUserId: bob.id, amount: 10 }, key)
-    const replay = await transfer(alice, { toUserId: bob.id, amount: 10 }, key)
+    const first = await transfer(alice, { to_user_id: bob.id, amount: 10 }, key)
+    const replay = await transfer(alice, { to_user_id: bob.id, amount: 10 }, key)
     expect(first.status, first.text).toBe(201)
     expect(replay.status, replay.text).toBe(201)
     expect(replay.text).toBe(first.text)
@@ -126,35 +126,35 @@ describe('POST /v1/economy/transfers', () => {
   })
 
   it('answers 422 when a key is reused with a different body', async () => {
-    const alice = await registerPlayer('reuse')
-    const bob = await registerPlayer('reuseb')
+    const alice = await registerVeteran('reuse')
+    const bob = await registerVeteran('reuseb')
     const key = crypto.randomUUID()
-    expect((await transfer(alice, { toUserId: bob.id, amount: 10 }, key)).status).toBe(201)
-    const res = await transfer(alice, { toUserId: bob.id, amount: 11 }, key)
+    expect((await transfer(alice, { to_user_id: bob.id, amount: 10 }, key)).status).toBe(201)
+    const res = await transfer(alice, { to_user_id: bob.id, amount: 11 }, key)
     expect(res.status, res.text).toBe(422)
     expect(res.body.error.code).toBe('idempotency_key_reused')
     expect(await balanceOf(alice)).toBe(90)
   })
 
   it('scopes keys per caller: the same key from two players moves two amounts', async () => {
-    const alice = await registerPlayer('scopea')
-    const carol = await registerPlayer('scopec')
-    const bob = await registerPlayer('scopeb')
+    const alice = await registerVeteran('scopea')
+    const carol = await registerVeteran('scopec')
+    const bob = await registerVeteran('scopeb')
     const key = crypto.randomUUID()
-    expect((await transfer(alice, { toUserId: bob.id, amount: 5 }, key)).status).toBe(201)
-    expect((await transfer(carol, { toUserId: bob.id, amount: 5 }, key)).status).toBe(201)
+    expect((await transfer(alice, { to_user_id: bob.id, amount: 5 }, key)).status).toBe(201)
+    expect((await transfer(carol, { to_user_id: bob.id, amount: 5 }, key)).status).toBe(201)
     expect(await balanceOf(bob)).toBe(110)
   })
 
   it('answers 409 insufficient_funds and moves nothing; the refusal is replayed', async () => {
-    const alice = await registerPlayer('poor')
-    const bob = await registerPlayer('poorb')
+    const alice = await registerVeteran('poor')
+    const bob = await registerVeteran('poorb')
     const key = crypto.randomUUID()
-    const res = await transfer(alice, { toUserId: bob.id, amount: 101 }, key)
+    const res = await transfer(alice, { to_user_id: bob.id, amount: 101 }, key)
     expect(res.status, res.text).toBe(409)
     expect(res.body.error.code).toBe('insufficient_funds')
     expect(res.body.error.details).toEqual({ balance: 100, amount: 101 })
-    const replay = await transfer(alice, { toUserId: bob.id, amount: 101 }, key)
+    const replay = await transfer(alice, { to_user_id: bob.id, amount: 101 }, key)
     expect(replay.status).toBe(409)
     expect(replay.text).toBe(res.text)
     expect(await balanceOf(alice)).toBe(100)
@@ -164,8 +164,8 @@ describe('POST /v1/economy/transfers', () => {
   })
 
   it('answers 404 for an unknown recipient', async () => {
-    const alice = await registerPlayer('nobody')
-    const res = await transfer(alice, { toUserId: crypto.randomUUID(), amount: 1 })
+    const alice = await registerVeteran('nobody')
+    const res = await transfer(alice, { to_user_id: crypto.randomUUID(), amount: 1 })
     expect(res.status, res.text).toBe(404)
     expect(await balanceOf(alice)).toBe(100)
   })
@@ -178,33 +178,33 @@ describe('POST /v1/economy/transfers', () => {
     ['a string', '10'],
     ['null', null],
   ])('answers 400 for a %s amount', async (_, amount) => {
-    const alice = await registerPlayer('amt')
-    const bob = await registerPlayer('amtb')
-    const res = await transfer(alice, { toUserId: bob.id, amount })
+    const alice = await registerVeteran('amt')
+    const bob = await registerVeteran('amtb')
+    const res = await transfer(alice, { to_user_id: bob.id, amount })
     expect(res.status, res.text).toBe(400)
     expect(res.body.error.code).toBe('validation_error')
     expect(await balanceOf(alice)).toBe(100)
   })
 
   it('answers 400 for a transfer to oneself', async () => {
-    const alice = await registerPlayer('self')
-    const res = await transfer(alice, { toUserId: alice.id, amount: 5 })
+    const alice = await registerVeteran('self')
+    const res = await transfer(alice, { to_user_id: alice.id, amount: 5 })
     expect(res.status, res.text).toBe(400)
     expect(await balanceOf(alice)).toBe(100)
   })
 
   it('answers 400 without an Idempotency-Key', async () => {
-    const alice = await registerPlayer('nokey')
-    const bob = await registerPlayer('nokeyb')
-    const res = await transfer(alice, { toUserId: bob.id, amount: 5 }, null)
+    const alice = await registerVeteran('nokey')
+    const bob = await registerVeteran('nokeyb')
+    const res = await transfer(alice, { to_user_id: bob.id, amount: 5 }, null)
     expect(res.status, res.text).toBe(400)
     expect(await balanceOf(alice)).toBe(100)
   })
 
   it('refuses extra keys such as fromUserId (no spending from another account)', async () => {
-    const alice = await registerPlayer('mass')
-    const bob = await registerPlayer('massb')
-    const res = await transfer(bob, { toUserId: bob.id, fromUserId: alice.id, amount: 5 })
+    const alice = await registerVeteran('mass')
+    const bob = await registerVeteran('massb')
+    const res = await transfer(bob, { to_user_id: bob.id, fromUserId: alice.id, amount: 5 })
     expect(res.status, res.text).toBe(400)
     expect(await balanceOf(alice)).toBe(100)
   })
@@ -212,19 +212,19 @@ describe('POST /v1/economy/transfers', () => {
 
 describe('GET /v1/economy/transactions', () => {
   it("pages through the caller's own history only, newest first", async () => {
-    const alice = await registerPlayer('hist')
-    const bob = await registerPlayer('histb')
+    const alice = await registerVeteran('hist')
+    const bob = await registerVeteran('histb')
     for (const amount of [1, 2, 3]) {
-      expect((await transfer(alice, { toUserId: bob.id, amount })).status).toBe(201)
+      expect((await transfer(alice, { to_user_id: bob.id, amount })).status).toBe(201)
     }
     const page1 = await api('/v1/economy/transactions?limit=2', { token: alice.token })
     expect(page1.status, page1.text).toBe(200)
     expect(page1.body.items.map((t: any) => t.amount)).toEqual([-3, -2])
-    const page2 = await api(`/v1/economy/transactions?limit=2&cursor=${page1.body.nextCursor}`, {
+    const page2 = await api(`/v1/economy/transactions?limit=2&cursor=${page1.body.next_cursor}`, {
       token: alice.token,
     })
     expect(page2.body.items.map((t: any) => t.amount)).toEqual([-1])
-    expect(page2.body.nextCursor).toBeNull()
+    expect(page2.body.next_cursor).toBeNull()
     const bobs = await api('/v1/economy/transactions?limit=10', { token: bob.token })
     expect(bobs.body.items.map((t: any) => t.amount)).toEqual([3, 2, 1])
   })
@@ -232,19 +232,19 @@ describe('GET /v1/economy/transactions', () => {
 
 describe('POST /v1/admin/economy/grants', () => {
   it('lets an admin grant tokens and premium tokens, audited with the reason', async () => {
-    const admin = await registerPlayer('admin')
+    const admin = await registerVeteran('admin')
     const adminToken = await tokenFor(admin, ['admin'])
-    const player = await registerPlayer('granted')
+    const player = await registerVeteran('granted')
     const res = await api('/v1/admin/economy/grants', {
       token: adminToken,
-      body: { userId: player.id, amount: 500, reason: 'tournament prize' },
+      body: { user_id: player.id, amount: 500, reason: 'tournament prize' },
       headers: { 'Idempotency-Key': crypto.randomUUID() },
     })
     expect(res.status, res.text).toBe(201)
     expect(res.body.balance.tokens).toBe(600)
     const premium = await api('/v1/admin/economy/grants', {
       token: adminToken,
-      body: { userId: player.id, amount: 7, currency: 'premium_tokens', reason: 'refund #12' },
+      body: { user_id: player.id, amount: 7, currency: 'premium_tokens', reason: 'refund #12' },
       headers: { 'Idempotency-Key': crypto.randomUUID() },
     })
     expect(premium.status, premium.text).toBe(201)
@@ -256,10 +256,10 @@ describe('POST /v1/admin/economy/grants', () => {
   })
 
   it('answers 403 to a player', async () => {
-    const player = await registerPlayer('notadmin')
+    const player = await registerVeteran('notadmin')
     const res = await api('/v1/admin/economy/grants', {
       token: player.token,
-      body: { userId: player.id, amount: 500, reason: 'self-service' },
+      body: { user_id: player.id, amount: 500, reason: 'self-service' },
       headers: { 'Idempotency-Key': crypto.randomUUID() },
     })
     expect(res.status, res.text).toBe(403)

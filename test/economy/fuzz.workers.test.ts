@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { api, registerPlayer, sqlRows, tokenFor, type Player } from '../support/api'
+import { api, registerVeteran, sqlRows, tokenFor, type Player } from '../support/api'
 
 /** Runs per property: enough to cover the shapes, small enough for a 2-core CI machine. */
 const RUNS = 40
@@ -62,9 +62,9 @@ const balancesOf = (ids: string[]) =>
   )
 
 beforeAll(async () => {
-  victim = await registerPlayer('victim')
-  attacker = await registerPlayer('attacker')
-  const admin = await registerPlayer('fuzzadmin')
+  victim = await registerVeteran('victim')
+  attacker = await registerVeteran('attacker')
+  const admin = await registerVeteran('fuzzadmin')
   adminToken = await tokenFor(admin, ['admin'])
 })
 
@@ -94,14 +94,14 @@ const routes: Array<{
     name: 'POST /v1/auth/refresh',
     method: 'POST',
     path: '/v1/auth/refresh',
-    keys: ['refreshToken'],
+    keys: ['refresh_token'],
     token: () => undefined,
   },
   {
     name: 'POST /v1/auth/logout',
     method: 'POST',
     path: '/v1/auth/logout',
-    keys: ['refreshToken'],
+    keys: ['refresh_token'],
     token: () => undefined,
   },
   {
@@ -115,7 +115,7 @@ const routes: Array<{
     name: 'POST /v1/economy/transfers',
     method: 'POST',
     path: '/v1/economy/transfers',
-    keys: ['toUserId', 'amount', 'note'],
+    keys: ['to_user_id', 'amount', 'note'],
     token: () => attacker.token,
     idempotent: true,
   },
@@ -148,7 +148,7 @@ describe('request body fuzzing', () => {
           ).toBeLessThan(500)
           if (res.status >= 400) {
             expect(res.body.error?.code, res.text.slice(0, 300)).toBeTypeOf('string')
-            expect(res.body.error.requestId).toBeTruthy()
+            expect(res.body.error.request_id).toBeTruthy()
           }
         }),
         { numRuns: RUNS },
@@ -163,7 +163,7 @@ describe('request body fuzzing', () => {
       fc.asyncProperty(fc.integer({ min: 1, max: 100 }), hostileKeys, async (amount, key) => {
         const res = await api('/v1/economy/transfers', {
           token: attacker.token,
-          body: { toUserId: attacker.id, amount, [key]: victim.id },
+          body: { to_user_id: attacker.id, amount, [key]: victim.id },
           headers: { 'Idempotency-Key': crypto.randomUUID() },
         })
         expect(res.status, res.text).toBe(400)

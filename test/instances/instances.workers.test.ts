@@ -36,9 +36,10 @@ const visitorRows = (instanceId: string) =>
 /** Opens the WebSocket entrance with the given subprotocols, query and headers. */
 async function connect(
   instanceId: string,
-  options: { protocols?: string; query?: string; upgrade?: boolean } = {},
+  options: { protocols?: string; query?: string; upgrade?: boolean; token?: string } = {},
 ) {
   const headers: Record<string, string> = {}
+  if (options.token) headers.Authorization = `Bearer ${options.token}`
   if (options.upgrade !== false) headers.Upgrade = 'websocket'
   if (options.protocols) headers['Sec-WebSocket-Protocol'] = options.protocols
   const res = await SELF.fetch(
@@ -210,7 +211,7 @@ describe('GET /v1/instances', () => {
       expect(res.status, res.text).toBe(200)
       expect(res.body.items.length).toBeLessThanOrEqual(2)
       seen.push(...res.body.items.map((i: { id: string }) => i.id))
-      cursor = res.body.nextCursor
+      cursor = res.body.next_cursor
     } while (cursor)
     expect(seen).toEqual(created.map((i) => i.id).reverse())
   })
@@ -503,7 +504,7 @@ describe('GET /v1/instances/:id/visitors', () => {
       })
       expect(res.status, res.text).toBe(200)
       seen.push(...res.body.items)
-      cursor = res.body.nextCursor
+      cursor = res.body.next_cursor
     } while (cursor)
     expect(seen.map((v) => v.user_id)).toEqual([...players.map((p) => p.id), owner.id])
     expect(seen[0].username).toBe(players[0].username)
@@ -806,10 +807,16 @@ describe('GET /v1/instances/:id/ws', () => {
     expect(await visitorRows(instance.id)).toHaveLength(1)
   })
 
-  it('answers 400 to a request that is not an upgrade', async () => {
+  it('answers 400 to an authenticated request that is not an upgrade', async () => {
+    const instance = await createInstance(owner)
+    const res = await connect(instance.id, { token: owner.token, upgrade: false })
+    expect(res.status, res.text).toBe(400)
+  })
+
+  it('reads ?token= only on an upgrade (a plain GET with a token in its URL is a 401)', async () => {
     const instance = await createInstance(owner)
     const res = await connect(instance.id, { query: `?token=${owner.token}`, upgrade: false })
-    expect(res.status, res.text).toBe(400)
+    expect(res.status, res.text).toBe(401)
   })
 })
 
@@ -950,10 +957,10 @@ describe('GET /openapi.json', () => {
       '/v1/instances/{id}/join',
       '/v1/instances/{id}/leave',
       '/v1/instances/{id}/visitors',
-      '/v1/instances/{id}/visitors/{userId}',
+      '/v1/instances/{id}/visitors/{user_id}',
       '/v1/instances/{id}/invitations',
-      '/v1/instances/{id}/invitations/{userId}',
-      '/v1/instances/{id}/visitors/{userId}/permissions',
+      '/v1/instances/{id}/invitations/{user_id}',
+      '/v1/instances/{id}/visitors/{user_id}/permissions',
       '/v1/instances/{id}/presence',
       '/v1/instances/{id}/chat',
       '/v1/instances/{id}/ws',

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { api, registerPlayer, tokenFor, type Player } from '../support/api'
 
-const BASE = '/v1/memory/admin/avatar-agents'
+const BASE = '/v1/admin/memory/avatar-agents'
 /** A unique agent name (≤ 50 characters) sharing `prefix`, so a list can be narrowed to a test. */
 const agentName = (prefix: string, label: string) => `${prefix}-${label}`
 
@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 const create = (token: string, body: unknown) => api(BASE, { token, body })
 
-describe('POST /v1/memory/admin/avatar-agents', () => {
+describe('POST /v1/admin/memory/avatar-agents', () => {
   it('creates an agent with defaults for the omitted fields', async () => {
     const name = agentName(crypto.randomUUID().slice(0, 8), 'bob')
     const res = await create(admin, { agent_name: name, voice_id: 'voice-7' })
@@ -64,7 +64,7 @@ describe('POST /v1/memory/admin/avatar-agents', () => {
   })
 })
 
-describe('GET /v1/memory/admin/avatar-agents', () => {
+describe('GET /v1/admin/memory/avatar-agents', () => {
   it('pages through agents by name with a cursor and filters by is_active', async () => {
     const prefix = `zz${crypto.randomUUID().slice(0, 8)}`
     const names = ['a', 'b', 'c', 'd', 'e'].map((l) => agentName(prefix, l))
@@ -81,7 +81,7 @@ describe('GET /v1/memory/admin/avatar-agents', () => {
       expect(res.status, res.text).toBe(200)
       expect(res.body.items.length).toBeLessThanOrEqual(2)
       seen.push(...res.body.items)
-      cursor = res.body.nextCursor
+      cursor = res.body.next_cursor
       pages += 1
     } while (cursor && pages < 1_000)
     const ours = seen.filter((a) => a.agent_name.startsWith(prefix))
@@ -106,7 +106,7 @@ describe('GET /v1/memory/admin/avatar-agents', () => {
   })
 })
 
-describe('GET, PATCH, DELETE /v1/memory/admin/avatar-agents/{agentId}', () => {
+describe('GET, PATCH, DELETE /v1/admin/memory/avatar-agents/{agentId}', () => {
   it('reads, changes and deletes an agent', async () => {
     const name = agentName(crypto.randomUUID().slice(0, 8), 'life')
     const created = await create(admin, {

@@ -328,12 +328,12 @@ describe('memory compression job', () => {
     }
   })
 
-  describe('POST /v1/memory/admin/compress', () => {
+  describe('POST /v1/admin/memory/compress', () => {
     it('compresses due memories for an admin, with the analytics row of the run', async () => {
       const admin = await registerPlayer('memadm')
       const token = await tokenFor(admin, ['admin'])
       const [id] = await insertMemories(companionId, player.id, 'background', 1, 8)
-      const res = await api('/v1/memory/admin/compress', {
+      const res = await api('/v1/admin/memory/compress', {
         token,
         body: { companion_ids: [companionId], max_memories: 100 },
       })
@@ -353,7 +353,7 @@ describe('memory compression job', () => {
 
     it('accepts a service token', async () => {
       const service = await registerPlayer('memsvc')
-      const res = await api('/v1/memory/admin/compress', {
+      const res = await api('/v1/admin/memory/compress', {
         token: await tokenFor(service, ['service']),
         body: { companion_ids: [`none-${crypto.randomUUID().slice(0, 8)}`] },
       })
@@ -362,19 +362,19 @@ describe('memory compression job', () => {
     })
 
     it('refuses players (403) and anonymous callers (401)', async () => {
-      const res = await api('/v1/memory/admin/compress', { token: player.token, body: {} })
+      const res = await api('/v1/admin/memory/compress', { token: player.token, body: {} })
       expect(res.status, res.text).toBe(403)
       expect(res.body.error.code).toBe('forbidden')
-      expect((await api('/v1/memory/admin/compress', { body: {} })).status).toBe(401)
+      expect((await api('/v1/admin/memory/compress', { body: {} })).status).toBe(401)
     })
 
     it('rejects unknown fields and out-of-range limits', async () => {
       const admin = await registerPlayer('memadm')
       const token = await tokenFor(admin, ['admin'])
-      const extra = await api('/v1/memory/admin/compress', { token, body: { force: true } })
+      const extra = await api('/v1/admin/memory/compress', { token, body: { force: true } })
       expect(extra.status, extra.text).toBe(400)
       expect(extra.body.error.code).toBe('validation_error')
-      const huge = await api('/v1/memory/admin/compress', {
+      const huge = await api('/v1/admin/memory/compress', {
         token,
         body: { max_memories: 1_000_000 },
       })

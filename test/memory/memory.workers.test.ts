@@ -295,7 +295,7 @@ describe('GET /v1/memory/companions/:companionId/memories', () => {
       })
       expect(res.status, res.text).toBe(200)
       seen.push(...res.body.items.map((m: any) => m.memory_id))
-      cursor = res.body.nextCursor
+      cursor = res.body.next_cursor
     } while (cursor)
     expect(seen).toEqual([...ids].reverse())
     const core = await api(`${base}?tier=core`, { token: player.token })

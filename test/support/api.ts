@@ -64,7 +64,7 @@ export interface Player {
   id: string
   username: string
   token: string
-  refreshToken: string
+  refresh_token: string
 }
 
 /** Registers a new player through the API. */
@@ -75,9 +75,27 @@ export async function registerPlayer(prefix = 'p'): Promise<Player> {
   return {
     id: res.body.user.id,
     username,
-    token: res.body.accessToken,
-    refreshToken: res.body.refreshToken,
+    token: res.body.access_token,
+    refresh_token: res.body.refresh_token,
   }
+}
+
+/**
+ * A registered player whose account is `ageDays` old (its `created_at` moved back), so the token
+ * policy for new accounts (economy/policy.ts) does not apply unless a test wants it to.
+ */
+export async function registerVeteran(prefix = 'v', ageDays = 60): Promise<Player> {
+  const player = await registerPlayer(prefix)
+  await ageAccount(player.id, ageDays)
+  return player
+}
+
+/** Moves an account's `created_at` back by `days` (fractions allowed). */
+export async function ageAccount(userId: string, days: number): Promise<void> {
+  await sqlRows(
+    `UPDATE users SET created_at = now() - make_interval(secs => $2::float8 * 86400) WHERE id = $1`,
+    [userId, days],
+  )
 }
 
 /** A token of this service for an existing user with the given roles. */

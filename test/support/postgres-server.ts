@@ -92,14 +92,21 @@ export function directPool(url: string, max = 4): pg.Pool {
 }
 
 /**
- * Inserts `count` users named `<prefix>_<n>` (the trigger gives each a balance of 100) and
- * returns their ids, sorted.
+ * Inserts `count` users named `<prefix>_<n>` (the trigger gives each a balance of 100), created
+ * `ageDays` ago (60 by default: past the token policy for new accounts), and returns their ids,
+ * sorted.
  */
-export async function createUsers(pool: pg.Pool, prefix: string, count: number): Promise<string[]> {
+export async function createUsers(
+  pool: pg.Pool,
+  prefix: string,
+  count: number,
+  ageDays = 60,
+): Promise<string[]> {
   const { rows } = await pool.query<{ id: string }>(
-    `INSERT INTO users (username) SELECT $1 || '_' || n FROM generate_series(1, $2) AS n
+    `INSERT INTO users (username, created_at)
+     SELECT $1 || '_' || n, now() - make_interval(days => $3::int) FROM generate_series(1, $2) AS n
      RETURNING id`,
-    [`${prefix}_${randomUUID().slice(0, 8)}`, count],
+    [`${prefix}_${randomUUID().slice(0, 8)}`, count, ageDays],
   )
   return rows.map((r) => r.id).sort()
 }

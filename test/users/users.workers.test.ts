@@ -101,7 +101,7 @@ describe('GET /v1/users', () => {
       expect(res.status, res.text).toBe(200)
       expect(res.body.items.length).toBeLessThanOrEqual(2)
       seen.push(...res.body.items.map((u: any) => u.username))
-      cursor = res.body.nextCursor
+      cursor = res.body.next_cursor
     } while (cursor)
     expect(seen).toEqual(players.map((p) => p.username).sort())
   })

@@ -1,6 +1,7 @@
 /** Request and response schemas of avatar agents (`avatar_agents`). */
 import { z } from '@hono/zod-openapi'
-import { PageQuerySchema } from '../../lib/pagination'
+import { idSchema } from '../../lib/ids'
+import { pageQuery } from '../../lib/pagination'
 
 const AgentNameSchema = z
   .string()
@@ -52,19 +53,15 @@ export const AgentSchema = z
   })
   .openapi('AvatarAgent')
 
-export const AgentIdParamSchema = z.object({
-  agentId: z.uuid({ error: 'agentId must be an agent id (UUID)' }),
-})
+export const AgentIdParamSchema = z.object({ agent_id: idSchema('agent_id') })
 
-export const ListAgentsQuerySchema = PageQuerySchema.extend({
+/** Agents are listed by name; the cursor is the last name of the page. */
+export const ListAgentsQuerySchema = pageQuery(z.object({ name: z.string().max(64) })).extend({
   is_active: z
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional(),
 })
-
-/** Agents are listed by name; the cursor is the last name of the page. */
-export const AgentsCursorSchema = z.object({ name: z.string() })
 
 export type CreateAgentBody = z.infer<typeof CreateAgentBodySchema>
 export type UpdateAgentBody = z.infer<typeof UpdateAgentBodySchema>

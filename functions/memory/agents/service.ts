@@ -3,14 +3,14 @@
  * Names are unique (`avatar_agents_agent_name_unique`); a clash is a 409 `conflict`.
  */
 import { and, asc, eq, gt, type SQL } from 'drizzle-orm'
-import type { MemoryClient } from '../../../db/client'
+import type { MemoryDb as Db } from '../../../db/client'
 import { avatarAgents, type AvatarAgent } from '../../../db/schema/memory'
+import type { Identity } from '../../lib/auth'
 import { ApiError } from '../../lib/errors'
 import { pageOf } from '../../lib/pagination'
 import { isUniqueViolation } from '../../lib/pg-errors'
+import { isoTimestamp } from '../../lib/time'
 import type { CreateAgentBody, UpdateAgentBody } from './schemas'
-
-type Db = MemoryClient['db']
 
 /** The API form of an agent row. */
 export function agentView(row: AvatarAgent) {
@@ -22,7 +22,7 @@ export function agentView(row: AvatarAgent) {
     personality_prompt: row.personalityPrompt ?? null,
     // The column allows NULL; the seed's default is TRUE.
     is_active: row.isActive ?? true,
-    created_at: row.createdAt?.toISOString() ?? null,
+    created_at: isoTimestamp(row.createdAt),
   }
 }
 
@@ -32,14 +32,17 @@ function nameTaken(name: string | undefined): ApiError {
   })
 }
 
-/** Agents by name, a page at a time, optionally only active or inactive ones. */
+/**
+ * Agents by name, a page at a time, optionally only active or inactive ones. The callers are
+ * admins and services (the router's roles); `actor` is there for the service contract.
+ */
 export async function listAgents(
   db: Db,
-  page: { limit: number; after?: { name: string }; isActive?: boolean },
+  page: { actor: Identity; limit: number; cursor?: { name: string }; is_active?: boolean },
 ) {
   const filters: (SQL | undefined)[] = [
-    page.after ? gt(avatarAgents.agentName, page.after.name) : undefined,
-    page.isActive === undefined ? undefined : eq(avatarAgents.isActive, page.isActive),
+    page.cursor ? gt(avatarAgents.agentName, page.cursor.name) : undefined,
+    page.is_active === undefined ? undefined : eq(avatarAgents.isActive, page.is_active),
   ]
   const rows = await db
     .select()
@@ -51,14 +54,18 @@ export async function listAgents(
 }
 
 /** One agent; 404 when unknown. */
-export async function getAgent(db: Db, agentId: string) {
-  const [row] = await db.select().from(avatarAgents).where(eq(avatarAgents.agentId, agentId))
+export async function getAgent(db: Db, input: { actor: Identity; agent_id: string }) {
+  const [row] = await db
+    .select()
+    .from(avatarAgents)
+    .where(eq(avatarAgents.agentId, input.agent_id))
   if (!row) throw new ApiError('not_found', 'no avatar agent with that id')
   return agentView(row)
 }
 
 /** Creates an agent; 409 when the name is taken. */
-export async function createAgent(db: Db, body: CreateAgentBody) {
+export async function createAgent(db: Db, input: { actor: Identity } & CreateAgentBody) {
+  const { actor: _actor, ...body } = input
   try {
     const [row] = await db
       .insert(avatarAgents)
@@ -78,7 +85,11 @@ export async function createAgent(db: Db, body: CreateAgentBody) {
 }
 
 /** Changes the given fields of an agent; 404 when unknown, 409 when the new name is taken. */
-export async function updateAgent(db: Db, agentId: string, body: UpdateAgentBody) {
+export async function updateAgent(
+  db: Db,
+  input: { actor: Identity; agent_id: string; changes: UpdateAgentBody },
+) {
+  const { agent_id: agentId, changes: body } = input
   const changes: Partial<typeof avatarAgents.$inferInsert> = {}
   if (body.agent_name !== undefined) changes.agentName = body.agent_name
   if (body.avatar_url !== undefined) changes.avatarUrl = body.avatar_url
@@ -100,7 +111,11 @@ export async function updateAgent(db: Db, agentId: string, body: UpdateAgentBody
 }
 
 /** Deletes an agent (nothing references agents); 404 when unknown. */
-export async function deleteAgent(db: Db, agentId: string): Promise<void> {
+export async function deleteAgent(
+  db: Db,
+  input: { actor: Identity; agent_id: string },
+): Promise<void> {
+  const agentId = input.agent_id
   const deleted = await db
     .delete(avatarAgents)
     .where(eq(avatarAgents.agentId, agentId))
