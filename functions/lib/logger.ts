@@ -13,12 +13,26 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 /** Fields of a log line. */
 export type LogFields = Record<string, unknown>
 
+/** Where log lines go: the console, unless a test suite records them instead. */
+export type LogSink = (level: LogLevel, line: Record<string, unknown>) => void
+
+const consoleSink: LogSink = (level, line) => {
+  const text = JSON.stringify(line)
+  if (level === 'error') console.error(text)
+  else if (level === 'warn') console.warn(text)
+  else console.log(text)
+}
+
+let sink: LogSink = consoleSink
+
+/** Sends log lines to `next` (the console when undefined); for test suites that record them. */
+export function setLogSink(next: LogSink | undefined): void {
+  sink = next ?? consoleSink
+}
+
 /** Writes one JSON log line. */
 export function log(level: LogLevel, msg: string, fields: LogFields = {}): void {
-  const line = JSON.stringify({ level, msg, time: new Date().toISOString(), ...fields })
-  if (level === 'error') console.error(line)
-  else if (level === 'warn') console.warn(line)
-  else console.log(line)
+  sink(level, { level, msg, time: new Date().toISOString(), ...fields })
 }
 
 /** A logger whose lines all carry `fields` (e.g. the request id). */

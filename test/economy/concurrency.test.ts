@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../functions/app'
 import {
   CONCURRENCY_DATABASE_URL_VAR,
@@ -18,10 +18,10 @@ import {
   startConcurrencyPostgres,
   type ConcurrencyPostgres,
 } from '../support/postgres-server'
-import { appErrors } from '../support/recording-logger'
+import { appErrors, recordLogs } from '../support/recording-logger'
 
 // Per-request log lines are dropped; error lines are kept in `appErrors` for assertion messages.
-vi.mock('../../functions/lib/logger', () => import('../support/recording-logger'))
+recordLogs()
 
 const adminUrl = process.env[CONCURRENCY_DATABASE_URL_VAR]
 if (!adminUrl) {
@@ -149,6 +149,26 @@ describe.skipIf(!adminUrl)('the economy on a real multi-connection PostgreSQL', 
       tokenTransactions: Object.fromEntries(ledger.rows.map((r) => [r.transaction_type, r.n])),
     }
   }
+
+  describe('the new-account outbound cap under concurrency', () => {
+    it('lets exactly 20 of 60 parallel 10-token transfers through from a 5-day-old account (cap 200)', async () => {
+      const [sender] = await createUsers(pool, 'young', 1, 5)
+      const [recipient] = await newUsers(1)
+      await pool.query('UPDATE user_balances SET tokens = 1000 WHERE user_id = $1', [sender])
+      const token = await tokenOf(sender)
+      const replies = await Promise.all(
+        Array.from({ length: 60 }, () =>
+          send('POST', '/v1/economy/transfers', token, {
+            body: { to_user_id: recipient, amount: 10 },
+            idempotencyKey: randomUUID(),
+          }),
+        ),
+      )
+      expect(unexpected(replies, [201, 429])).toBe('none')
+      expect(tally(replies)).toEqual({ '201': 20, '429 rate_limited': 40 })
+      expect(await tokensOf(sender)).toBe(800)
+    })
+  })
 
   describe('POST /v1/economy/transfers under concurrency', () => {
     it('lets exactly 100 of 200 parallel 10-token transfers through from 1,000 tokens', async () => {

@@ -7,7 +7,7 @@
  * Needs `NEXUS_CONCURRENCY_DATABASE_URL` (`.ci/run` sets it); without it the suite is skipped.
  */
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../functions/app'
 import {
   CONCURRENCY_DATABASE_URL_VAR,
@@ -17,10 +17,10 @@ import {
   startConcurrencyPostgres,
   type ConcurrencyPostgres,
 } from '../support/postgres-server'
-import { appErrors } from '../support/recording-logger'
+import { appErrors, recordLogs } from '../support/recording-logger'
 
 // Per-request log lines are dropped; error lines are kept in `appErrors` for assertion messages.
-vi.mock('../../functions/lib/logger', () => import('../support/recording-logger'))
+recordLogs()
 
 const adminUrl = process.env[CONCURRENCY_DATABASE_URL_VAR]
 if (!adminUrl) {

@@ -1,18 +1,18 @@
 /**
- * A stand-in for `functions/lib/logger` in suites that send thousands of requests: per-request
- * lines are dropped, error-level lines are kept in `appErrors` for assertion messages. Use with
- * `vi.mock('../../functions/lib/logger', () => import('../support/recording-logger'))`.
+ * Log recording for suites that send thousands of requests: per-request lines are dropped,
+ * error-level lines are kept in `appErrors` for assertion messages. Call `recordLogs()` once at the
+ * top of the suite.
  */
-import { vi } from 'vitest'
-import type * as Logger from '../../functions/lib/logger'
-
-const actual = await vi.importActual<typeof Logger>('../../functions/lib/logger')
+import { afterAll } from 'vitest'
+import { setLogSink } from '../../functions/lib/logger'
 
 /** The app's error-level log lines, as JSON, in the order they were logged. */
 export const appErrors: string[] = []
 
-export const describeError = actual.describeError
-
-export const log: typeof actual.log = (level, msg, fields = {}) => {
-  if (level === 'error') appErrors.push(JSON.stringify({ msg, ...fields }))
+/** Records the app's log lines instead of printing them, until the file's tests end. */
+export function recordLogs(): void {
+  setLogSink((level, line) => {
+    if (level === 'error') appErrors.push(JSON.stringify(line))
+  })
+  afterAll(() => setLogSink(undefined))
 }
