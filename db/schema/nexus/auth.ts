@@ -40,16 +40,5 @@ export const refreshTokens = pgTable(
   ],
 )
 
-/** Failed logins per (lower-cased) username, for the 5-in-15-minutes lockout. */
-export const loginFailures = pgTable(
-  'login_failures',
-  {
-    id: uuid('id').primaryKey().defaultRandom(),
-    username: text('username').notNull(),
-    failedAt: timestamptz('failed_at').notNull().defaultNow(),
-  },
-  (t) => [index('idx_login_failures_username_time').on(t.username, t.failedAt.desc())],
-)
-
 /** A refresh token row. */
 export type RefreshToken = typeof refreshTokens.$inferSelect
