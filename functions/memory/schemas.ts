@@ -161,21 +161,26 @@ export const SearchResultSchema = z
   })
   .openapi('MemorySearchResult')
 
+/** A pair's memory statistics, as both the relationship and the efficiency view report them. */
+const pairStatistics = {
+  companion_id: z.string(),
+  user_id: z.uuid(),
+  total_memories: z.number().int(),
+  core_memories_count: z.number().int(),
+  important_memories_count: z.number().int(),
+  background_memories_count: z.number().int(),
+  sparse_memories_count: z.number().int(),
+  total_storage_bytes: z.number().int(),
+  compression_ratio: z.number().nullable(),
+}
+
 export const RelationshipSchema = z
   .object({
-    companion_id: z.string(),
-    user_id: z.uuid(),
+    ...pairStatistics,
     stage: z.enum(['stranger', 'acquaintance', 'friend', 'close_friend']),
     trust_level: z.number(),
     quality_score: z.number(),
     interaction_count: z.number().int(),
-    total_memories: z.number().int(),
-    core_memories_count: z.number().int(),
-    important_memories_count: z.number().int(),
-    background_memories_count: z.number().int(),
-    sparse_memories_count: z.number().int(),
-    total_storage_bytes: z.number().int(),
-    compression_ratio: z.number().nullable(),
     relationship_started: z.string().nullable(),
     last_interaction: z.string().nullable(),
   })
@@ -197,16 +202,8 @@ export type MemoryTier = (typeof MEMORY_TIERS)[number]
 /** `v_memory_efficiency` of one companion and user. */
 export const MemoryEfficiencySchema = z
   .object({
-    companion_id: z.string(),
-    user_id: z.uuid(),
-    total_memories: z.number().int(),
-    core_memories_count: z.number().int(),
-    important_memories_count: z.number().int(),
-    background_memories_count: z.number().int(),
-    sparse_memories_count: z.number().int(),
-    total_storage_bytes: z.number().int(),
+    ...pairStatistics,
     storage_kb: z.number(),
-    compression_ratio: z.number().nullable(),
     core_memory_percent: z.number().nullable(),
   })
   .openapi('MemoryEfficiency')
