@@ -131,7 +131,7 @@ export function startLocalCrons(options: {
       },
       (self: Cron) => run(cron, self),
     )
-    log(`[cron] ${cron}: first run at ${job.nextRun()?.toISOString() ?? 'never'}`)
+    log(`[cron] ${cron}: next scheduled run at ${job.nextRun()?.toISOString() ?? 'never'}`)
     return job
   })
   // trigger() runs under the same overlap protection as a scheduled time.

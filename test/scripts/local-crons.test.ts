@@ -151,7 +151,7 @@ describe('startLocalCrons', () => {
       log: (line) => lines.push(line),
     })
     try {
-      expect(lines).toEqual(['[cron] */15 * * * *: first run at 2026-01-01T10:15:00.000Z'])
+      expect(lines).toEqual(['[cron] */15 * * * *: next scheduled run at 2026-01-01T10:15:00.000Z'])
       await vi.advanceTimersByTimeAsync(7.5 * 60_000 - 1_000)
       expect(calls).toEqual([])
       await vi.advanceTimersByTimeAsync(2_000 + 15 * 60_000)
