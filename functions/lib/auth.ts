@@ -142,7 +142,9 @@ export async function issueAccessToken(
   config: Config,
 ): Promise<{ token: string; expiresAt: Date }> {
   if (!config.AUTH_JWT_SECRET) {
-    throw new ApiError('config_error', 'built-in accounts are disabled: AUTH_JWT_SECRET is not set')
+    // The variable's name is for the operator's log, not for anonymous callers.
+    log('error', 'built-in accounts are disabled: AUTH_JWT_SECRET is not set')
+    throw new ApiError('config_error', 'built-in accounts are disabled on this server')
   }
   const expiresAt = new Date(Date.now() + config.AUTH_ACCESS_TTL_SECONDS * 1000)
   const token = await new SignJWT({ username: identity.username, roles: identity.roles })

@@ -1,11 +1,13 @@
 /**
  * The Worker's bindings and its configuration. Variables are parsed with zod when a request first
  * arrives (not at module load), so a missing or malformed variable becomes a `config_error` response
- * naming it, never a crash loop.
+ * and a log line naming it, never a crash loop. The response names no variable: it goes to anonymous
+ * callers, and the deployment's shape is the operator's business.
  */
 import { z } from 'zod'
 import type { RateLimiter } from '../../durable-objects/rate-limiter'
 import { ApiError } from './errors'
+import { log } from './logger'
 
 /** Bindings declared in wrangler.toml (vars, secrets, Durable Objects). */
 export interface Env {
@@ -107,24 +109,28 @@ export type Config = z.infer<typeof ConfigSchema>
 
 const parsed = new WeakMap<object, Config>()
 
+/** The message of every `config_error` response (the variables are in the log line). */
+export const CONFIG_ERROR_MESSAGE =
+  'the server is misconfigured; the operator can find the details in the logs'
+
 /**
- * Returns the configuration parsed from `env`, cached per env object.
- * Throws `ApiError('config_error')` naming each bad variable.
+ * Returns the configuration parsed from `env`, cached per env object. On a bad variable, logs a
+ * line naming each one and its problem (never its value), and throws `ApiError('config_error')`
+ * with a generic message.
  */
 export function getConfig(env: Env): Config {
   const cached = parsed.get(env)
   if (cached) return cached
   const result = ConfigSchema.safeParse(env)
   if (!result.success) {
-    const variables = result.error.issues.map((issue) => ({
-      variable: String(issue.path[0]),
-      problem: issue.message,
-    }))
-    throw new ApiError(
-      'config_error',
-      `server misconfigured: ${variables.map((v) => `${v.variable} ${v.problem}`).join('; ')}`,
-      { variables },
+    // A value can fail two checks with one message (a URL that is neither URL nor postgres://).
+    const problems = new Set(
+      result.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`),
     )
+    // Logged here rather than by the error handler, so every caller (requests, the scheduled
+    // handler, Durable Objects) leaves the reason in the log; the caller logs its own request id.
+    log('error', 'configuration invalid', { problems: [...problems] })
+    throw new ApiError('config_error', CONFIG_ERROR_MESSAGE)
   }
   parsed.set(env, result.data)
   return result.data

@@ -192,6 +192,7 @@ export const ForgetUserSchema = z
     memories: z.number().int(),
     relationships: z.number().int(),
     compression_analytics: z.number().int(),
+    memory_analytics: z.number().int(),
   })
   .openapi('ForgetUserResult')
 

@@ -409,9 +409,9 @@ export async function deleteMemory(
 
 /**
  * Forgets a user: deletes every memory of theirs (links and access log cascade), then their
- * relationship rows (after the memories, whose delete trigger would otherwise recreate them) and
- * their compression analytics. `memory_analytics` has no user column: its per-companion snapshots
- * name no user.
+ * relationship rows (after the memories, whose delete trigger would otherwise recreate them), their
+ * compression analytics and their memory analytics snapshots. Companion-wide analytics rows (no
+ * user) are aggregates over several users and stay.
  */
 export async function forgetUser(db: Db, input: { actor: Identity; user_id: string }) {
   const userId = actingUser(input.actor, input.user_id, ['admin'])
@@ -422,22 +422,27 @@ export async function forgetUser(db: Db, input: { actor: Identity; user_id: stri
       SELECT pg_advisory_xact_lock(hashtext(companion_id || ':' || ${userId}))
       FROM (SELECT DISTINCT companion_id FROM companion_memories WHERE user_id = ${userId}::uuid
             ORDER BY companion_id) pairs`)
-    const count = async (statement: SQL) =>
-      (await tx.execute<{ n: number }>(statement)).rows[0]?.n ?? 0
-    const memories = await count(sql`
-      WITH gone AS (DELETE FROM companion_memories WHERE user_id = ${userId}::uuid RETURNING 1)
-      SELECT count(*)::int AS n FROM gone`)
-    const relationships = await count(sql`
-      WITH gone AS (DELETE FROM companion_relationships WHERE user_id = ${userId}::uuid RETURNING 1)
-      SELECT count(*)::int AS n FROM gone`)
-    const analytics = await count(sql`
-      WITH gone AS (DELETE FROM compression_analytics WHERE user_id = ${userId}::uuid RETURNING 1)
-      SELECT count(*)::int AS n FROM gone`)
+    /** Deletes the user's rows of `table` and returns how many there were. */
+    const deleteRowsOf = async (
+      table:
+        | 'companion_memories'
+        | 'companion_relationships'
+        | 'compression_analytics'
+        | 'memory_analytics',
+    ) => {
+      const { rows } = await tx.execute<{ n: number }>(sql`
+        WITH gone AS (DELETE FROM ${sql.identifier(table)} WHERE user_id = ${userId}::uuid RETURNING 1)
+        SELECT count(*)::int AS n FROM gone`)
+      return Number(rows[0]?.n ?? 0)
+    }
+    // Memories first: their delete trigger would recreate the relationship rows.
+    const memories = await deleteRowsOf('companion_memories')
     return {
       user_id: userId,
-      memories: Number(memories),
-      relationships: Number(relationships),
-      compression_analytics: Number(analytics),
+      memories,
+      relationships: await deleteRowsOf('companion_relationships'),
+      compression_analytics: await deleteRowsOf('compression_analytics'),
+      memory_analytics: await deleteRowsOf('memory_analytics'),
     }
   })
 }

@@ -58,7 +58,15 @@ export interface LocalStack {
   close(): Promise<void>
 }
 
-/** Starts the embedded databases that have no external URL, then the proxy. */
+/** The port a postgres:// URL names (5432 when it names none). */
+export function databasePort(url: string): number {
+  return Number(new URL(url).port || 5432)
+}
+
+/**
+ * Starts the embedded databases that have no external URL, then the proxy, which relays only to
+ * the ports of these two databases.
+ */
 export async function startLocalStack(settings: StackSettings): Promise<LocalStack> {
   const embedded: EmbeddedDatabase[] = []
   const start = async (name: DatabaseName, port: number, envVar: string, url?: string) => {
@@ -84,6 +92,7 @@ export async function startLocalStack(settings: StackSettings): Promise<LocalSta
       host: settings.host,
       port: settings.proxyPort,
       envVar: 'DB_PROXY_PORT',
+      allowedPorts: [databasePort(nexusUrl), databasePort(memoryUrl)],
     })
     return {
       nexusUrl,

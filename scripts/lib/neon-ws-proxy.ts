@@ -3,9 +3,16 @@
  * to a TCP connection to that Postgres, byte for byte, both ways. This is what lets the Neon
  * serverless driver (the production path) run unchanged inside `wrangler dev` and the workerd tests.
  *
- * Only loopback targets are allowed: the proxy is a development tool, never an open relay.
+ * The embedded databases have no password, so the proxy guards them: it is a development tool,
+ * never an open relay. An upgrade is refused (before any byte reaches a database) when
+ * - its target is not a loopback host and one of the ports it was started with (the stack's own
+ *   databases), so it cannot be used to reach anything else on the machine;
+ * - it carries an `Origin` header: browsers always send one on a WebSocket upgrade, the Neon driver
+ *   (in workerd or Node) never does, so a web page open in the developer's browser cannot use it.
  */
+import { createServer, type IncomingMessage, STATUS_CODES } from 'node:http'
 import { createConnection, type Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { PortInUseError } from './embedded-postgres'
 
@@ -110,14 +117,79 @@ function pipe(ws: WebSocket, tcp: Socket, onStatements: (count: number) => void)
   ws.on('error', () => tcp.destroy())
 }
 
-/** Starts the proxy on `host:port` (0 picks a free port). */
+/** Why an upgrade request is refused: the HTTP status and a reason for the developer. */
+interface Refusal {
+  status: 400 | 403
+  reason: string
+}
+
+/**
+ * The target the proxy may open for `request`: a loopback host on one of `allowedPorts`, asked by
+ * a client that is not a web page (no `Origin`); otherwise why it is refused.
+ */
+function targetOf(
+  request: IncomingMessage,
+  allowedPorts: ReadonlySet<number>,
+): { target: { host: string; port: number } } | { refusal: Refusal } {
+  if (request.headers.origin !== undefined) {
+    return {
+      refusal: {
+        status: 403,
+        reason: 'requests from web pages (with an Origin header) are refused',
+      },
+    }
+  }
+  const target = parseProxyTarget(request.url)
+  if (!target) return { refusal: { status: 400, reason: 'address must be a loopback host:port' } }
+  if (!allowedPorts.has(target.port)) {
+    return {
+      refusal: { status: 403, reason: `port ${target.port} is not one of the stack's databases` },
+    }
+  }
+  return { target }
+}
+
+/** Answers a refused upgrade with a plain HTTP error, so no WebSocket is ever opened. */
+function refuseUpgrade(socket: Duplex, refusal: Refusal): void {
+  const body = `${refusal.reason}\n`
+  socket.end(
+    `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n` +
+      'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  )
+}
+
+/**
+ * Starts the proxy on `host:port` (0 picks a free port). It relays only to loopback targets on
+ * `allowedPorts`: the ports of the databases the stack started or was pointed at.
+ */
 export async function startNeonWsProxy(options: {
   host?: string
   port: number
   envVar?: string
+  allowedPorts: readonly number[]
 }): Promise<NeonWsProxy> {
   const host = options.host ?? '127.0.0.1'
-  const server = new WebSocketServer({ host, port: options.port })
+  const allowedPorts = new Set(options.allowedPorts)
+  const wss = new WebSocketServer({ noServer: true })
+  const server = createServer((_request, response) => {
+    response.writeHead(426, { 'Content-Type': 'text/plain' }).end('WebSocket upgrade required\n')
+  })
+  let statements = 0
+  server.on('upgrade', (request, socket, head) => {
+    const checked = targetOf(request, allowedPorts)
+    if ('refusal' in checked) {
+      console.warn(`[db proxy] refused a connection: ${checked.refusal.reason}`)
+      refuseUpgrade(socket, checked.refusal)
+      return
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      // No Nagle: with Postgres's delayed ACKs it would stall most queries by ~40 ms.
+      pipe(ws, createConnection({ ...checked.target, noDelay: true }), (n) => {
+        statements += n
+      })
+    })
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve)
     server.once('error', (error: NodeJS.ErrnoException) => {
@@ -127,18 +199,7 @@ export async function startNeonWsProxy(options: {
           : error,
       )
     })
-  })
-  let statements = 0
-  server.on('connection', (ws, request) => {
-    const target = parseProxyTarget(request.url)
-    if (!target) {
-      ws.close(1008, 'address must be a loopback host:port')
-      return
-    }
-    // No Nagle: with Postgres's delayed ACKs it would stall most queries by ~40 ms.
-    pipe(ws, createConnection({ ...target, noDelay: true }), (n) => {
-      statements += n
-    })
+    server.listen(options.port, host)
   })
   const port = (server.address() as { port: number }).port
   return {
@@ -148,8 +209,10 @@ export async function startNeonWsProxy(options: {
     statementCount: () => statements,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const client of server.clients) client.terminate()
+        for (const client of wss.clients) client.terminate()
+        wss.close()
         server.close(() => resolve())
+        server.closeAllConnections()
       }),
   }
 }

@@ -23,6 +23,8 @@ export function startWranglerDev(options: {
   config?: string
   /** Extra `--var NAME:value` pairs. */
   vars?: Record<string, string>
+  /** Serves `/__scheduled?cron=…`, which runs the scheduled handler (`--test-scheduled`). */
+  testScheduled?: boolean
   /** Receives wrangler's standard output (default: this process's stdout). */
   output?: (chunk: Buffer) => void
 }): WranglerDev {
@@ -45,6 +47,7 @@ export function startWranglerDev(options: {
       '--persist-to',
       options.persistTo,
       '--show-interactive-dev-session=false',
+      ...(options.testScheduled ? ['--test-scheduled'] : []),
       ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
     ],
     {

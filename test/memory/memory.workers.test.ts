@@ -774,6 +774,12 @@ describe('DELETE /v1/memory/users/:userId', () => {
        VALUES ($1, $2, now() - interval '1 day', now()), ($1, $3, now() - interval '1 day', now())`,
       [c1, player.id, bystander.id],
     )
+    // Snapshots of each pair, and a companion-wide one (an aggregate over both users).
+    await memorySql(
+      `INSERT INTO memory_analytics (companion_id, user_id, total_memories)
+       VALUES ($1, $2, 2), ($3, $2, 1), ($1, $4, 1), ($1, NULL, 3)`,
+      [c1, player.id, c2, bystander.id],
+    )
 
     const res = await api(`/v1/memory/users/${player.id}`, {
       method: 'DELETE',
@@ -785,17 +791,26 @@ describe('DELETE /v1/memory/users/:userId', () => {
       memories: 3,
       relationships: 2,
       compression_analytics: 1,
+      memory_analytics: 2,
     })
 
     const [left] = await memorySql(
       `SELECT (SELECT count(*) FROM companion_memories WHERE user_id = $1)::int AS memories,
               (SELECT count(*) FROM companion_relationships WHERE user_id = $1)::int AS relationships,
               (SELECT count(*) FROM compression_analytics WHERE user_id = $1)::int AS analytics,
+              (SELECT count(*) FROM memory_analytics WHERE user_id = $1)::int AS snapshots,
               (SELECT count(*) FROM memory_access_patterns WHERE memory_id = $2)::int AS accesses,
               (SELECT count(*) FROM memory_relationships WHERE memory_id = $2 OR related_memory_id = $2)::int AS links`,
       [player.id, a.body.memory_id],
     )
-    expect(left).toEqual({ memories: 0, relationships: 0, analytics: 0, accesses: 0, links: 0 })
+    expect(left).toEqual({
+      memories: 0,
+      relationships: 0,
+      analytics: 0,
+      snapshots: 0,
+      accesses: 0,
+      links: 0,
+    })
     expect((await relationship(player, c1)).status).toBe(404)
     const other = await relationship(bystander, c1)
     expect(other.body.total_memories).toBe(1)
@@ -806,11 +821,14 @@ describe('DELETE /v1/memory/users/:userId', () => {
         })
       ).status,
     ).toBe(200)
-    const [analytics] = await memorySql(
-      'SELECT count(*)::int AS n FROM compression_analytics WHERE user_id = $1',
-      [bystander.id],
+    const [bystanderRows] = await memorySql(
+      `SELECT (SELECT count(*) FROM compression_analytics WHERE user_id = $1)::int AS analytics,
+              (SELECT count(*) FROM memory_analytics WHERE user_id = $1)::int AS snapshots,
+              (SELECT count(*) FROM memory_analytics
+               WHERE companion_id = $2 AND user_id IS NULL)::int AS companion_wide`,
+      [bystander.id, c1],
     )
-    expect(analytics.n).toBe(1)
+    expect(bystanderRows).toEqual({ analytics: 1, snapshots: 1, companion_wide: 1 })
   })
 
   it('lets an admin forget anyone', async () => {

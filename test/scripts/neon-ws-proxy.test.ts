@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:net'
 import { Pool, neonConfig } from '@neondatabase/serverless'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
@@ -23,6 +24,42 @@ afterAll(() => stack?.close())
 
 const openConnections = () => stack.embedded[0].server.getStats().activeConnections
 
+/**
+ * Asks the proxy to open `address` as a raw WebSocket client would, and returns the HTTP status
+ * of its answer (101 when the WebSocket opened) and the body of a refusal.
+ */
+function upgrade(address: string, headers: { origin?: string } = {}) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const ws = new WebSocket(`ws://${stack.proxyAddress}/v2?address=${address}`, headers)
+    ws.once('open', () => {
+      ws.terminate()
+      resolve({ status: 101, body: '' })
+    })
+    ws.once('unexpected-response', (_request, response) => {
+      let body = ''
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()))
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
+    })
+    ws.once('error', reject)
+  })
+}
+
+/** A loopback TCP server that is not one of the stack's databases; counts connections. */
+async function startBystander(): Promise<{
+  server: Server
+  port: number
+  connections: () => number
+}> {
+  let connections = 0
+  const server = createServer((socket) => {
+    connections += 1
+    socket.destroy()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as { port: number }).port
+  return { server, port, connections: () => connections }
+}
+
 describe('Neon-compatible WebSocket proxy', () => {
   it('carries the Neon driver to the embedded database', async () => {
     const pool = new Pool({ connectionString: stack.nexusUrl })
@@ -47,6 +84,34 @@ describe('Neon-compatible WebSocket proxy', () => {
     await pool.query('SELECT $1::int', [2])
     await pool.end()
     expect(stack.proxy.statementCount() - before).toBeGreaterThanOrEqual(2)
+  })
+
+  it('opens a raw WebSocket to each of the stack databases', async () => {
+    for (const url of [stack.nexusUrl, stack.memoryUrl]) {
+      const answer = await upgrade(`127.0.0.1:${new URL(url).port}`)
+      expect(answer.status, answer.body).toBe(101)
+    }
+  })
+
+  it('refuses a loopback port that is not one of the stack databases', async () => {
+    const bystander = await startBystander()
+    try {
+      const answer = await upgrade(`127.0.0.1:${bystander.port}`)
+      expect(answer.status, answer.body).toBe(403)
+      expect(answer.body).toContain(`port ${bystander.port} is not one of the stack's databases`)
+      // The refusal is the answer to the upgrade, so no connection was attempted before it.
+      expect(bystander.connections()).toBe(0)
+    } finally {
+      bystander.server.close()
+    }
+  })
+
+  it('refuses an upgrade that carries an Origin header (a web page), even to a stack database', async () => {
+    const answer = await upgrade(`127.0.0.1:${new URL(stack.nexusUrl).port}`, {
+      origin: 'http://localhost:3000',
+    })
+    expect(answer.status, answer.body).toBe(403)
+    expect(answer.body).toContain('Origin')
   })
 
   it('refuses non-loopback targets', () => {

@@ -14,7 +14,7 @@ import { migrateDatabase } from '../../db/migrate'
 import { issueAccessToken } from '../../functions/lib/auth'
 import { getConfig, type Env } from '../../functions/lib/env'
 import { startNeonWsProxy } from '../../scripts/lib/neon-ws-proxy'
-import { withPgClient } from '../../scripts/lib/local-stack'
+import { databasePort, withPgClient } from '../../scripts/lib/local-stack'
 
 /** The variable naming the server; unset means the concurrency suite is skipped. */
 export const CONCURRENCY_DATABASE_URL_VAR = 'NEXUS_CONCURRENCY_DATABASE_URL'
@@ -59,7 +59,7 @@ export async function startConcurrencyPostgres(adminUrl: string): Promise<Concur
   let proxy: Awaited<ReturnType<typeof startNeonWsProxy>>
   try {
     await withPgClient(url, (c) => migrateDatabase(c, 'nexus'))
-    proxy = await startNeonWsProxy({ port: 0 })
+    proxy = await startNeonWsProxy({ port: 0, allowedPorts: [databasePort(url)] })
   } catch (error) {
     await dropDatabase().catch(() => undefined)
     throw error

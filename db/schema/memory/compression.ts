@@ -6,6 +6,7 @@ import {
   bigint,
   boolean,
   doublePrecision,
+  index,
   integer,
   pgTable,
   text,
@@ -83,20 +84,28 @@ export const compressionAnalytics = pgTable('compression_analytics', {
   createdAt: timestamptz('created_at').defaultNow(),
 })
 
-/** Memory system snapshots per companion (from 001). */
-export const memoryAnalytics = pgTable('memory_analytics', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  companionId: varchar('companion_id', { length: 50 }),
-  timestamp: timestamptz('timestamp').defaultNow(),
-  totalMemories: integer('total_memories'),
-  coreMemories: integer('core_memories'),
-  importantMemories: integer('important_memories'),
-  backgroundMemories: integer('background_memories'),
-  sparseMemories: integer('sparse_memories'),
-  avgCompressionRatio: doublePrecision('avg_compression_ratio'),
-  totalStorageBytes: bigint('total_storage_bytes', { mode: 'number' }),
-  retrievalPerformanceMs: doublePrecision('retrieval_performance_ms'),
-})
+/**
+ * Memory system snapshots (from 001): per companion, or per companion and user when `userId` is
+ * set (not in 001; added so forgetting a user can delete the snapshots about them).
+ */
+export const memoryAnalytics = pgTable(
+  'memory_analytics',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    companionId: varchar('companion_id', { length: 50 }),
+    userId: uuid('user_id'),
+    timestamp: timestamptz('timestamp').defaultNow(),
+    totalMemories: integer('total_memories'),
+    coreMemories: integer('core_memories'),
+    importantMemories: integer('important_memories'),
+    backgroundMemories: integer('background_memories'),
+    sparseMemories: integer('sparse_memories'),
+    avgCompressionRatio: doublePrecision('avg_compression_ratio'),
+    totalStorageBytes: bigint('total_storage_bytes', { mode: 'number' }),
+    retrievalPerformanceMs: doublePrecision('retrieval_performance_ms'),
+  },
+  (t) => [index('idx_memory_analytics_user').on(t.userId)],
+)
 
 /** A tier configuration row. */
 export type MemoryTierConfig = typeof memoryTierConfig.$inferSelect
