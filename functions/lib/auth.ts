@@ -25,7 +25,7 @@ import { nexus, runAfterResponse } from './db'
 import { getConfig, type Config } from './env'
 import { ApiError } from './errors'
 import { canonicalId } from './ids'
-import type { Logger } from './logger'
+import { log, type Logger } from './logger'
 
 /** Roles a token may carry. */
 export const ROLES = ['player', 'moderator', 'admin', 'service'] as const
