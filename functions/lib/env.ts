@@ -4,6 +4,8 @@
  * naming it, never a crash loop.
  */
 import { z } from 'zod'
+import type { InstanceRoom } from '../../durable-objects/instance-room'
+import type { QuestSession } from '../../durable-objects/quest-session'
 import { ApiError } from './errors'
 
 /** Bindings declared in wrangler.toml (vars, secrets, Durable Objects). */
@@ -29,8 +31,10 @@ export interface Env {
   AUTH_JWKS_JSON?: string
   /** Workers AI: memory embeddings; unset falls back to the local stand-in embedder. */
   AI?: Ai
-  INSTANCE_ROOM: DurableObjectNamespace
-  QUEST_SESSION: DurableObjectNamespace
+  /** Live instances, by canonical instance id (reach them through `instances/room-gateway.ts`). */
+  INSTANCE_ROOM: DurableObjectNamespace<InstanceRoom>
+  /** Live quest sessions. */
+  QUEST_SESSION: DurableObjectNamespace<QuestSession>
 }
 
 const postgresUrl = z
