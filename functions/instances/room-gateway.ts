@@ -62,10 +62,16 @@ export interface ChatHistoryRequest {
 /** Who connects, as the Worker authorized them (the instance id is the gateway's). */
 export type RoomConnectionRequest = Omit<RoomConnection, 'instance_id'>
 
+/** The namespace of the rooms: `INSTANCE_ROOM`, or in tests that of a fault-injecting subclass. */
+export interface RoomNamespace {
+  idFromName(name: string): DurableObjectId
+  get(id: DurableObjectId): DurableObjectStub<InstanceRoom>
+}
+
 /** The gateway of one request (or one test): InstanceRoom calls with the Worker's error model. */
 export class RoomGateway {
   constructor(
-    private readonly rooms: DurableObjectNamespace<InstanceRoom>,
+    private readonly rooms: RoomNamespace,
     /** Added to every log line (e.g. the request id). */
     private readonly logFields: Record<string, unknown> = {},
   ) {}
