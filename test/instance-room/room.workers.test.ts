@@ -9,8 +9,8 @@ import {
   runDurableObjectAlarm,
   runInDurableObject,
 } from 'cloudflare:test'
-import { beforeAll, describe, expect, it } from 'vitest'
-import { SYNC_RETRY_BASE_MS } from '../../durable-objects/core/config'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { CLOSE_INTERNAL_ERROR, SYNC_RETRY_BASE_MS } from '../../durable-objects/core/config'
 import {
   CLIENT_FRAME_BURST,
   CLOSE_INSTANCE_DELETED,
@@ -26,6 +26,7 @@ import type { InstanceRoom } from '../../durable-objects/instance-room'
 import { RoomGateway } from '../../functions/instances/room-gateway'
 import { registerPlayer, sqlRows, testEnv, type Player } from '../support/api'
 import { RoomClient, sleep } from '../support/room-client'
+import { THROWING_FRAME } from '../support/test-worker'
 
 const rooms = testEnv.INSTANCE_ROOM
 const gateway = new RoomGateway(rooms)
@@ -408,6 +409,39 @@ describe('InstanceRoom bad clients', () => {
     a.send(moveFrame(AT.center))
     expect((await a.waitFor((f) => f.type === 'error', 'error')).message).toMatch(/hello/)
     a.close()
+  })
+})
+
+describe('InstanceRoom error boundary', () => {
+  it('closes only the socket whose frame failed, with 1011, logs who and where, and keeps the room', async () => {
+    const instanceId = await createInstance(alice.id)
+    const faulty = new RoomGateway(testEnv.TEST_INSTANCE_ROOM)
+    const a = await join(instanceId, alice, {}, faulty)
+    const b = await join(instanceId, bob, {}, faulty)
+    const errors = vi.spyOn(console, 'error')
+    try {
+      a.send(THROWING_FRAME)
+      expect((await a.waitForClose()).code).toBe(CLOSE_INTERNAL_ERROR)
+      const line = errors.mock.calls
+        .map(([text]) => String(text))
+        .find((text) => text.includes('injected fault: frame handler'))
+      expect(line, JSON.stringify(errors.mock.calls)).toBeDefined()
+      expect(JSON.parse(line!)).toMatchObject({
+        level: 'error',
+        instanceId,
+        userId: alice.id,
+        error: 'injected fault: frame handler',
+      })
+    } finally {
+      errors.mockRestore()
+    }
+    // The failed socket's player left; everyone else carries on.
+    await b.waitForEvent((e: any) => e.type === 'left' && e.user_id === alice.id, 'left of alice')
+    b.send({ type: 'chat', text: 'still here', scope: 'instance' })
+    await b.waitForEvent((e: any) => e.type === 'chat' && e.text === 'still here', 'chat echo')
+    const { players } = await faulty.presence(instanceId)
+    expect(players.map((p) => p.user_id)).toEqual([bob.id])
+    b.close()
   })
 })
 
