@@ -33,12 +33,10 @@ export class BatchLog<TEvent> {
     const batches = sql
       .exec('SELECT seq, events FROM batches WHERE seq > ? ORDER BY seq', latestSeq - capacity)
       .toArray()
-      .map(
-        (row): SequencedBatch<TEvent> => ({
-          seq: Number(row.seq),
-          events: JSON.parse(String(row.events)) as TEvent[],
-        }),
-      )
+      .map((row): SequencedBatch<TEvent> => ({
+        seq: Number(row.seq),
+        events: JSON.parse(String(row.events)) as TEvent[],
+      }))
     this.ring = BatchRing.fromArray(batches, capacity, latestSeq)
   }
 

@@ -211,19 +211,17 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       .toArray() as unknown as ChatRow[]
     const page = rows.slice(0, limit)
     const syncedThrough = this.meta.getNumber(CHAT_SYNCED_THROUGH_KEY)
-    const items = page.map(
-      (row): ChatHistoryItem => ({
-        message_id: row.message_id,
-        user_id: row.user_id,
-        username: row.username,
-        message_type: row.message_type as ChatHistoryItem['message_type'],
-        scope: row.scope as ChatHistoryItem['scope'],
-        zone: row.zone as Zone,
-        text: row.text,
-        sent_at: new Date(row.sent_at_ms).toISOString(),
-        synced: row.seq <= syncedThrough,
-      }),
-    )
+    const items = page.map((row): ChatHistoryItem => ({
+      message_id: row.message_id,
+      user_id: row.user_id,
+      username: row.username,
+      message_type: row.message_type as ChatHistoryItem['message_type'],
+      scope: row.scope as ChatHistoryItem['scope'],
+      zone: row.zone as Zone,
+      text: row.text,
+      sent_at: new Date(row.sent_at_ms).toISOString(),
+      synced: row.seq <= syncedThrough,
+    }))
     const hasMore = rows.length > limit
     return accept({ items, next_before_seq: hasMore ? page[page.length - 1].seq : null })
   }

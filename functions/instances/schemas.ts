@@ -213,7 +213,9 @@ export const InvitationSchema = z
  */
 export const ChatQuerySchema = z.object({
   cursor: z.string().max(512).optional(),
-  before: z.iso.datetime({ offset: true, error: 'before must be an ISO 8601 timestamp' }).optional(),
+  before: z.iso
+    .datetime({ offset: true, error: 'before must be an ISO 8601 timestamp' })
+    .optional(),
   limit: z.coerce.number().int().min(1).max(CHAT_PAGE_MAX_MESSAGES).optional(),
 })
 

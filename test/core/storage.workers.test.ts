@@ -5,7 +5,12 @@
  */
 import { env, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { MetaStore, VersionCounter, migrate, type Migration } from '../../durable-objects/core/storage'
+import {
+  MetaStore,
+  VersionCounter,
+  migrate,
+  type Migration,
+} from '../../durable-objects/core/storage'
 
 const probes = env.STORAGE_PROBE
 

@@ -15,6 +15,15 @@ describe('InstanceRoom storage', () => {
     const instanceId = crypto.randomUUID()
     const userId = crypto.randomUUID()
     const stub = rooms.get(rooms.idFromName(instanceId))
+    const legacyMeta: Record<string, string> = {
+      instance_id: instanceId,
+      environment: JSON.stringify({ weather: 'snow' }),
+      environment_version: '3',
+      environment_synced_version: '2',
+      batch_seq: '7',
+      chat_synced_through: '1',
+      sync_failures: '2',
+    }
     const adopted = await runInDurableObject(stub, (_current, state) => {
       const sql = state.storage.sql
       // Rewind this object's storage to what the code before versions left behind.
@@ -22,15 +31,6 @@ describe('InstanceRoom storage', () => {
         sql.exec(`DROP TABLE IF EXISTS ${table}`)
       }
       sql.exec(LEGACY_ROOM_TABLES)
-      const legacyMeta: Record<string, string> = {
-        instance_id: instanceId,
-        environment: JSON.stringify({ weather: 'snow' }),
-        environment_version: '3',
-        environment_synced_version: '2',
-        batch_seq: '7',
-        chat_synced_through: '1',
-        sync_failures: '2',
-      }
       for (const [key, value] of Object.entries(legacyMeta)) {
         sql.exec('INSERT INTO room_meta (key, value) VALUES (?, ?)', key, value)
       }
@@ -76,16 +76,10 @@ describe('InstanceRoom storage', () => {
         history: room.chatHistory({ limit: 10 }),
       }
     })
-    expect(adopted.meta).toMatchObject({
+    expect(adopted.meta).toEqual({
+      ...legacyMeta,
       schema_version: String(ROOM_MIGRATIONS.length),
       core_schema_version: '1',
-      instance_id: instanceId,
-      environment: JSON.stringify({ weather: 'snow' }),
-      environment_version: '3',
-      environment_synced_version: '2',
-      batch_seq: '7',
-      chat_synced_through: '1',
-      sync_failures: '2',
     })
     expect(adopted.tables).toEqual(['batches', 'chat', 'object_meta', 'players', 'sessions'])
     // Batches of the camelCase protocol are dropped: a resuming client gets a fresh welcome.

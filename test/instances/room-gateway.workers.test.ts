@@ -121,9 +121,7 @@ describe('RoomGateway', () => {
     const instanceId = crypto.randomUUID()
     await stubOf(instanceId).injectFaults({ rpc: true })
     const warnings = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
-    await expect(
-      gateway.notify(instanceId, { type: 'instance_deleted' }),
-    ).resolves.toBeUndefined()
+    await expect(gateway.notify(instanceId, { type: 'instance_deleted' })).resolves.toBeUndefined()
     const lines = warnings.mock.calls.map(([line]) => JSON.parse(String(line)))
     expect(lines, JSON.stringify(lines)).toContainEqual(
       expect.objectContaining({
