@@ -2,10 +2,13 @@ import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 
 /**
- * Two projects:
+ * Three projects:
  * - `node`: SQL behaviour, scripts and pure logic, in Node (`test/**\/*.test.ts`).
  * - `workers`: the Worker and its Durable Objects inside workerd (`test/**\/*.workers.test.ts`),
  *   over real embedded databases reached through the Neon driver and the local WebSocket proxy.
+ *   Its Worker is `test/support/test-worker.ts`: the real one plus test-only Durable Object
+ *   classes (fault-injecting subclasses) bound as their own namespaces.
+ * - `types`: type tests (`test/**\/*.test-d.ts`), checked by tsc through vitest's typecheck mode.
  */
 /** Secrets of the test run only (never used elsewhere). */
 const TEST_JWT_SECRET = 'test-secret-for-vitest-only-0123456789abcdef'
@@ -28,7 +31,12 @@ export default defineConfig({
         plugins: [
           cloudflareTest(async ({ inject }) => ({
             wrangler: { configPath: './wrangler.toml' },
+            main: './test/support/test-worker.ts',
             miniflare: {
+              durableObjects: {
+                TEST_INSTANCE_ROOM: { className: 'TestInstanceRoom', useSQLite: true },
+                STORAGE_PROBE: { className: 'StorageProbe', useSQLite: true },
+              },
               bindings: {
                 NEXUS_DATABASE_URL: inject('nexusUrl'),
                 MEMORY_DATABASE_URL: inject('memoryUrl'),
@@ -48,6 +56,13 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'types',
+          include: [],
+          typecheck: { enabled: true, only: true, include: ['test/**/*.test-d.ts'] },
         },
       },
     ],

@@ -33,7 +33,7 @@ bobRoom.send(moveFrame(-5, 5))
 aliceRoom.send({ type: 'chat', text: 'Hello Bob, welcome to the plaza!', scope: 'instance' })
 
 const hasEvent = (type: string, userId: string) => (m: any) =>
-  m.type === 'batch' && m.events.some((e: any) => e.type === type && e.userId === userId)
+  m.type === 'batch' && m.events.some((e: any) => e.type === type && e.user_id === userId)
 try {
   await bobRoom.waitFor(hasEvent('move', alice.id))
   await bobRoom.waitFor(hasEvent('chat', alice.id))

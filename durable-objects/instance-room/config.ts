@@ -1,19 +1,11 @@
 /**
- * Tunables of the InstanceRoom Durable Object, in one place, with units in their names.
+ * Tunables of the InstanceRoom Durable Object, in one place, with units in their names. The
+ * sync cadence, the resume ring and the generic close codes are the core's (`../core/config.ts`).
  * Pure constants: safe to import from workerd and from Node tests.
  */
 
 /** Broadcast tick: events collected during one tick go out as one `batch` frame (50–100 ms). */
 export const TICK_MS = 50
-
-/** Interval between Postgres syncs of dirty player states and chat, run from the alarm. */
-export const SYNC_INTERVAL_MS = 30_000
-
-/** First retry delay after a failed Postgres sync; doubles on each consecutive failure. */
-export const SYNC_RETRY_BASE_MS = 1_000
-
-/** Ceiling of the sync retry delay, so a long database outage is retried at least once a minute. */
-export const SYNC_RETRY_MAX_MS = 60_000
 
 /** Largest client frame accepted, measured in UTF-8 bytes before any parsing. */
 export const MAX_FRAME_BYTES = 16 * 1024
@@ -30,9 +22,6 @@ export const MAX_CLIENT_FRAMES_PER_SECOND = 20
 /** Frames a connection may send back to back before the rate limit applies: the bucket's size. */
 export const CLIENT_FRAME_BURST = 40
 
-/** Batches kept for resuming clients; one batch per tick, so 200 × 50 ms ≈ 10 s of history. */
-export const RESUME_RING_BATCHES = 200
-
 /** Side of the default square instance area, centred on the origin, when metadata names none. */
 export const DEFAULT_AREA_METERS = 300
 
@@ -47,9 +36,6 @@ export const MAX_VELOCITY_METERS_PER_SECOND = 1_000
 
 /** Allowed distance of a rotation quaternion's length from 1 (clients send float32 quaternions). */
 export const QUATERNION_NORM_TOLERANCE = 0.01
-
-/** WebSocket close code: normal closure. */
-export const CLOSE_NORMAL = 1000
 
 /** WebSocket close code: policy violation (too many bad frames, not allowed in this instance). */
 export const CLOSE_POLICY_VIOLATION = 1008
@@ -66,14 +52,11 @@ export const CLOSE_REMOVED = 4003
 /** WebSocket close code (application range): the instance was deleted. */
 export const CLOSE_INSTANCE_DELETED = 4004
 
-/** WebSocket close code: the room failed unexpectedly; the client may reconnect. */
-export const CLOSE_INTERNAL_ERROR = 1011
-
-/** Chat messages the room keeps after they are synced, for `GET /chat` history. */
+/** Chat messages the room keeps after they are synced, for the chat history. */
 export const CHAT_HISTORY_MESSAGES = 1_000
 
-/** Messages returned by `GET /chat` when no `limit` is given. */
+/** Chat history messages per page when no `limit` is given. */
 export const CHAT_PAGE_DEFAULT_MESSAGES = 50
 
-/** Largest `limit` accepted by `GET /chat`. */
+/** Largest chat history `limit`. */
 export const CHAT_PAGE_MAX_MESSAGES = 200

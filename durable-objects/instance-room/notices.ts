@@ -1,6 +1,7 @@
 /**
- * Notices: changes made over HTTP that a live InstanceRoom must follow at once. The Worker posts
- * one to the room's `POST /notice` after the change has committed in Postgres:
+ * Notices: changes made over HTTP that a live InstanceRoom must follow at once. The Worker sends
+ * one through the room gateway (`functions/instances/room-gateway.ts`, RPC `applyNotice`) after
+ * the change has committed in Postgres:
  * - `visitor_left` / `visitor_removed`: the user's socket is closed (4001 / 4003) and they leave.
  * - `permissions_changed`: the user's open socket gets the new chat and environment rights.
  * - `instance_deleted`: every socket is closed (4004) and the room flushes to Postgres.
@@ -9,10 +10,10 @@
  */
 import { z } from 'zod'
 
-/** What a connection may do, from the Worker's authorization. */
+/** What a connection may do in the room, from the Worker's authorization. */
 export interface RoomPermissions {
-  canChat: boolean
-  canChangeEnvironment: boolean
+  can_chat: boolean
+  can_change_environment: boolean
 }
 
 /** The room's rights from a visitor's (effective) permissions JSON. */
@@ -21,29 +22,36 @@ export function roomPermissionsOf(
   isOwner: boolean,
 ): RoomPermissions {
   return {
-    canChat: permissions.can_chat !== false,
-    canChangeEnvironment: isOwner || permissions.can_change_environment === true,
+    can_chat: permissions.can_chat !== false,
+    can_change_environment: isOwner || permissions.can_change_environment === true,
   }
 }
 
 const userId = z.uuid()
 
-/** A notice as the room accepts it. */
+/** `RoomPermissions` as the room validates them (in notices and connection requests). */
+export const roomPermissionsSchema = z.strictObject({
+  can_chat: z.boolean(),
+  can_change_environment: z.boolean(),
+})
+
+/** A notice as the room accepts it (it validates what comes over RPC too). */
 export const roomNoticeSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('visitor_left'), userId }),
-  z.strictObject({ type: z.literal('visitor_removed'), userId }),
+  z.strictObject({ type: z.literal('visitor_left'), user_id: userId }),
+  z.strictObject({ type: z.literal('visitor_removed'), user_id: userId }),
   z.strictObject({
     type: z.literal('permissions_changed'),
-    userId,
-    permissions: z.strictObject({ canChat: z.boolean(), canChangeEnvironment: z.boolean() }),
+    user_id: userId,
+    permissions: roomPermissionsSchema,
   }),
   z.strictObject({ type: z.literal('instance_deleted') }),
   z.strictObject({
     type: z.literal('environment_changed'),
-    changedBy: userId,
+    changed_by: userId,
     /** Only the keys the PATCH set; the room keeps those its own rules accept. */
     changes: z.record(z.string(), z.unknown()),
   }),
 ])
 
+/** A notice the Worker sends. */
 export type RoomNotice = z.infer<typeof roomNoticeSchema>

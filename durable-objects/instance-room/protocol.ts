@@ -1,7 +1,8 @@
 /**
  * The InstanceRoom WebSocket protocol: zod schemas for client frames, TypeScript types for server
- * frames. JSON text frames only. Shapes mirror the seed's JSONB (`user_states.position`,
- * `velocity`, `rotation`; `instances.metadata.environment`) so states sync to Postgres unchanged.
+ * frames. JSON text frames only, with snake_case keys like the rest of the API. Shapes mirror the
+ * seed's JSONB (`user_states.position`, `velocity`, `rotation`; `instances.metadata.environment`)
+ * so states sync to Postgres unchanged.
  *
  * Every client object is strict: an unknown key rejects the whole frame, so a client can never
  * smuggle server-owned fields (e.g. `last_changed_by`) through to storage or other players.
@@ -121,10 +122,10 @@ const chatText = z
   // Postgres TEXT cannot hold U+0000; accepting it would make the chat sync fail on every retry.
   .refine((text) => !text.includes('\u0000'), { message: 'chat text contains a NUL character' })
 
-/** `hello`: first frame of a connection; `lastSeq` asks to resume after that batch. */
+/** `hello`: first frame of a connection; `last_seq` asks to resume after that batch. */
 export const helloFrameSchema = z.strictObject({
   type: z.literal('hello'),
-  lastSeq: z.int().min(0).optional(),
+  last_seq: z.int().min(0).optional(),
 })
 
 /** `move`: the sender's full movement state, sent at most once per tick. */
@@ -298,7 +299,7 @@ function countCodePoints(text: string): number {
 
 /** A player as other players see them. */
 export interface PlayerSnapshot {
-  userId: string
+  user_id: string
   zone: Zone
   position: Position
   velocity: Velocity
@@ -311,7 +312,7 @@ export type ServerEvent =
   /** A visible player's new movement state. */
   | {
       type: 'move'
-      userId: string
+      user_id: string
       zone: Zone
       position: Position
       velocity: Velocity
@@ -321,25 +322,25 @@ export type ServerEvent =
   /** A player came into the receiver's area of interest (crossed a zone line, or joined nearby). */
   | { type: 'enter'; player: PlayerSnapshot }
   /** A player left the receiver's area of interest; drop them from the scene. */
-  | { type: 'leave'; userId: string }
+  | { type: 'leave'; user_id: string }
   /** A chat message; `zone` is the sender's zone when it was sent. */
   | {
       type: 'chat'
-      messageId: string
-      userId: string
+      message_id: string
+      user_id: string
       scope: ChatScope
       zone: Zone
       text: string
-      sentAtMs: number
+      sent_at_ms: number
     }
   /** A visible player played an emote. */
-  | { type: 'emote'; userId: string; name: string }
+  | { type: 'emote'; user_id: string; name: string }
   /** The instance environment changed; `environment` is the full state after the change. */
   | { type: 'env'; environment: InstanceEnvironment }
   /** A player connected to the instance (an `enter` follows if they are in view). */
-  | { type: 'join'; userId: string }
+  | { type: 'join'; user_id: string }
   /** A player disconnected from the instance. */
-  | { type: 'left'; userId: string }
+  | { type: 'left'; user_id: string }
 
 /** A server event's `type`. */
 export type ServerEventType = ServerEvent['type']
@@ -350,8 +351,8 @@ export type ServerErrorCode = ClientFrameErrorCode | 'rate_limited' | 'forbidden
 /** First server frame, and the answer to a `hello` that cannot be resumed from the ring. */
 export interface WelcomeMessage {
   type: 'welcome'
-  sessionId: string
-  /** The latest batch seq included in this snapshot; resume with `hello { lastSeq }`. */
+  session_id: string
+  /** The latest batch seq included in this snapshot; resume with `hello { last_seq }`. */
   seq: number
   you: PlayerSnapshot
   /** Players in the receiver's area of interest, excluding the receiver. */
@@ -376,7 +377,7 @@ export interface ErrorMessage {
 /** Answer to `ping`. */
 export interface PongMessage {
   type: 'pong'
-  serverTimeMs: number
+  server_time_ms: number
 }
 
 /** Every frame the server sends; build them with `satisfies ServerMessage`. */

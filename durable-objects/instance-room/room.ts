@@ -1,46 +1,33 @@
 /**
- * InstanceRoom: one Durable Object per live instance (addressed by the instance id). Players
- * connect over hibernatable WebSockets; the room keeps their positions in the 9-zone grid, fans
- * out moves, chat, emotes and environment changes in per-tick batches filtered by area of
- * interest, writes every accepted change to its own SQLite storage, and syncs to Postgres from
- * an alarm (sync.ts).
+ * InstanceRoom: one Durable Object per live instance, named by the instance's canonical id. The
+ * rules of a live instance on the live-object core (`../core`): players in the 9-zone grid, moves,
+ * chat and emotes, the environment, and the notices of changes made over HTTP.
  *
- * Storage (SQLite, `ctx.storage.sql`):
- * - `room_meta(key, value)`: instance id, area bounds, environment and its version, the last
- *   batch seq, the chat sync marker, the environment sync marker, consecutive sync failures.
- * - `players`: last known state of every player who joined, `session_id` set while connected;
- *   `version` is bumped on each change and `synced_version` records what Postgres has.
- * - `sessions`: socket sessions (open, or closed and not yet deleted from `active_sessions`).
- * - `chat`: chat and emotes by room seq; rows up to the `chat_synced_through` marker are in
- *   Postgres and are kept as history (CHAT_HISTORY_MESSAGES) for `GET /chat`.
- * - `batches`: the resume ring, one row per batch seq, trimmed to RESUME_RING_BATCHES.
+ * The core does the machinery: storage migrations (`schema.ts`), ticks and the resume ring,
+ * socket attachments and hibernation, the error boundary, and the Postgres sync scheduler, for
+ * which this class supplies the callbacks of `sync.ts`.
  *
- * Ticks: events are collected for TICK_MS (a setTimeout, which only runs while the object is
- * awake with sockets; nothing durable depends on it) and go out as one `batch` per client.
+ * The Worker reaches the room through `functions/instances/room-gateway.ts`: `fetch` for the
+ * WebSocket upgrade only, RPC for presence, chat history and notices (`rpc.ts`).
  */
-import { DurableObject } from 'cloudflare:workers'
-import { z } from 'zod'
-import { createNexusClient, type NexusClient } from '../../db/client'
-import { getConfig, type Config, type Env } from '../../functions/lib/env'
-import { describeError, log } from '../../functions/lib/logger'
-import { BatchRing, type SequencedBatch } from './batch-ring'
+import type { NexusClient } from '../../db/client'
+import type { Env } from '../../functions/lib/env'
+import { closeQuietly, LiveObject, sendJson, sendText } from '../core/live-object'
+import { accept, refusalResponse, refuse, type Answer } from '../core/refusal'
+import { VersionCounter } from '../core/storage'
+import { CLOSE_NORMAL } from '../core/config'
 import {
-  CHAT_HISTORY_MESSAGES,
-  CHAT_PAGE_DEFAULT_MESSAGES,
   CHAT_PAGE_MAX_MESSAGES,
   CLOSE_INSTANCE_DELETED,
   CLOSE_LEFT_INSTANCE,
   CLOSE_MESSAGE_TOO_BIG,
-  CLOSE_NORMAL,
   CLOSE_POLICY_VIOLATION,
   CLOSE_REMOVED,
   MAX_BAD_FRAMES,
-  RESUME_RING_BATCHES,
-  SYNC_INTERVAL_MS,
-  SYNC_RETRY_BASE_MS,
-  SYNC_RETRY_MAX_MS,
   TICK_MS,
 } from './config'
+import { eventsFor, TickFanout, type RoomEnvelope } from './fanout'
+import { roomNoticeSchema, type RoomNotice, type RoomPermissions } from './notices'
 import {
   parseClientFrame,
   parseInstanceEnvironment,
@@ -58,10 +45,24 @@ import {
   type ServerMessage,
   type Velocity,
 } from './protocol'
-import { eventsFor, TickFanout, type RoomEnvelope } from './fanout'
-import { roomNoticeSchema, roomPermissionsOf, type RoomPermissions } from './notices'
 import { TokenBucket, type TokenBucketState } from './rate-limit'
-import { isEmptySync, writeRoomSync, type PendingSync } from './sync'
+import {
+  ROOM_CONNECTION_HEADER,
+  roomConnectionSchema,
+  type ChatHistoryItem,
+  type ChatHistoryQuery,
+  type ChatHistorySlice,
+  type RoomPresence,
+} from './rpc'
+import { ROOM_MIGRATIONS, type ChatRow, type PlayerRow } from './schema'
+import {
+  CHAT_SYNCED_THROUGH_KEY,
+  collectRoomSync,
+  markRoomSynced,
+  writeRoomSync,
+  type RoomSyncSnapshot,
+  type RoomSyncSource,
+} from './sync'
 import {
   areaOfInterest,
   canSee,
@@ -100,142 +101,142 @@ interface PlayerState {
   updatedAtMs: number
 }
 
-/** Result of one Postgres sync attempt. */
-export type SyncOutcome = 'skipped' | 'synced' | 'failed'
-
-/** What a sync read from storage, with the versions to mark once Postgres committed. */
-interface SyncSnapshot {
-  pending: PendingSync
-  playerVersions: [userId: string, version: number][]
-  sessionVersions: [sessionId: string, version: number][]
-  chatThroughSeq: number
-  environmentVersion: number | null
-}
-
 const ORIGIN: Position = { x: 0, y: 0, z: 0 }
 const AT_REST: Velocity = { x: 0, y: 0, z: 0 }
 const FACING_NORTH: Rotation = { x: 0, y: 0, z: 0, w: 1 }
 
-const connectHeadersSchema = z.object({
-  instanceId: z.uuid(),
-  userId: z.uuid(),
-  username: z.string().min(1).max(64),
-  isOwner: z.enum(['0', '1']),
-  permissions: z.record(z.string(), z.unknown()),
-  metadata: z.record(z.string(), z.unknown()),
-})
-
 /** The InstanceRoom Durable Object. */
-export class InstanceRoom extends DurableObject<Env> {
-  private readonly sql: SqlStorage
+export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, RoomSyncSnapshot> {
   /** Connected players by user id (one session per user). */
   private readonly players = new Map<string, PlayerState>()
-  /** Attachments of live sockets, cached so a tick does not deserialize every socket. */
-  private readonly attachments = new Map<WebSocket, SocketAttachment>()
-  private ring: BatchRing<RoomEnvelope>
-  private tickEvents: RoomEnvelope[] = []
+  /** Players that moved during the current tick; persisted once at its end. */
   private readonly movedPlayers = new Set<string>()
-  private tickTimer: ReturnType<typeof setTimeout> | null = null
+  private readonly environmentVersion: VersionCounter
   private instanceId: string | null
   private bounds: AreaBounds
   private environment: InstanceEnvironment
-  private syncInFlight: Promise<SyncOutcome> | null = null
-  private alarmKnownScheduled = false
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env)
-    this.sql = ctx.storage.sql
-    this.createTables()
-    this.instanceId = this.getMeta('instance_id')
-    this.bounds = parseAreaBounds(JSON.parse(this.getMeta('metadata') ?? '{}'))
-    this.environment = JSON.parse(this.getMeta('environment') ?? '{}') as InstanceEnvironment
-    this.ring = this.loadRing()
-    // Transport keepalive answered by the runtime without waking the object.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'))
+    super(ctx, env, { migrations: ROOM_MIGRATIONS, tickMs: TICK_MS })
+    this.environmentVersion = new VersionCounter(this.meta, 'environment')
+    this.instanceId = this.meta.get('instance_id')
+    this.bounds = parseAreaBounds(this.meta.getJson('metadata', {}))
+    this.environment = this.meta.getJson<InstanceEnvironment>('environment', {})
     this.restoreConnectedPlayers()
   }
 
-  // ---------------------------------------------------------------- HTTP
+  // ---------------------------------------------------------------- Worker boundary
 
-  /**
-   * `/connect` (WebSocket upgrade), `GET /presence`, `GET /chat`, `POST /notice`; anything else
-   * is a 404.
-   */
+  /** `GET /connect`, the WebSocket upgrade; anything else is refused. */
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url)
-    if (request.method === 'GET' && url.pathname === '/connect')
-      return this.acceptConnection(request)
-    if (request.method === 'GET' && url.pathname === '/presence') return this.presence()
-    if (request.method === 'GET' && url.pathname === '/chat') return this.chatHistory(url)
-    if (request.method === 'POST' && url.pathname === '/notice') return this.applyNotice(request)
-    return errorResponse(404, 'not_found', `no route ${request.method} ${url.pathname}`)
-  }
-
-  private acceptConnection(request: Request): Response {
+    if (request.method !== 'GET' || url.pathname !== '/connect') {
+      return refusalResponse('not_found', `no route ${request.method} ${url.pathname}`)
+    }
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
-      return errorResponse(426, 'bad_request', 'expected a WebSocket upgrade')
+      return refusalResponse('bad_request', 'expected a WebSocket upgrade')
     }
-    const headers = connectHeadersSchema.safeParse({
-      instanceId: request.headers.get('X-Nexus-Instance-Id'),
-      userId: request.headers.get('X-Nexus-User-Id'),
-      username: request.headers.get('X-Nexus-Username'),
-      isOwner: request.headers.get('X-Nexus-Is-Owner'),
-      permissions: parseJsonHeader(request.headers.get('X-Nexus-Permissions')),
-      metadata: parseJsonHeader(request.headers.get('X-Nexus-Instance-Metadata')),
-    })
-    if (!headers.success) {
-      return errorResponse(400, 'bad_request', 'missing or invalid X-Nexus-* headers')
+    const parsed = roomConnectionSchema.safeParse(
+      parseJsonHeader(request.headers.get(ROOM_CONNECTION_HEADER)),
+    )
+    if (!parsed.success) {
+      return refusalResponse('bad_request', `missing or invalid ${ROOM_CONNECTION_HEADER} header`)
     }
-    const { instanceId, userId, username, isOwner, permissions, metadata } = headers.data
+    const { instance_id: instanceId, user_id: userId, username, permissions } = parsed.data
     if (this.instanceId === null) {
       this.instanceId = instanceId
-      this.setMeta('instance_id', instanceId)
+      this.meta.set('instance_id', instanceId)
     } else if (this.instanceId !== instanceId) {
-      return errorResponse(409, 'conflict', 'this room belongs to another instance')
+      return refusalResponse('conflict', 'this room belongs to another instance')
     }
+    const metadata = parsed.data.metadata
     this.bounds = parseAreaBounds(metadata)
-    this.setMeta('metadata', JSON.stringify({ custom_properties: metadata.custom_properties }))
+    this.meta.setJson('metadata', { custom_properties: metadata.custom_properties })
     // Postgres seeds the environment once; after that the room's copy is authoritative.
-    if (this.getMeta('environment') === null) {
+    if (this.meta.get('environment') === null) {
       this.environment = parseInstanceEnvironment(metadata)
-      this.setMeta('environment', JSON.stringify(this.environment))
+      this.meta.setJson('environment', this.environment)
     }
-
-    const roomPermissions = roomPermissionsOf(permissions, isOwner === '1')
 
     const previous = this.players.get(userId)
     if (previous) this.replaceConnection(previous)
-
-    const pair = new WebSocketPair()
-    const [client, server] = Object.values(pair) as [WebSocket, WebSocket]
-    this.ctx.acceptWebSocket(server)
     const player = this.joinPlayer(userId, username)
-    const attachment: SocketAttachment = {
+    const webSocket = this.acceptConnection({
       userId,
       username,
       sessionId: player.sessionId,
       zone: player.zone,
-      permissions: roomPermissions,
+      permissions,
       greeted: false,
       badFrames: 0,
       bucket: TokenBucket.full(Date.now()).toState(),
       rateLimited: false,
-    }
-    this.saveAttachment(server, attachment)
-    return new Response(null, { status: 101, webSocket: client })
+    })
+    return new Response(null, { status: 101, webSocket })
   }
 
-  /** A change made over HTTP (notices.ts): evict a player, or change what they may do. */
-  private async applyNotice(request: Request): Promise<Response> {
-    const parsed = roomNoticeSchema.safeParse(await request.json().catch(() => null))
-    if (!parsed.success) return errorResponse(400, 'bad_request', 'invalid room notice')
+  /** RPC: the players connected now. */
+  presence(): RoomPresence {
+    return {
+      instance_id: this.instanceId,
+      players: [...this.players.values()].map((player) => ({
+        user_id: player.userId,
+        username: player.username,
+        zone: player.zone,
+        position: player.position,
+        activity: player.activity,
+      })),
+    }
+  }
+
+  /** RPC: one page of chat history, newest first. */
+  chatHistory(query: ChatHistoryQuery): Answer<ChatHistorySlice> {
+    const { limit, before_seq: beforeSeq, before_ms: beforeMs } = query
+    if (!Number.isInteger(limit) || limit < 1 || limit > CHAT_PAGE_MAX_MESSAGES) {
+      return refuse('validation_error', `limit must be 1–${CHAT_PAGE_MAX_MESSAGES}`)
+    }
+    for (const bound of [beforeSeq, beforeMs]) {
+      if (bound !== undefined && !Number.isSafeInteger(bound)) {
+        return refuse('validation_error', 'before_seq and before_ms must be integers')
+      }
+    }
+    // One row more than asked tells whether another page exists.
+    const rows = this.sql
+      .exec(
+        'SELECT * FROM chat WHERE seq < ? AND sent_at_ms < ? ORDER BY seq DESC LIMIT ?',
+        beforeSeq ?? Number.MAX_SAFE_INTEGER,
+        beforeMs ?? Number.MAX_SAFE_INTEGER,
+        limit + 1,
+      )
+      .toArray() as unknown as ChatRow[]
+    const page = rows.slice(0, limit)
+    const syncedThrough = this.meta.getNumber(CHAT_SYNCED_THROUGH_KEY)
+    const items = page.map((row): ChatHistoryItem => ({
+      message_id: row.message_id,
+      user_id: row.user_id,
+      username: row.username,
+      message_type: row.message_type as ChatHistoryItem['message_type'],
+      scope: row.scope as ChatHistoryItem['scope'],
+      zone: row.zone as Zone,
+      text: row.text,
+      sent_at: new Date(row.sent_at_ms).toISOString(),
+      synced: row.seq <= syncedThrough,
+    }))
+    const hasMore = rows.length > limit
+    return accept({ items, next_before_seq: hasMore ? page[page.length - 1].seq : null })
+  }
+
+  /** RPC: a change made over HTTP (notices.ts): evict a player, or change what they may do. */
+  async applyNotice(input: RoomNotice): Promise<Answer<null>> {
+    const parsed = roomNoticeSchema.safeParse(input)
+    if (!parsed.success) return refuse('validation_error', 'invalid room notice')
     const notice = parsed.data
     switch (notice.type) {
       case 'visitor_left':
-        await this.evict(notice.userId, CLOSE_LEFT_INSTANCE, 'you left the instance')
+        await this.evict(notice.user_id, CLOSE_LEFT_INSTANCE, 'you left the instance')
         break
       case 'visitor_removed':
-        await this.evict(notice.userId, CLOSE_REMOVED, 'you were removed from the instance')
+        await this.evict(notice.user_id, CLOSE_REMOVED, 'you were removed from the instance')
         break
       case 'instance_deleted':
         await this.evict(null, CLOSE_INSTANCE_DELETED, 'the instance was deleted')
@@ -249,12 +250,12 @@ export class InstanceRoom extends DurableObject<Env> {
           ...changes
         } = parseInstanceEnvironment({ environment: notice.changes })
         if (Object.keys(changes).length > 0) {
-          this.changeEnvironment(changes, notice.changedBy, Date.now())
+          this.changeEnvironment(changes, notice.changed_by, Date.now())
         }
         break
       }
       case 'permissions_changed':
-        for (const [ws, attachment] of this.liveSockets(notice.userId)) {
+        for (const [ws, attachment] of this.connections(notice.user_id)) {
           attachment.permissions = notice.permissions
           this.saveAttachment(ws, attachment)
         }
@@ -262,86 +263,21 @@ export class InstanceRoom extends DurableObject<Env> {
       default:
         assertNever(notice)
     }
-    return new Response(null, { status: 204 })
+    return accept(null)
   }
 
   /** Closes the sockets of one user (or of everyone, for null); they leave the room. */
   private async evict(userId: string | null, code: number, reason: string): Promise<void> {
-    for (const [ws, attachment] of this.liveSockets(userId)) {
-      await this.closeConnection(ws, attachment, code, reason)
-    }
+    for (const [ws] of this.connections(userId)) await this.closeConnection(ws, code, reason)
   }
 
-  /** Open sockets with their attachments, of one user or (for null) of everyone. */
-  private liveSockets(userId: string | null): [WebSocket, SocketAttachment][] {
-    const found: [WebSocket, SocketAttachment][] = []
-    for (const ws of this.ctx.getWebSockets()) {
-      const attachment = this.attachmentOf(ws)
-      if (attachment && (userId === null || attachment.userId === userId)) {
-        found.push([ws, attachment])
-      }
-    }
-    return found
-  }
-
-  private presence(): Response {
-    const players = [...this.players.values()].map((player) => ({
-      userId: player.userId,
-      username: player.username,
-      zone: player.zone,
-      position: player.position,
-      activity: player.activity,
-    }))
-    return Response.json({ instanceId: this.instanceId, players })
-  }
-
-  private chatHistory(url: URL): Response {
-    const before = url.searchParams.get('before')
-    const limitText = url.searchParams.get('limit')
-    const limit = limitText === null ? CHAT_PAGE_DEFAULT_MESSAGES : Number(limitText)
-    if (!Number.isInteger(limit) || limit < 1 || limit > CHAT_PAGE_MAX_MESSAGES) {
-      return errorResponse(400, 'bad_request', `limit must be 1–${CHAT_PAGE_MAX_MESSAGES}`)
-    }
-    let rows: Record<string, SqlStorageValue>[]
-    if (before === null) {
-      rows = this.sql.exec('SELECT * FROM chat ORDER BY seq DESC LIMIT ?', limit).toArray()
-    } else if (/^\d+$/.test(before)) {
-      rows = this.sql
-        .exec('SELECT * FROM chat WHERE seq < ? ORDER BY seq DESC LIMIT ?', Number(before), limit)
-        .toArray()
-    } else if (!Number.isNaN(Date.parse(before))) {
-      rows = this.sql
-        .exec(
-          'SELECT * FROM chat WHERE sent_at_ms < ? ORDER BY seq DESC LIMIT ?',
-          Date.parse(before),
-          limit,
-        )
-        .toArray()
-    } else {
-      return errorResponse(400, 'bad_request', 'before must be a chat seq or an ISO timestamp')
-    }
-    const syncedThrough = Number(this.getMeta('chat_synced_through') ?? 0)
-    const messages = rows.map((row) => ({
-      seq: Number(row.seq),
-      id: String(row.message_id),
-      userId: String(row.user_id),
-      username: String(row.username),
-      type: String(row.message_type),
-      scope: String(row.scope),
-      zone: String(row.zone),
-      text: String(row.text),
-      sentAt: new Date(Number(row.sent_at_ms)).toISOString(),
-      synced: Number(row.seq) <= syncedThrough,
-    }))
-    // Newest first; the next page is `before=<seq of the last message>`.
-    const oldest = messages[messages.length - 1]
-    return Response.json({ messages, nextBefore: oldest === undefined ? null : String(oldest.seq) })
-  }
-
-  // ---------------------------------------------------------------- WebSocket handlers
+  // ---------------------------------------------------------------- client frames
 
   /** One client frame: rate limit, size, parse, then an exhaustive switch over frame types. */
-  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+  protected override async handleMessage(
+    ws: WebSocket,
+    message: string | ArrayBuffer,
+  ): Promise<void> {
     const attachment = this.attachmentOf(ws)
     const player = attachment && this.players.get(attachment.userId)
     if (!attachment || !player || player.sessionId !== attachment.sessionId) {
@@ -366,7 +302,7 @@ export class InstanceRoom extends DurableObject<Env> {
     const parsed = parseClientFrame(message)
     if (!parsed.ok) {
       if (parsed.code === 'frame_too_large') {
-        await this.closeConnection(ws, attachment, CLOSE_MESSAGE_TOO_BIG, parsed.message)
+        await this.closeConnection(ws, CLOSE_MESSAGE_TOO_BIG, parsed.message)
         return
       }
       await this.rejectFrame(ws, attachment, parsed.code, parsed.message)
@@ -378,18 +314,6 @@ export class InstanceRoom extends DurableObject<Env> {
       return
     }
     await this.handleFrame(ws, attachment, player, frame, nowMs)
-  }
-
-  /** Client closed (or the connection broke): the player leaves the room. */
-  override async webSocketClose(ws: WebSocket): Promise<void> {
-    closeQuietly(ws, CLOSE_NORMAL, 'closed')
-    await this.handleDeparture(ws)
-  }
-
-  /** Socket error: treated as a close. */
-  override async webSocketError(ws: WebSocket): Promise<void> {
-    closeQuietly(ws, CLOSE_NORMAL, 'error')
-    await this.handleDeparture(ws)
   }
 
   private async handleFrame(
@@ -413,14 +337,14 @@ export class InstanceRoom extends DurableObject<Env> {
         break
       case 'chat':
       case 'emote':
-        if (!attachment.permissions.canChat) {
+        if (!attachment.permissions.can_chat) {
           send(ws, { type: 'error', code: 'forbidden', message: 'you may not chat here' })
           break
         }
         this.acceptChat(player, frame, nowMs)
         break
       case 'env.set':
-        if (!attachment.permissions.canChangeEnvironment) {
+        if (!attachment.permissions.can_change_environment) {
           send(ws, {
             type: 'error',
             code: 'forbidden',
@@ -431,7 +355,7 @@ export class InstanceRoom extends DurableObject<Env> {
         this.changeEnvironment(frame.environment, player.userId, nowMs)
         break
       case 'ping':
-        send(ws, { type: 'pong', serverTimeMs: nowMs })
+        send(ws, { type: 'pong', server_time_ms: nowMs })
         break
       default:
         assertNever(frame)
@@ -441,7 +365,7 @@ export class InstanceRoom extends DurableObject<Env> {
 
   /** Answers `hello`: the missed batches when the ring still holds them, else a `welcome`. */
   private greet(ws: WebSocket, player: PlayerState, frame: HelloFrame): void {
-    const missed = frame.lastSeq === undefined ? null : this.ring.since(frame.lastSeq)
+    const missed = frame.last_seq === undefined ? null : this.missedBatches(frame.last_seq)
     if (missed !== null) {
       let sent = 0
       for (const batch of missed) {
@@ -451,7 +375,7 @@ export class InstanceRoom extends DurableObject<Env> {
         sent++
       }
       // Nothing visible was missed: an empty batch at the latest seq confirms the resume.
-      if (sent === 0) send(ws, { type: 'batch', seq: this.ring.latestSeq, events: [] })
+      if (sent === 0) send(ws, { type: 'batch', seq: this.latestSeq, events: [] })
       return
     }
     const players = [...this.players.values()]
@@ -459,8 +383,8 @@ export class InstanceRoom extends DurableObject<Env> {
       .map(snapshotOf)
     send(ws, {
       type: 'welcome',
-      sessionId: player.sessionId,
-      seq: this.ring.latestSeq,
+      session_id: player.sessionId,
+      seq: this.latestSeq,
       you: snapshotOf(player),
       players,
       environment: this.environment,
@@ -496,7 +420,7 @@ export class InstanceRoom extends DurableObject<Env> {
       }
       if (change.lost.length > 0) {
         this.enqueue({
-          event: { type: 'leave', userId: subject },
+          event: { type: 'leave', user_id: subject },
           to: { kind: 'zones', zones: change.lost },
           subject,
         })
@@ -511,7 +435,7 @@ export class InstanceRoom extends DurableObject<Env> {
           })
         } else if (change.lost.includes(other.zone)) {
           this.enqueue({
-            event: { type: 'leave', userId: other.userId },
+            event: { type: 'leave', user_id: other.userId },
             to: { kind: 'user', userId: subject },
           })
         }
@@ -520,7 +444,7 @@ export class InstanceRoom extends DurableObject<Env> {
     this.enqueue({
       event: {
         type: 'move',
-        userId: player.userId,
+        user_id: player.userId,
         zone: newZone,
         position: player.position,
         velocity: player.velocity,
@@ -554,21 +478,21 @@ export class InstanceRoom extends DurableObject<Env> {
         ? {
             event: {
               type: 'chat',
-              messageId,
-              userId: player.userId,
+              message_id: messageId,
+              user_id: player.userId,
               scope,
               zone: player.zone,
               text,
-              sentAtMs: nowMs,
+              sent_at_ms: nowMs,
             },
             to: scope === 'instance' ? { kind: 'all' } : { kind: 'seers', zone: player.zone },
           }
         : {
-            event: { type: 'emote', userId: player.userId, name: text },
+            event: { type: 'emote', user_id: player.userId, name: text },
             to: { kind: 'seers', zone: player.zone },
           },
     )
-    void this.ensureSyncAlarm()
+    void this.syncs.schedule()
   }
 
   /** Merges `changes` into the environment, stores it for the next sync and tells everyone. */
@@ -584,13 +508,10 @@ export class InstanceRoom extends DurableObject<Env> {
     next.last_changed_by = changedBy
     next.last_changed_at = nowMs
     this.environment = next
-    this.setMeta('environment', JSON.stringify(next))
-    this.setMeta(
-      'environment_version',
-      String(Number(this.getMeta('environment_version') ?? 0) + 1),
-    )
+    this.meta.setJson('environment', next)
+    this.environmentVersion.bump()
     this.enqueue({ event: { type: 'env', environment: next }, to: { kind: 'all' } })
-    void this.ensureSyncAlarm()
+    void this.syncs.schedule()
   }
 
   private async rejectFrame(
@@ -602,7 +523,7 @@ export class InstanceRoom extends DurableObject<Env> {
     attachment.badFrames += 1
     send(ws, { type: 'error', code, message })
     if (attachment.badFrames >= MAX_BAD_FRAMES) {
-      await this.closeConnection(ws, attachment, CLOSE_POLICY_VIOLATION, 'too many invalid frames')
+      await this.closeConnection(ws, CLOSE_POLICY_VIOLATION, 'too many invalid frames')
       return
     }
     this.saveAttachment(ws, attachment)
@@ -656,47 +577,36 @@ export class InstanceRoom extends DurableObject<Env> {
       nowMs,
       nowMs,
     )
-    this.enqueue({ event: { type: 'join', userId }, to: { kind: 'all' }, subject: userId })
+    this.enqueue({ event: { type: 'join', user_id: userId }, to: { kind: 'all' }, subject: userId })
     this.enqueue({
       event: { type: 'enter', player: snapshotOf(player) },
       to: { kind: 'zones', zones: [...areaOfInterest(player.zone)] },
       subject: userId,
     })
-    void this.ensureSyncAlarm()
+    void this.syncs.schedule()
     return player
   }
 
   /** A second connection of the same user replaces the first. */
   private replaceConnection(previous: PlayerState): void {
-    for (const ws of this.ctx.getWebSockets()) {
-      const attachment = this.attachmentOf(ws)
-      if (attachment?.sessionId !== previous.sessionId) continue
+    for (const [ws, attachment] of this.connections(previous.userId)) {
+      if (attachment.sessionId !== previous.sessionId) continue
       closeQuietly(ws, CLOSE_NORMAL, 'replaced by a new connection')
-      this.attachments.delete(ws)
+      this.forgetConnection(ws)
     }
     this.departPlayer(previous)
   }
 
-  /** Server-side close (policy, size); the player leaves at once. */
-  private async closeConnection(
-    ws: WebSocket,
+  /** A socket is gone: its player leaves, and the last one to leave flushes the room. */
+  protected override async handleDeparture(
+    _ws: WebSocket,
     attachment: SocketAttachment,
-    code: number,
-    reason: string,
   ): Promise<void> {
-    closeQuietly(ws, code, reason)
-    await this.handleDeparture(ws, attachment)
-  }
-
-  private async handleDeparture(ws: WebSocket, known?: SocketAttachment): Promise<void> {
-    const attachment = known ?? this.attachmentOf(ws)
-    this.attachments.delete(ws)
-    if (!attachment) return
     const player = this.players.get(attachment.userId)
     // A replaced or already departed session: nothing left to do.
     if (!player || player.sessionId !== attachment.sessionId) return
     this.departPlayer(player)
-    if (this.players.size === 0) await this.flushAfterLastPlayer()
+    if (this.players.size === 0) await this.flushAfterLastClient()
   }
 
   private departPlayer(player: PlayerState): void {
@@ -706,72 +616,89 @@ export class InstanceRoom extends DurableObject<Env> {
     player.activity = 'idle'
     player.velocity = AT_REST
     player.updatedAtMs = nowMs
-    this.persistPlayer(player, null)
+    this.persistPlayers([{ player, sessionId: null }])
     this.sql.exec(
       `UPDATE sessions SET closed_at_ms = ?, version = version + 1 WHERE session_id = ?`,
       nowMs,
       player.sessionId,
     )
     const subject = player.userId
-    this.enqueue({ event: { type: 'left', userId: subject }, to: { kind: 'all' }, subject })
+    this.enqueue({ event: { type: 'left', user_id: subject }, to: { kind: 'all' }, subject })
     this.enqueue({
-      event: { type: 'leave', userId: subject },
+      event: { type: 'leave', user_id: subject },
       to: { kind: 'zones', zones: [...areaOfInterest(player.zone)] },
       subject,
     })
-    void this.ensureSyncAlarm()
+    void this.syncs.schedule()
   }
 
-  /** The last player left: persist and sync now instead of waiting for the alarm. */
-  private async flushAfterLastPlayer(): Promise<void> {
-    this.flushTick()
-    const outcome = await this.syncToPostgres()
-    // Re-check after the await: someone may have joined, or more changed, meanwhile.
-    if (outcome === 'failed') await this.scheduleRetry()
-    else if (this.collectPendingSync() !== null) await this.ensureSyncAlarm()
+  /**
+   * After hibernation the sockets are still there: rebuild the players from storage and the
+   * attachments. After a restart they are gone: their sessions are closed so the next sync
+   * removes them from `active_sessions`.
+   */
+  private restoreConnectedPlayers(): void {
+    const liveSessions = new Set<string>()
+    this.restoreConnections((_ws, attachment) => {
+      const row = this.sql
+        .exec(
+          'SELECT * FROM players WHERE user_id = ? AND session_id = ?',
+          attachment.userId,
+          attachment.sessionId,
+        )
+        .toArray()[0] as unknown as PlayerRow | undefined
+      if (!row) return
+      liveSessions.add(attachment.sessionId)
+      this.players.set(attachment.userId, {
+        userId: row.user_id,
+        username: row.username,
+        sessionId: attachment.sessionId,
+        zone: row.zone as Zone,
+        position: JSON.parse(row.position),
+        velocity: JSON.parse(row.velocity),
+        rotation: JSON.parse(row.rotation),
+        activity: row.activity as Activity,
+        updatedAtMs: row.updated_at_ms,
+      })
+    })
+    const orphaned = this.sql
+      .exec('SELECT user_id, session_id FROM players WHERE session_id IS NOT NULL')
+      .toArray()
+      .filter((row) => !liveSessions.has(String(row.session_id)))
+    if (orphaned.length === 0) return
+    const nowMs = Date.now()
+    for (const row of orphaned) {
+      this.sql.exec(
+        `UPDATE players SET session_id = NULL, activity = 'idle', updated_at_ms = ?,
+           version = version + 1 WHERE user_id = ?`,
+        nowMs,
+        row.user_id,
+      )
+      this.sql.exec(
+        'UPDATE sessions SET closed_at_ms = ?, version = version + 1 WHERE session_id = ?',
+        nowMs,
+        row.session_id,
+      )
+    }
+    void this.syncs.schedule()
   }
 
   // ---------------------------------------------------------------- ticks
 
-  private enqueue(envelope: RoomEnvelope): void {
-    this.tickEvents.push(envelope)
-    this.tickTimer ??= setTimeout(() => this.flushTick(), TICK_MS)
+  /** Persists the players that moved during the tick, once each. */
+  protected override onTick(): void {
+    if (this.persistMovedPlayers()) void this.syncs.schedule()
   }
 
-  /** Ends the tick: persists moved players, stores the batch in the ring, sends one frame each. */
-  private flushTick(): void {
-    if (this.tickTimer !== null) clearTimeout(this.tickTimer)
-    this.tickTimer = null
-    try {
-      const persisted = this.persistMovedPlayers()
-      if (this.tickEvents.length > 0) {
-        const envelopes = this.tickEvents
-        this.tickEvents = []
-        const seq = this.ring.latestSeq + 1
-        this.ring.push(seq, envelopes)
-        this.sql.exec(
-          'INSERT INTO batches (seq, events) VALUES (?, ?)',
-          seq,
-          JSON.stringify(envelopes),
-        )
-        this.sql.exec('DELETE FROM batches WHERE seq <= ?', seq - RESUME_RING_BATCHES)
-        this.setMeta('batch_seq', String(seq))
-        const fanout = new TickFanout(seq, envelopes)
-        for (const ws of this.ctx.getWebSockets()) {
-          const attachment = this.attachmentOf(ws)
-          if (!attachment?.greeted) continue
-          const viewer = this.players.get(attachment.userId)
-          if (!viewer || viewer.sessionId !== attachment.sessionId) continue
-          const frame = fanout.frameFor(viewer)
-          if (frame !== null) sendRaw(ws, frame)
-        }
-      }
-      if (persisted) void this.ensureSyncAlarm()
-    } catch (error) {
-      log('error', 'instance room tick failed', {
-        instanceId: this.instanceId,
-        ...describeError(error),
-      })
+  /** Sends each greeted socket its cut of the tick (fanout.ts). */
+  protected override deliverBatch(seq: number, envelopes: RoomEnvelope[]): void {
+    const fanout = new TickFanout(seq, envelopes)
+    for (const [ws, attachment] of this.connections()) {
+      if (!attachment.greeted) continue
+      const viewer = this.players.get(attachment.userId)
+      if (!viewer || viewer.sessionId !== attachment.sessionId) continue
+      const frame = fanout.frameFor(viewer)
+      if (frame !== null) sendText(ws, frame)
     }
   }
 
@@ -783,10 +710,6 @@ export class InstanceRoom extends DurableObject<Env> {
     this.movedPlayers.clear()
     this.persistPlayers(moved)
     return moved.length > 0
-  }
-
-  private persistPlayer(player: PlayerState, sessionId: string | null): void {
-    this.persistPlayers([{ player, sessionId }])
   }
 
   /**
@@ -827,353 +750,39 @@ export class InstanceRoom extends DurableObject<Env> {
     )
   }
 
-  // ---------------------------------------------------------------- Postgres sync
+  // ---------------------------------------------------------------- Postgres sync (sync.ts)
 
-  /** Alarm: the periodic Postgres sync, rescheduled with backoff on failure. */
-  override async alarm(): Promise<void> {
-    this.alarmKnownScheduled = false
-    const outcome = await this.syncToPostgres()
-    if (outcome === 'failed') await this.scheduleRetry()
-    else if (this.collectPendingSync() !== null) await this.ensureSyncAlarm()
-  }
-
-  /**
-   * Writes everything changed since the last sync to Postgres in one transaction, then marks it
-   * synced. Skipped when nothing changed; serialized so two callers never send the same batch
-   * concurrently. On failure nothing is marked, so the next attempt sends the batch again.
-   */
-  async syncToPostgres(): Promise<SyncOutcome> {
-    while (this.syncInFlight !== null) await this.syncInFlight
-    const run = this.runSync()
-    this.syncInFlight = run
-    try {
-      return await run
-    } finally {
-      this.syncInFlight = null
-    }
-  }
-
-  private async runSync(): Promise<SyncOutcome> {
+  protected override collectSync(): RoomSyncSnapshot | null {
     this.persistMovedPlayers()
-    const snapshot = this.collectPendingSync()
-    if (snapshot === null) return 'skipped'
-    let client: NexusClient | null = null
-    try {
-      client = this.openDatabase(getConfig(this.env))
-      await writeRoomSync(client.db, snapshot.pending)
-    } catch (error) {
-      const failures = Number(this.getMeta('sync_failures') ?? 0) + 1
-      this.setMeta('sync_failures', String(failures))
-      log('error', 'instance room sync failed', {
-        instanceId: this.instanceId,
-        failures,
-        ...describeError(error),
-      })
-      return 'failed'
-    } finally {
-      await client?.close()
-    }
-    this.markSynced(snapshot)
-    return 'synced'
+    return collectRoomSync(this.syncSource())
   }
 
-  /** The database client of one sync; a seam for tests that simulate an outage. */
-  protected openDatabase(config: Config): NexusClient {
-    return createNexusClient(config.NEXUS_DATABASE_URL, { wsProxy: config.NEON_WS_PROXY })
+  protected override writeSync(db: NexusClient['db'], snapshot: RoomSyncSnapshot): Promise<void> {
+    return writeRoomSync(db, snapshot.pending)
   }
 
-  private collectPendingSync(): SyncSnapshot | null {
-    if (this.instanceId === null) return null
-    const playerRows = this.sql
-      .exec('SELECT * FROM players WHERE version > synced_version')
-      .toArray() as unknown as PlayerRow[]
-    const sessionRows = this.sql
-      .exec('SELECT * FROM sessions WHERE version > synced_version')
-      .toArray() as unknown as SessionRow[]
-    const chatSyncedThrough = Number(this.getMeta('chat_synced_through') ?? 0)
-    const chatRows = this.sql
-      .exec('SELECT * FROM chat WHERE seq > ? ORDER BY seq', chatSyncedThrough)
-      .toArray() as unknown as ChatRow[]
-    const environmentVersion = Number(this.getMeta('environment_version') ?? 0)
-    const environmentSynced = Number(this.getMeta('environment_synced_version') ?? 0)
-    const environmentChanged = environmentVersion > environmentSynced
+  protected override markSynced(snapshot: RoomSyncSnapshot): void {
+    markRoomSynced(this.syncSource(), snapshot)
+  }
 
-    const pending: PendingSync = {
-      instanceId: this.instanceId,
-      userStates: playerRows.map((row) => ({
-        userId: row.user_id,
-        position: JSON.parse(row.position),
-        velocity: JSON.parse(row.velocity),
-        rotation: JSON.parse(row.rotation),
-        zone: row.zone as Zone,
-        activity: row.activity as Activity,
-        updatedAtMs: row.updated_at_ms,
-      })),
-      openSessions: sessionRows
-        .filter((row) => row.closed_at_ms === null)
-        .map((row) => ({
-          sessionId: row.session_id,
-          userId: row.user_id,
-          zone: row.zone as Zone,
-          connectedAtMs: row.connected_at_ms,
-          heartbeatAtMs: row.heartbeat_at_ms,
-        })),
-      closedSessionIds: sessionRows
-        .filter((row) => row.closed_at_ms !== null)
-        .map((row) => row.session_id),
-      chatMessages: chatRows.map((row) => ({
-        id: row.message_id,
-        senderId: row.user_id,
-        zone: row.zone as Zone,
-        messageType: row.message_type as 'text' | 'emote',
-        content: row.text,
-        scope: row.scope as 'zone' | 'instance',
-        sentAtMs: row.sent_at_ms,
-      })),
-      environment: environmentChanged ? this.environment : null,
-    }
-    if (isEmptySync(pending)) return null
+  protected override logFields(): Record<string, unknown> {
+    return { instanceId: this.instanceId }
+  }
+
+  private syncSource(): RoomSyncSource {
     return {
-      pending,
-      playerVersions: playerRows.map((row) => [row.user_id, row.version]),
-      sessionVersions: sessionRows.map((row) => [row.session_id, row.version]),
-      chatThroughSeq: chatRows.length > 0 ? chatRows[chatRows.length - 1].seq : chatSyncedThrough,
-      environmentVersion: environmentChanged ? environmentVersion : null,
+      sql: this.sql,
+      meta: this.meta,
+      instanceId: this.instanceId,
+      environment: this.environment,
+      environmentVersion: this.environmentVersion,
     }
   }
-
-  /**
-   * Marks what the committed sync contained, by the versions read before it: a change made while
-   * the sync was in flight has a higher version and stays pending.
-   */
-  private markSynced(snapshot: SyncSnapshot): void {
-    for (const [userId, version] of snapshot.playerVersions) {
-      this.sql.exec(
-        'UPDATE players SET synced_version = ? WHERE user_id = ? AND synced_version < ?',
-        version,
-        userId,
-        version,
-      )
-    }
-    for (const [sessionId, version] of snapshot.sessionVersions) {
-      this.sql.exec(
-        'UPDATE sessions SET synced_version = ? WHERE session_id = ? AND synced_version < ?',
-        version,
-        sessionId,
-        version,
-      )
-    }
-    this.sql.exec(
-      'DELETE FROM sessions WHERE closed_at_ms IS NOT NULL AND synced_version >= version',
-    )
-    const chatSyncedThrough = Number(this.getMeta('chat_synced_through') ?? 0)
-    if (snapshot.chatThroughSeq > chatSyncedThrough) {
-      this.setMeta('chat_synced_through', String(snapshot.chatThroughSeq))
-    }
-    this.sql.exec(
-      `DELETE FROM chat WHERE seq <= ? AND seq <= (SELECT MAX(seq) FROM chat) - ?`,
-      snapshot.chatThroughSeq,
-      CHAT_HISTORY_MESSAGES,
-    )
-    if (snapshot.environmentVersion !== null) {
-      this.setMeta('environment_synced_version', String(snapshot.environmentVersion))
-    }
-    this.setMeta('sync_failures', '0')
-  }
-
-  private async ensureSyncAlarm(): Promise<void> {
-    if (this.alarmKnownScheduled) return
-    this.alarmKnownScheduled = true
-    if ((await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + SYNC_INTERVAL_MS)
-    }
-  }
-
-  private async scheduleRetry(): Promise<void> {
-    const failures = Math.max(1, Number(this.getMeta('sync_failures') ?? 1))
-    const delayMs = Math.min(SYNC_RETRY_BASE_MS * 2 ** (failures - 1), SYNC_RETRY_MAX_MS)
-    this.alarmKnownScheduled = true
-    await this.ctx.storage.setAlarm(Date.now() + delayMs)
-  }
-
-  // ---------------------------------------------------------------- storage
-
-  private createTables(): void {
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS room_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS players (
-        user_id TEXT PRIMARY KEY,
-        username TEXT NOT NULL,
-        session_id TEXT,
-        zone TEXT NOT NULL,
-        position TEXT NOT NULL,
-        velocity TEXT NOT NULL,
-        rotation TEXT NOT NULL,
-        activity TEXT NOT NULL,
-        updated_at_ms INTEGER NOT NULL,
-        version INTEGER NOT NULL,
-        synced_version INTEGER NOT NULL DEFAULT 0
-      );
-      CREATE TABLE IF NOT EXISTS sessions (
-        session_id TEXT PRIMARY KEY,
-        user_id TEXT NOT NULL,
-        zone TEXT NOT NULL,
-        connected_at_ms INTEGER NOT NULL,
-        heartbeat_at_ms INTEGER NOT NULL,
-        closed_at_ms INTEGER,
-        version INTEGER NOT NULL,
-        synced_version INTEGER NOT NULL DEFAULT 0
-      );
-      CREATE TABLE IF NOT EXISTS chat (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        message_id TEXT NOT NULL UNIQUE,
-        user_id TEXT NOT NULL,
-        username TEXT NOT NULL,
-        message_type TEXT NOT NULL,
-        scope TEXT NOT NULL,
-        zone TEXT NOT NULL,
-        text TEXT NOT NULL,
-        sent_at_ms INTEGER NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS batches (seq INTEGER PRIMARY KEY, events TEXT NOT NULL);
-    `)
-  }
-
-  private getMeta(key: string): string | null {
-    const row = this.sql.exec('SELECT value FROM room_meta WHERE key = ?', key).toArray()[0]
-    return row === undefined ? null : String(row.value)
-  }
-
-  private setMeta(key: string, value: string): void {
-    this.sql.exec(
-      'INSERT INTO room_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      key,
-      value,
-    )
-  }
-
-  private loadRing(): BatchRing<RoomEnvelope> {
-    const latestSeq = Number(this.getMeta('batch_seq') ?? 0)
-    const batches = this.sql
-      .exec(
-        'SELECT seq, events FROM batches WHERE seq > ? ORDER BY seq',
-        latestSeq - RESUME_RING_BATCHES,
-      )
-      .toArray()
-      .map((row): SequencedBatch<RoomEnvelope> => ({
-        seq: Number(row.seq),
-        events: JSON.parse(String(row.events)) as RoomEnvelope[],
-      }))
-    return BatchRing.fromArray(batches, RESUME_RING_BATCHES, latestSeq)
-  }
-
-  /**
-   * After hibernation the sockets are still there: rebuild the players from storage and the
-   * attachments. After a restart they are gone: their sessions are closed so the next sync
-   * removes them from `active_sessions`.
-   */
-  private restoreConnectedPlayers(): void {
-    const liveSessions = new Set<string>()
-    for (const ws of this.ctx.getWebSockets()) {
-      const attachment = this.attachmentOf(ws)
-      if (!attachment) continue
-      const row = this.sql
-        .exec(
-          'SELECT * FROM players WHERE user_id = ? AND session_id = ?',
-          attachment.userId,
-          attachment.sessionId,
-        )
-        .toArray()[0] as unknown as PlayerRow | undefined
-      if (!row) continue
-      liveSessions.add(attachment.sessionId)
-      this.players.set(attachment.userId, {
-        userId: row.user_id,
-        username: row.username,
-        sessionId: attachment.sessionId,
-        zone: row.zone as Zone,
-        position: JSON.parse(row.position),
-        velocity: JSON.parse(row.velocity),
-        rotation: JSON.parse(row.rotation),
-        activity: row.activity as Activity,
-        updatedAtMs: row.updated_at_ms,
-      })
-    }
-    const orphaned = this.sql
-      .exec('SELECT user_id, session_id FROM players WHERE session_id IS NOT NULL')
-      .toArray()
-      .filter((row) => !liveSessions.has(String(row.session_id)))
-    if (orphaned.length === 0) return
-    const nowMs = Date.now()
-    for (const row of orphaned) {
-      this.sql.exec(
-        `UPDATE players SET session_id = NULL, activity = 'idle', updated_at_ms = ?,
-           version = version + 1 WHERE user_id = ?`,
-        nowMs,
-        row.user_id,
-      )
-      this.sql.exec(
-        'UPDATE sessions SET closed_at_ms = ?, version = version + 1 WHERE session_id = ?',
-        nowMs,
-        row.session_id,
-      )
-    }
-    void this.ensureSyncAlarm()
-  }
-
-  private attachmentOf(ws: WebSocket): SocketAttachment | null {
-    const cached = this.attachments.get(ws)
-    if (cached) return cached
-    const attachment = ws.deserializeAttachment() as SocketAttachment | null
-    if (attachment) this.attachments.set(ws, attachment)
-    return attachment
-  }
-
-  private saveAttachment(ws: WebSocket, attachment: SocketAttachment): void {
-    this.attachments.set(ws, attachment)
-    ws.serializeAttachment(attachment)
-  }
-}
-
-interface PlayerRow {
-  user_id: string
-  username: string
-  session_id: string | null
-  zone: string
-  position: string
-  velocity: string
-  rotation: string
-  activity: string
-  updated_at_ms: number
-  version: number
-  synced_version: number
-}
-
-interface SessionRow {
-  session_id: string
-  user_id: string
-  zone: string
-  connected_at_ms: number
-  heartbeat_at_ms: number
-  closed_at_ms: number | null
-  version: number
-  synced_version: number
-}
-
-interface ChatRow {
-  seq: number
-  message_id: string
-  user_id: string
-  username: string
-  message_type: string
-  scope: string
-  zone: string
-  text: string
-  sent_at_ms: number
 }
 
 function snapshotOf(player: PlayerState): PlayerSnapshot {
   return {
-    userId: player.userId,
+    user_id: player.userId,
     zone: player.zone,
     position: player.position,
     velocity: player.velocity,
@@ -1182,38 +791,18 @@ function snapshotOf(player: PlayerState): PlayerSnapshot {
   }
 }
 
+/** Sends a server frame (typed, so every frame the room builds is a `ServerMessage`). */
 function send(ws: WebSocket, message: ServerMessage): void {
-  sendRaw(ws, JSON.stringify(message))
-}
-
-function sendRaw(ws: WebSocket, json: string): void {
-  try {
-    ws.send(json)
-  } catch {
-    // The socket is closing; its close handler does the cleanup.
-  }
-}
-
-function closeQuietly(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.close(code, reason)
-  } catch {
-    // Already closed.
-  }
+  sendJson(ws, message)
 }
 
 function parseJsonHeader(value: string | null): unknown {
-  if (value === null || value === '') return {}
+  if (value === null || value === '') return undefined
   try {
-    // A visitor row without permissions (JSON null) means no explicit permissions.
-    return JSON.parse(value) ?? {}
+    return JSON.parse(value)
   } catch {
     return undefined
   }
-}
-
-function errorResponse(status: number, code: string, message: string): Response {
-  return Response.json({ error: { code, message, requestId: '' } }, { status })
 }
 
 function assertNever(value: never): never {

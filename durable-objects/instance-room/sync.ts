@@ -1,6 +1,8 @@
 /**
- * Postgres sync of an InstanceRoom: one transaction writing what changed since the last sync
- * (player states, socket sessions, chat, environment). Called from the room's alarm.
+ * Postgres sync of an InstanceRoom (the callbacks it gives the core's SyncScheduler):
+ * `collectRoomSync` reads what changed since the last sync from the room's storage,
+ * `writeRoomSync` writes it in one transaction (player states, socket sessions, chat,
+ * environment), `markRoomSynced` marks exactly the versions that were read.
  *
  * Every statement is idempotent, so a batch that committed but was not yet marked as synced in
  * the room's storage (the object died between COMMIT and the mark) can be written again safely:
@@ -13,6 +15,8 @@
  */
 import { sql } from 'drizzle-orm'
 import type { NexusClient } from '../../db/client'
+import type { MetaStore, VersionCounter } from '../core/storage'
+import { CHAT_HISTORY_MESSAGES } from './config'
 import type {
   Activity,
   ChatScope,
@@ -21,6 +25,7 @@ import type {
   Rotation,
   Velocity,
 } from './protocol'
+import type { ChatRow, PlayerRow, SessionRow } from './schema'
 import type { Zone } from './zones'
 
 /** A player's state to upsert into `user_states`. */
@@ -183,5 +188,123 @@ function toChatRecord(message: PendingChatMessage) {
     content: message.content,
     scope: message.scope,
     sent_at_ms: message.sentAtMs,
+  }
+}
+
+/** Meta key of the last chat seq that Postgres has. */
+export const CHAT_SYNCED_THROUGH_KEY = 'chat_synced_through'
+
+/** What a sync read from storage, with the versions to mark once Postgres committed. */
+export interface RoomSyncSnapshot {
+  pending: PendingSync
+  playerVersions: [userId: string, version: number][]
+  sessionVersions: [sessionId: string, version: number][]
+  chatThroughSeq: number
+  environmentVersion: number | null
+}
+
+/** The room state a sync needs besides its tables. */
+export interface RoomSyncSource {
+  sql: SqlStorage
+  meta: MetaStore
+  instanceId: string | null
+  environment: InstanceEnvironment
+  environmentVersion: VersionCounter
+}
+
+/** Reads everything changed since the last sync; null when nothing did (or no instance yet). */
+export function collectRoomSync(source: RoomSyncSource): RoomSyncSnapshot | null {
+  const { sql: storage, meta, instanceId } = source
+  if (instanceId === null) return null
+  const playerRows = storage
+    .exec('SELECT * FROM players WHERE version > synced_version')
+    .toArray() as unknown as PlayerRow[]
+  const sessionRows = storage
+    .exec('SELECT * FROM sessions WHERE version > synced_version')
+    .toArray() as unknown as SessionRow[]
+  const chatSyncedThrough = meta.getNumber(CHAT_SYNCED_THROUGH_KEY)
+  const chatRows = storage
+    .exec('SELECT * FROM chat WHERE seq > ? ORDER BY seq', chatSyncedThrough)
+    .toArray() as unknown as ChatRow[]
+  const environmentVersion = source.environmentVersion.pending()
+
+  const pending: PendingSync = {
+    instanceId,
+    userStates: playerRows.map((row) => ({
+      userId: row.user_id,
+      position: JSON.parse(row.position),
+      velocity: JSON.parse(row.velocity),
+      rotation: JSON.parse(row.rotation),
+      zone: row.zone as Zone,
+      activity: row.activity as Activity,
+      updatedAtMs: row.updated_at_ms,
+    })),
+    openSessions: sessionRows
+      .filter((row) => row.closed_at_ms === null)
+      .map((row) => ({
+        sessionId: row.session_id,
+        userId: row.user_id,
+        zone: row.zone as Zone,
+        connectedAtMs: row.connected_at_ms,
+        heartbeatAtMs: row.heartbeat_at_ms,
+      })),
+    closedSessionIds: sessionRows
+      .filter((row) => row.closed_at_ms !== null)
+      .map((row) => row.session_id),
+    chatMessages: chatRows.map((row) => ({
+      id: row.message_id,
+      senderId: row.user_id,
+      zone: row.zone as Zone,
+      messageType: row.message_type as 'text' | 'emote',
+      content: row.text,
+      scope: row.scope as ChatScope,
+      sentAtMs: row.sent_at_ms,
+    })),
+    environment: environmentVersion === null ? null : source.environment,
+  }
+  if (isEmptySync(pending)) return null
+  return {
+    pending,
+    playerVersions: playerRows.map((row) => [row.user_id, row.version]),
+    sessionVersions: sessionRows.map((row) => [row.session_id, row.version]),
+    chatThroughSeq: chatRows.length > 0 ? chatRows[chatRows.length - 1].seq : chatSyncedThrough,
+    environmentVersion,
+  }
+}
+
+/**
+ * Marks what the committed sync contained, by the versions read before it: a change made while
+ * the sync was in flight has a higher version and stays pending. Synced chat beyond the newest
+ * CHAT_HISTORY_MESSAGES and synced closed sessions are deleted.
+ */
+export function markRoomSynced(source: RoomSyncSource, snapshot: RoomSyncSnapshot): void {
+  const { sql: storage, meta } = source
+  for (const [userId, version] of snapshot.playerVersions) {
+    storage.exec(
+      'UPDATE players SET synced_version = ? WHERE user_id = ? AND synced_version < ?',
+      version,
+      userId,
+      version,
+    )
+  }
+  for (const [sessionId, version] of snapshot.sessionVersions) {
+    storage.exec(
+      'UPDATE sessions SET synced_version = ? WHERE session_id = ? AND synced_version < ?',
+      version,
+      sessionId,
+      version,
+    )
+  }
+  storage.exec('DELETE FROM sessions WHERE closed_at_ms IS NOT NULL AND synced_version >= version')
+  if (snapshot.chatThroughSeq > meta.getNumber(CHAT_SYNCED_THROUGH_KEY)) {
+    meta.setNumber(CHAT_SYNCED_THROUGH_KEY, snapshot.chatThroughSeq)
+  }
+  storage.exec(
+    `DELETE FROM chat WHERE seq <= ? AND seq <= (SELECT MAX(seq) FROM chat) - ?`,
+    snapshot.chatThroughSeq,
+    CHAT_HISTORY_MESSAGES,
+  )
+  if (snapshot.environmentVersion !== null) {
+    source.environmentVersion.markSynced(snapshot.environmentVersion)
   }
 }

@@ -4,16 +4,14 @@
  * Access rules are documented and enforced in `service.ts`.
  */
 import { z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
-import { roomPermissionsOf, type RoomNotice } from '../../durable-objects/instance-room/notices'
-import { identityOf, offeredProtocols, ROOM_PROTOCOL, type Identity } from '../lib/auth'
-import type { AppEnv } from '../lib/context'
+import { roomPermissionsOf } from '../../durable-objects/instance-room/notices'
+import { identityOf, offeredProtocols, ROOM_PROTOCOL } from '../lib/auth'
 import { nexus } from '../lib/db'
 import { ApiError } from '../lib/errors'
-import { describeError } from '../lib/logger'
 import { authRoutes, createRouter, errorResponseSpec, jsonBody, jsonResponse } from '../lib/openapi'
 import { pageSchema } from '../lib/pagination'
 import {
+  ChatHistoryPageSchema,
   ChatQuerySchema,
   CreateInstanceBodySchema,
   InstanceIdParamSchema,
@@ -22,6 +20,7 @@ import {
   InvitationSchema,
   ListInstancesQuerySchema,
   ListVisitorsQuerySchema,
+  RoomPresenceSchema,
   UpdateInstanceBodySchema,
   VisitorParamSchema,
   VisitorPermissionsBodySchema,
@@ -43,43 +42,11 @@ import {
   updateInstance,
   withdrawInvitation,
 } from './service'
+import { roomGateway } from './room-gateway'
 
 const route = authRoutes({ tags: ['instances'] })
 const notFound = errorResponseSpec('No such instance, or a private one you may not see')
-
-/** The InstanceRoom object of one instance. */
-function roomOf(c: Context<AppEnv>, instanceId: string) {
-  return c.env.INSTANCE_ROOM.get(c.env.INSTANCE_ROOM.idFromName(instanceId))
-}
-
-/** A room answer with mutable headers, so the app's middleware can add its own. */
-const passThrough = (response: Response) => new Response(response.body, response)
-
-/** Checks that the caller may see the instance, then asks its room for `path`. */
-async function askRoom(c: Context<AppEnv>, instanceId: string, identity: Identity, path: string) {
-  await loadInstance(nexus(c).db, instanceId, identity)
-  return passThrough(await roomOf(c, instanceId).fetch(`https://room${path}`))
-}
-
-/**
- * Tells the live room about a change that has committed in Postgres (see notices.ts). The HTTP
- * change stands even when the room cannot be reached, so a failure is logged, not returned.
- */
-async function noticeRoom(c: Context<AppEnv>, instanceId: string, notice: RoomNotice) {
-  try {
-    const answer = await roomOf(c, instanceId).fetch('https://room/notice', {
-      method: 'POST',
-      body: JSON.stringify(notice),
-    })
-    if (!answer.ok) throw new Error(`room answered ${answer.status}: ${await answer.text()}`)
-  } catch (error) {
-    c.var.log.warn('room notice failed', {
-      instance_id: instanceId,
-      notice: notice.type,
-      ...describeError(error),
-    })
-  }
-}
+const roomUnavailable = errorResponseSpec('The live room cannot be reached (`service_unavailable`)')
 
 export const instancesRouter = createRouter({ auth: true })
   .openapi(
@@ -154,9 +121,9 @@ export const instancesRouter = createRouter({ auth: true })
       })
       const changes = body.metadata?.environment
       if (changes) {
-        await noticeRoom(c, id, {
+        await roomGateway(c).notify(id, {
           type: 'environment_changed',
-          changedBy: identity.userId,
+          changed_by: identity.userId,
           changes,
         })
       }
@@ -180,7 +147,7 @@ export const instancesRouter = createRouter({ auth: true })
       const { id } = c.req.valid('param')
       const identity = identityOf(c)
       await deleteInstance(nexus(c).db, { actor: identity, instance_id: id })
-      await noticeRoom(c, id, { type: 'instance_deleted' })
+      await roomGateway(c).notify(id, { type: 'instance_deleted' })
       return c.body(null, 204)
     },
   )
@@ -222,7 +189,7 @@ export const instancesRouter = createRouter({ auth: true })
       const { id } = c.req.valid('param')
       const identity = identityOf(c)
       await leaveInstance(nexus(c).db, { actor: identity, instance_id: id })
-      await noticeRoom(c, id, { type: 'visitor_left', userId: identity.userId })
+      await roomGateway(c).notify(id, { type: 'visitor_left', user_id: identity.userId })
       return c.body(null, 204)
     },
   )
@@ -271,9 +238,9 @@ export const instancesRouter = createRouter({ auth: true })
         user_id: userId,
         changes: c.req.valid('json'),
       })
-      await noticeRoom(c, id, {
+      await roomGateway(c).notify(id, {
         type: 'permissions_changed',
-        userId,
+        user_id: userId,
         permissions: roomPermissionsOf(visitor.permissions, visitor.is_owner),
       })
       return c.json(visitor, 200)
@@ -296,7 +263,7 @@ export const instancesRouter = createRouter({ auth: true })
     async (c) => {
       const { id, user_id: userId } = c.req.valid('param')
       await removeVisitor(nexus(c).db, { actor: identityOf(c), instance_id: id, user_id: userId })
-      await noticeRoom(c, id, { type: 'visitor_removed', userId })
+      await roomGateway(c).notify(id, { type: 'visitor_removed', user_id: userId })
       return c.body(null, 204)
     },
   )
@@ -352,12 +319,16 @@ export const instancesRouter = createRouter({ auth: true })
       summary: 'Who is in the live room now (answered by the room)',
       request: { params: InstanceIdParamSchema },
       responses: {
-        // No schema here: the room owns the body's shape and its answer is passed through.
-        200: { description: "The room's presence list (JSON)" },
+        200: jsonResponse(RoomPresenceSchema, 'The players connected now'),
         404: notFound,
+        503: roomUnavailable,
       },
     }),
-    async (c) => askRoom(c, c.req.valid('param').id, identityOf(c), '/presence'),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      await loadInstance(nexus(c).db, id, identityOf(c))
+      return c.json(await roomGateway(c).presence(id), 200)
+    },
   )
   .openapi(
     route({
@@ -366,17 +337,16 @@ export const instancesRouter = createRouter({ auth: true })
       summary: 'Recent chat of the live room, newest first (answered by the room)',
       request: { params: InstanceIdParamSchema, query: ChatQuerySchema },
       responses: {
-        200: { description: "The room's chat history (JSON)" },
-        400: errorResponseSpec('Invalid before or limit'),
+        200: jsonResponse(ChatHistoryPageSchema, 'A page of chat, newest first'),
+        400: errorResponseSpec('Invalid cursor, before or limit'),
         404: notFound,
+        503: roomUnavailable,
       },
     }),
     async (c) => {
-      const { before, limit } = c.req.valid('query')
-      const query = new URLSearchParams()
-      if (limit !== undefined) query.set('limit', String(limit))
-      if (before !== undefined) query.set('before', before)
-      return askRoom(c, c.req.valid('param').id, identityOf(c), `/chat?${query}`)
+      const { id } = c.req.valid('param')
+      await loadInstance(nexus(c).db, id, identityOf(c))
+      return c.json(await roomGateway(c).chatHistory(id, c.req.valid('query')), 200)
     },
   )
   .openapi(
@@ -395,6 +365,7 @@ export const instancesRouter = createRouter({ auth: true })
         403: errorResponseSpec('Private instance without an invitation'),
         404: notFound,
         409: errorResponseSpec('The instance is full (`capacity_reached`)'),
+        503: roomUnavailable,
       },
     }),
     async (c) => {
@@ -404,26 +375,16 @@ export const instancesRouter = createRouter({ auth: true })
       }
       const { id } = c.req.valid('param')
       const joined = await joinInstance(nexus(c).db, { actor: identity, instance_id: id })
-      // The room trusts these headers: only this Worker can reach it, and the token stays here.
-      const upgradeHeaders = new Headers({
-        Upgrade: 'websocket',
-        'X-Nexus-Instance-Id': id,
-        'X-Nexus-User-Id': identity.userId,
-        'X-Nexus-Username': joined.username,
-        'X-Nexus-Is-Owner': joined.access.isOwner ? '1' : '0',
-        'X-Nexus-Permissions': JSON.stringify(joined.visitor.permissions),
-        'X-Nexus-Instance-Metadata': JSON.stringify(
-          readableMetadata(joined.instance.metadata, false),
-        ),
+      const webSocket = await roomGateway(c).connect(id, {
+        user_id: identity.userId,
+        username: joined.username,
+        permissions: roomPermissionsOf(joined.visitor.permissions, joined.access.isOwner),
+        metadata: readableMetadata(joined.instance.metadata, false),
       })
-      const answer = await roomOf(c, id).fetch(
-        new Request('https://room/connect', { headers: upgradeHeaders }),
-      )
-      if (answer.status !== 101 || !answer.webSocket) return passThrough(answer)
-      const headers = new Headers(answer.headers)
+      const headers = new Headers()
       if (offeredProtocols(c).includes(ROOM_PROTOCOL)) {
         headers.set('Sec-WebSocket-Protocol', ROOM_PROTOCOL)
       }
-      return new Response(null, { status: 101, webSocket: answer.webSocket, headers })
+      return new Response(null, { status: 101, webSocket, headers })
     },
   )

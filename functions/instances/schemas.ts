@@ -4,9 +4,15 @@
  * client can store nothing the seed does not describe (except under `custom_properties`).
  */
 import { z } from '@hono/zod-openapi'
-import { environmentSettingsSchema } from '../../durable-objects/instance-room/protocol'
+import { CHAT_PAGE_MAX_MESSAGES } from '../../durable-objects/instance-room/config'
+import {
+  activitySchema,
+  chatScopeSchema,
+  environmentSettingsSchema,
+} from '../../durable-objects/instance-room/protocol'
+import { zoneSchema } from '../../durable-objects/instance-room/zones'
 import { idSchema } from '../lib/ids'
-import { TimestampIdPageQuerySchema } from '../lib/pagination'
+import { cursorParam, TimestampIdPageQuerySchema } from '../lib/pagination'
 
 /** Bytes `custom_properties` may take once serialized. */
 export const MAX_CUSTOM_PROPERTIES_BYTES = 8192
@@ -203,15 +209,69 @@ export const InvitationSchema = z
   })
   .openapi('Invitation')
 
-/** Chat history query, as the room reads it: `before` is a chat seq or an ISO timestamp. */
+/**
+ * Chat history query: `cursor` is a previous page's `next_cursor`; `before` (ISO 8601) keeps only
+ * messages sent earlier. Both may be given.
+ */
+/** The chat history cursor: the room seq of the previous page's last message. */
+export const ChatCursorSchema = z.object({ seq: z.int().min(1) })
+export type ChatCursor = z.infer<typeof ChatCursorSchema>
+
 export const ChatQuerySchema = z.object({
-  before: z
-    .union([z.string().regex(/^\d{1,15}$/), z.iso.datetime({ offset: true })], {
-      error: 'before must be a chat seq or an ISO timestamp',
-    })
+  cursor: cursorParam(ChatCursorSchema),
+  before: z.iso
+    .datetime({ offset: true, error: 'before must be an ISO 8601 timestamp' })
     .optional(),
-  limit: z.coerce.number().int().min(1).max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(CHAT_PAGE_MAX_MESSAGES).optional(),
 })
+
+const RoomPositionSchema = z.object({
+  x: z.number(),
+  y: z.number(),
+  z: z.number(),
+  terrain_altitude: z.number().optional(),
+  relative_to: z.string().optional(),
+})
+
+/** Who is in an instance's live room now (answered by the room). */
+export const RoomPresenceSchema = z
+  .object({
+    instance_id: z.uuid(),
+    players: z.array(
+      z.object({
+        user_id: z.uuid(),
+        username: z.string(),
+        zone: zoneSchema,
+        position: RoomPositionSchema,
+        activity: activitySchema,
+      }),
+    ),
+  })
+  .openapi('RoomPresence')
+
+/** One page of a live room's chat history, newest first. */
+export const ChatHistoryPageSchema = z
+  .object({
+    items: z.array(
+      z.object({
+        message_id: z.uuid(),
+        user_id: z.uuid(),
+        username: z.string(),
+        message_type: z.enum(['text', 'emote']),
+        scope: chatScopeSchema,
+        zone: zoneSchema,
+        text: z.string(),
+        sent_at: z.string().openapi({ format: 'date-time' }),
+        synced: z.boolean().openapi({ description: 'Already written to chat_messages' }),
+      }),
+    ),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi('ChatHistoryPage')
+
+/** Cursor of the instance list (newest first) and of the visitor list (earliest first). */
+export const InstanceCursorSchema = z.object({ t: z.string(), id: z.uuid() })
+export const VisitorCursorSchema = z.object({ t: z.string(), id: z.uuid() })
 
 export type InstanceMetadataBody = z.infer<typeof InstanceMetadataBodySchema>
 export type CreateInstanceBody = z.infer<typeof CreateInstanceBodySchema>

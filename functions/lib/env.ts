@@ -5,6 +5,8 @@
  * callers, and the deployment's shape is the operator's business.
  */
 import { z } from 'zod'
+import type { InstanceRoom } from '../../durable-objects/instance-room'
+import type { QuestSession } from '../../durable-objects/quest-session'
 import type { RateLimiter } from '../../durable-objects/rate-limiter'
 import { ApiError } from './errors'
 import { log } from './logger'
@@ -39,8 +41,11 @@ export interface Env {
   TOKENS_OUTBOUND_MIN_ACCOUNT_AGE_HOURS?: string
   TOKENS_NEW_ACCOUNT_DAYS?: string
   TOKENS_NEW_ACCOUNT_DAILY_OUTBOUND?: string
-  INSTANCE_ROOM: DurableObjectNamespace
-  QUEST_SESSION: DurableObjectNamespace
+  /** Live instances, by canonical instance id (reach them through `instances/room-gateway.ts`). */
+  INSTANCE_ROOM: DurableObjectNamespace<InstanceRoom>
+  /** Live quest sessions. */
+  QUEST_SESSION: DurableObjectNamespace<QuestSession>
+  /** Abuse limits by key (reach them through `lib/rate-limits.ts`). */
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>
 }
 

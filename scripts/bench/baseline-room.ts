@@ -48,7 +48,7 @@ export class BaselineRoom extends DurableObject<Env> {
     const frame = JSON.stringify({
       type: 'batch',
       seq: ++this.seq,
-      events: [{ type: 'move', userId, zone, position, velocity, rotation, activity }],
+      events: [{ type: 'move', user_id: userId, zone, position, velocity, rotation, activity }],
     })
     for (const socket of this.ctx.getWebSockets()) {
       if (socket !== ws) socket.send(frame)

@@ -23,10 +23,10 @@ const audience: fc.Arbitrary<Audience> = fc.oneof(
 const envelope: fc.Arbitrary<RoomEnvelope> = fc.record(
   {
     event: fc.oneof(
-      fc.record({ type: fc.constant('leave' as const), userId: user }),
+      fc.record({ type: fc.constant('leave' as const), user_id: user }),
       fc.record({
         type: fc.constant('emote' as const),
-        userId: user,
+        user_id: user,
         name: fc.string({ maxLength: 6 }),
       }),
     ),
@@ -63,13 +63,13 @@ describe('TickFanout', () => {
 
   it("leaves out a viewer's own events at the start, middle and end of its zone's batch", () => {
     const move = (userId: string, x: number): RoomEnvelope => ({
-      event: { type: 'leave', userId: `${userId}:${x}` },
+      event: { type: 'leave', user_id: `${userId}:${x}` },
       to: { kind: 'seers', zone: 'center' },
       subject: userId,
     })
     const envelopes = [move('a', 1), move('b', 2), move('a', 3), move('c', 4), move('a', 5)]
     const frame = new TickFanout(1, envelopes).frameFor({ userId: 'a', zone: 'center' })
-    expect(JSON.parse(frame!).events.map((e: { userId: string }) => e.userId)).toEqual([
+    expect(JSON.parse(frame!).events.map((e: { user_id: string }) => e.user_id)).toEqual([
       'b:2',
       'c:4',
     ])

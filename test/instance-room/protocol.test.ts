@@ -3,11 +3,8 @@ import { MAX_CHAT_CHARS, MAX_FRAME_BYTES } from '../../durable-objects/instance-
 import {
   parseClientFrame,
   parseInstanceEnvironment,
-  type BatchMessage,
   type ClientFrame,
   type ParseClientFrameResult,
-  type ServerMessage,
-  type WelcomeMessage,
 } from '../../durable-objects/instance-room/protocol'
 
 const validMove = {
@@ -42,10 +39,13 @@ function expectAccepted(frame: unknown): ClientFrame {
 
 describe('parseClientFrame', () => {
   describe('accepts each valid frame', () => {
-    it('accepts hello with and without lastSeq', () => {
+    it('accepts hello with and without last_seq', () => {
       expect(expectAccepted({ type: 'hello' })).toEqual({ type: 'hello' })
-      expect(expectAccepted({ type: 'hello', lastSeq: 0 })).toEqual({ type: 'hello', lastSeq: 0 })
-      expect(expectAccepted({ type: 'hello', lastSeq: 42 })).toEqual({ type: 'hello', lastSeq: 42 })
+      expect(expectAccepted({ type: 'hello', last_seq: 0 })).toEqual({ type: 'hello', last_seq: 0 })
+      expect(expectAccepted({ type: 'hello', last_seq: 42 })).toEqual({
+        type: 'hello',
+        last_seq: 42,
+      })
     })
 
     it('accepts move with the seed JSONB shapes', () => {
@@ -161,11 +161,11 @@ describe('parseClientFrame', () => {
     })
 
     it('rejects NaN and Infinity written as JSON literals (not JSON)', () => {
-      expect(parseClientFrame('{"type":"hello","lastSeq":NaN}')).toMatchObject({
+      expect(parseClientFrame('{"type":"hello","last_seq":NaN}')).toMatchObject({
         ok: false,
         code: 'malformed_json',
       })
-      expect(parseClientFrame('{"type":"hello","lastSeq":Infinity}')).toMatchObject({
+      expect(parseClientFrame('{"type":"hello","last_seq":Infinity}')).toMatchObject({
         ok: false,
         code: 'malformed_json',
       })
@@ -187,10 +187,14 @@ describe('parseClientFrame', () => {
       expectRejected({ ...validMove, rotation: { x: 0, y: 0, z: 0, w: 2 } })
     })
 
-    it('rejects a negative, fractional or huge lastSeq', () => {
-      expectRejected({ type: 'hello', lastSeq: -1 })
-      expectRejected({ type: 'hello', lastSeq: 1.5 })
-      expectRejected({ type: 'hello', lastSeq: 2 ** 60 })
+    it('rejects a negative, fractional or huge last_seq', () => {
+      expectRejected({ type: 'hello', last_seq: -1 })
+      expectRejected({ type: 'hello', last_seq: 1.5 })
+      expectRejected({ type: 'hello', last_seq: 2 ** 60 })
+    })
+
+    it('rejects the camelCase lastSeq (frames are snake_case)', () => {
+      expectRejected({ type: 'hello', lastSeq: 3 })
     })
 
     it('rejects an unknown activity', () => {
@@ -330,37 +334,5 @@ describe('parseInstanceEnvironment', () => {
     expect(parseInstanceEnvironment({})).toEqual({})
     expect(parseInstanceEnvironment(null)).toEqual({})
     expect(parseInstanceEnvironment({ environment: 'sunny' })).toEqual({})
-  })
-})
-
-describe('ServerMessage', () => {
-  it('types welcome and batch frames that serialize to plain JSON', () => {
-    const you = {
-      userId: 'u1',
-      zone: 'center',
-      position: { x: 0, y: 0, z: 0 },
-      velocity: { x: 0, y: 0, z: 0 },
-      rotation: { x: 0, y: 0, z: 0, w: 1 },
-      activity: 'idle',
-    } as const
-    const welcome = {
-      type: 'welcome',
-      sessionId: 's1',
-      seq: 7,
-      you,
-      players: [],
-      environment: { weather: 'clear' },
-    } satisfies WelcomeMessage
-    const batch = {
-      type: 'batch',
-      seq: 8,
-      events: [
-        { type: 'enter', player: { ...you, userId: 'u2' } },
-        { type: 'leave', userId: 'u3' },
-        { type: 'env', environment: { weather: 'rain', last_changed_by: 'u1' } },
-      ],
-    } satisfies BatchMessage
-    const messages: ServerMessage[] = [welcome, batch, { type: 'pong', serverTimeMs: 1 }]
-    expect(JSON.parse(JSON.stringify(messages))).toEqual(messages)
   })
 })

@@ -1,14 +1,17 @@
 /**
  * InstanceRoom inside workerd: real WebSockets to the Durable Object, real DO storage and alarms,
- * real Postgres through the Neon driver. Every test uses its own instance (its own object).
+ * real Postgres through the Neon driver. Every test uses its own instance (its own object), and
+ * reaches it the way the Worker does: through the room gateway (upgrade and RPC).
  */
+import { ChatQuerySchema } from '../../functions/instances/schemas'
 import {
   abortAllDurableObjects,
   env,
   runDurableObjectAlarm,
   runInDurableObject,
 } from 'cloudflare:test'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { CLOSE_INTERNAL_ERROR, SYNC_RETRY_BASE_MS } from '../../durable-objects/core/config'
 import {
   CLIENT_FRAME_BURST,
   CLOSE_INSTANCE_DELETED,
@@ -17,13 +20,23 @@ import {
   CLOSE_REMOVED,
   MAX_BAD_FRAMES,
   MAX_FRAME_BYTES,
-  SYNC_RETRY_BASE_MS,
 } from '../../durable-objects/instance-room/config'
+import { roomPermissionsOf } from '../../durable-objects/instance-room/notices'
+import { ROOM_CONNECTION_HEADER } from '../../durable-objects/instance-room/rpc'
 import type { InstanceRoom } from '../../durable-objects/instance-room'
+import { RoomGateway } from '../../functions/instances/room-gateway'
 import { registerPlayer, sqlRows, testEnv, type Player } from '../support/api'
 import { RoomClient, sleep } from '../support/room-client'
+import { THROWING_FRAME } from '../support/test-worker'
 
-const rooms = testEnv.INSTANCE_ROOM as unknown as DurableObjectNamespace<InstanceRoom>
+const rooms = testEnv.INSTANCE_ROOM
+const gateway = new RoomGateway(rooms)
+
+/** User ids of the players the room has now. */
+async function presentUsers(instanceId: string): Promise<Record<string, string>> {
+  const { players } = await stubOf(instanceId).presence()
+  return Object.fromEntries(players.map((p) => [p.user_id, p.zone]))
+}
 
 /** Positions in the default 300 m area (zone lines at ±50 m). */
 const AT = {
@@ -54,35 +67,31 @@ function stubOf(instanceId: string) {
   return rooms.get(rooms.idFromName(instanceId))
 }
 
-function connectHeaders(instanceId: string, player: Player, options: ConnectOptions = {}) {
-  return {
-    Upgrade: 'websocket',
-    'X-Nexus-Instance-Id': instanceId,
-    'X-Nexus-User-Id': player.id,
-    'X-Nexus-Username': player.username,
-    'X-Nexus-Is-Owner': options.owner ? '1' : '0',
-    'X-Nexus-Permissions': JSON.stringify(options.permissions ?? { can_chat: true }),
-    'X-Nexus-Instance-Metadata': JSON.stringify(options.metadata ?? {}),
-  }
-}
-
+/** Connects through `via` (the real rooms by default), as the Worker does after its checks. */
 async function connect(
   instanceId: string,
   player: Player,
   options: ConnectOptions = {},
+  via: RoomGateway = gateway,
 ): Promise<RoomClient> {
-  const res = await stubOf(instanceId).fetch('https://room/connect', {
-    headers: connectHeaders(instanceId, player, options),
+  const ws = await via.connect(instanceId, {
+    user_id: player.id,
+    username: player.username,
+    permissions: roomPermissionsOf(options.permissions ?? { can_chat: true }, !!options.owner),
+    metadata: options.metadata ?? {},
   })
-  if (res.status !== 101) throw new Error(`connect failed: ${res.status} ${await res.text()}`)
-  const ws = res.webSocket!
   ws.accept()
   return new RoomClient(ws)
 }
 
 /** Connects and says hello. */
-async function join(instanceId: string, player: Player, options: ConnectOptions = {}) {
-  const client = await connect(instanceId, player, options)
+async function join(
+  instanceId: string,
+  player: Player,
+  options: ConnectOptions = {},
+  via: RoomGateway = gateway,
+) {
+  const client = await connect(instanceId, player, options, via)
   await client.greet()
   return client
 }
@@ -135,18 +144,25 @@ describe('InstanceRoom areas of interest', () => {
     )
     b.send(moveFrame(AT.south_east))
     // Both lose sight of each other when bob goes from center to south_east.
-    await a.waitForEvent((e: any) => e.type === 'leave' && e.userId === bob.id, 'leave of bob')
-    await b.waitForEvent((e: any) => e.type === 'leave' && e.userId === alice.id, 'leave of alice')
+    await a.waitForEvent((e: any) => e.type === 'leave' && e.user_id === bob.id, 'leave of bob')
+    await b.waitForEvent((e: any) => e.type === 'leave' && e.user_id === alice.id, 'leave of alice')
 
     const framesBefore = a.received.length
     b.send(moveFrame(AT.south_east_2))
-    await b.waitFor(() => true, 'anything') // keeps the ordering simple
-    await sleep(300)
+    // Marker: once the room holds the move, an instance chat from bob is queued after it, so
+    // alice has every frame that could carry the move by the time she has the chat.
+    await waitUntil(
+      () => stubOf(instanceId).presence(),
+      ({ players }) => players.some((p) => p.user_id === bob.id && p.position.x === 120),
+      'the move in the room',
+    )
+    b.send({ type: 'chat', text: 'marker', scope: 'instance' })
+    await a.waitForEvent((e: any) => e.type === 'chat' && e.text === 'marker', 'the marker')
     const laterMoves = a.received
       .slice(framesBefore)
       .filter((f) => f.type === 'batch')
       .flatMap((f) => f.events)
-      .filter((e: any) => e.type === 'move' && e.userId === bob.id)
+      .filter((e: any) => e.type === 'move' && e.user_id === bob.id)
     expect(laterMoves, JSON.stringify(a.received)).toEqual([])
 
     const framesBeforeReturn = a.received.length
@@ -158,12 +174,12 @@ describe('InstanceRoom areas of interest', () => {
         f.type === 'batch' &&
         f.events.some(
           (e: any) =>
-            e.type === 'enter' && e.player.userId === bob.id && e.player.zone === 'center',
+            e.type === 'enter' && e.player.user_id === bob.id && e.player.zone === 'center',
         ),
       'enter of bob',
     )
     expect(
-      enterOfBob.events.some((e: any) => e.type === 'move' && e.userId === bob.id),
+      enterOfBob.events.some((e: any) => e.type === 'move' && e.user_id === bob.id),
       JSON.stringify(a.received),
     ).toBe(true)
     await b.waitFor(
@@ -172,7 +188,7 @@ describe('InstanceRoom areas of interest', () => {
         f.type === 'batch' &&
         f.events.some(
           (e: any) =>
-            e.type === 'enter' && e.player.userId === alice.id && e.player.zone === 'north_west',
+            e.type === 'enter' && e.player.user_id === alice.id && e.player.zone === 'north_west',
         ),
       'enter of alice for bob',
     )
@@ -191,7 +207,7 @@ describe('InstanceRoom areas of interest', () => {
     // Carol starts at the origin (center): she sees both.
     const welcome = await c.greet()
     expect(welcome.you.zone).toBe('center')
-    expect(welcome.players.map((p: any) => p.userId).sort()).toEqual([alice.id, bob.id].sort())
+    expect(welcome.players.map((p: any) => p.user_id).sort()).toEqual([alice.id, bob.id].sort())
     a.close()
     b.close()
     c.close()
@@ -203,13 +219,16 @@ describe('InstanceRoom batching', () => {
     const instanceId = await createInstance(alice.id)
     const a = await join(instanceId, alice)
     const b = await join(instanceId, bob)
-    await sleep(150)
+    await a.waitForEvent(
+      (e: any) => e.type === 'enter' && e.player.user_id === bob.id,
+      'bob in view',
+    )
     const framesBefore = a.received.length
     const MOVES = 20
     for (let i = 0; i < MOVES; i++) b.send(moveFrame({ x: i, z: 0 }))
     await a.waitFor(
       () =>
-        a.events().filter((e: any) => e.type === 'move' && e.userId === bob.id).length === MOVES,
+        a.events().filter((e: any) => e.type === 'move' && e.user_id === bob.id).length === MOVES,
       'all moves',
     )
     const frames = a.received.slice(framesBefore).filter((f) => f.type === 'batch')
@@ -223,8 +242,12 @@ describe('InstanceRoom batching', () => {
     // 20 frames arrive within one or two ticks; never one frame per move.
     expect(frames.length, JSON.stringify(frames)).toBeLessThanOrEqual(2)
     expect(new Set(frames.map((f) => f.seq)).size).toBe(frames.length)
-    // The mover does not get its own moves echoed.
-    expect(b.events().filter((e: any) => e.type === 'move' && e.userId === bob.id)).toEqual([])
+    // The mover does not get its own moves echoed (the marker: frames sent before the pong).
+    await b.roundTrip()
+    expect(
+      b.events().filter((e: any) => e.type === 'move' && e.user_id === bob.id),
+      JSON.stringify(b.received),
+    ).toEqual([])
     a.close()
     b.close()
   })
@@ -238,12 +261,12 @@ describe('InstanceRoom chat and environment', () => {
     const c = await join(instanceId, carol)
     a.send(moveFrame(AT.north_west))
     b.send(moveFrame(AT.south_east))
-    await a.waitForEvent((e: any) => e.type === 'leave' && e.userId === bob.id, 'leave of bob')
+    await a.waitForEvent((e: any) => e.type === 'leave' && e.user_id === bob.id, 'leave of bob')
 
     a.send({ type: 'chat', text: '  hello zone  ', scope: 'zone' })
     const zoneChat = await c.waitForEvent((e: any) => e.type === 'chat', 'zone chat at carol')
     expect(zoneChat).toMatchObject({
-      userId: alice.id,
+      user_id: alice.id,
       scope: 'zone',
       zone: 'north_west',
       text: 'hello zone',
@@ -257,23 +280,29 @@ describe('InstanceRoom chat and environment', () => {
     )
     expect(b.events().filter((e: any) => e.type === 'chat' && e.text === 'hello zone')).toEqual([])
 
-    const history = await stubOf(instanceId).fetch('https://room/chat?limit=10')
-    const body: any = await history.json()
-    expect(body.messages.map((m: any) => m.text)).toEqual(['hello everyone', 'hello zone'])
-    expect(body.messages[1]).toMatchObject({ userId: alice.id, scope: 'zone', synced: false })
-    const page = await stubOf(instanceId).fetch('https://room/chat?limit=1')
-    const newest: any = await page.json()
-    expect(newest.messages.map((m: any) => m.text)).toEqual(['hello everyone'])
-    const older: any = await (
-      await stubOf(instanceId).fetch(`https://room/chat?before=${newest.nextBefore}`)
-    ).json()
-    expect(older.messages.map((m: any) => m.text)).toEqual(['hello zone'])
-    const byTime: any = await (
-      await stubOf(instanceId).fetch(
-        `https://room/chat?before=${new Date(Date.now() + 60_000).toISOString()}`,
-      )
-    ).json()
-    expect(byTime.messages).toHaveLength(2)
+    const history = await gateway.chatHistory(instanceId, { limit: 10 })
+    expect(history.items.map((m) => m.text)).toEqual(['hello everyone', 'hello zone'])
+    expect(history.items[1]).toMatchObject({
+      user_id: alice.id,
+      username: alice.username,
+      message_type: 'text',
+      scope: 'zone',
+      zone: 'north_west',
+      synced: false,
+    })
+    expect(history.next_cursor).toBeNull()
+    const newest = await gateway.chatHistory(instanceId, { limit: 1 })
+    expect(newest.items.map((m) => m.text)).toEqual(['hello everyone'])
+    const older = await gateway.chatHistory(instanceId, {
+      cursor: ChatQuerySchema.parse({ cursor: newest.next_cursor }).cursor,
+    })
+    expect(older.items.map((m) => m.text)).toEqual(['hello zone'])
+    expect(older.next_cursor).toBeNull()
+    const inAMinute = new Date(Date.now() + 60_000).toISOString()
+    const byTime = await gateway.chatHistory(instanceId, { before: inAMinute })
+    expect(byTime.items).toHaveLength(2)
+    const beforeAll = await gateway.chatHistory(instanceId, { before: '2000-01-01T00:00:00Z' })
+    expect(beforeAll.items).toEqual([])
     a.close()
     b.close()
     c.close()
@@ -285,8 +314,7 @@ describe('InstanceRoom chat and environment', () => {
     b.send({ type: 'chat', text: 'muted?', scope: 'instance' })
     const error = await b.waitFor((f) => f.type === 'error', 'forbidden')
     expect(error.code).toBe('forbidden')
-    const body: any = await (await stubOf(instanceId).fetch('https://room/chat')).json()
-    expect(body.messages).toEqual([])
+    expect((await gateway.chatHistory(instanceId, {})).items).toEqual([])
     b.close()
   })
 
@@ -308,9 +336,12 @@ describe('InstanceRoom chat and environment', () => {
       time_of_day: '18:30',
       last_changed_by: carol.id,
     })
-    expect(a.events().some((e: any) => e.type === 'env' && e.environment.weather === 'storm')).toBe(
-      false,
-    )
+    // Marker: carol's change reached alice after bob's refused one would have.
+    await a.waitForEvent((e: any) => e.type === 'env', 'env at alice')
+    expect(
+      a.events().some((e: any) => e.type === 'env' && e.environment.weather === 'storm'),
+      JSON.stringify(a.received),
+    ).toBe(false)
 
     expect(await runDurableObjectAlarm(stubOf(instanceId))).toBe(true)
     const [row] = await sqlRows<{ metadata: any }>('SELECT metadata FROM instances WHERE id = $1', [
@@ -345,8 +376,7 @@ describe('InstanceRoom bad clients', () => {
     const a = await join(instanceId, alice)
     a.send({ type: 'chat', text: 'x'.repeat(MAX_FRAME_BYTES), scope: 'zone' })
     expect((await a.waitForClose()).code).toBe(CLOSE_MESSAGE_TOO_BIG)
-    const presence: any = await (await stubOf(instanceId).fetch('https://room/presence')).json()
-    expect(presence.players).toEqual([])
+    expect((await stubOf(instanceId).presence()).players).toEqual([])
   })
 
   it('drops and counts a flood instead of answering every frame', async () => {
@@ -354,20 +384,25 @@ describe('InstanceRoom bad clients', () => {
     const a = await join(instanceId, alice)
     const FLOOD = 150
     for (let i = 0; i < FLOOD; i++) a.send({ type: 'ping' })
-    await sleep(500)
-    const pongs = a.received.filter((f) => f.type === 'pong').length
+    const droppedFrames = () =>
+      runInDurableObject(stubOf(instanceId), async (_room, state) => {
+        const [ws] = state.getWebSockets()
+        return (ws.deserializeAttachment() as any).bucket.droppedFrames as number
+      })
+    const pongCount = () => a.received.filter((f) => f.type === 'pong').length
+    // Every frame of the flood is accounted for: answered (pong received) or dropped and counted.
+    await waitUntil(
+      async () => ({ dropped: await droppedFrames(), pongs: pongCount() }),
+      ({ dropped, pongs }) => dropped + pongs === FLOOD,
+      'every flooded frame answered or dropped',
+    )
+    const pongs = pongCount()
     expect(pongs).toBeGreaterThanOrEqual(CLIENT_FRAME_BURST - 1)
     expect(pongs).toBeLessThan(FLOOD / 2)
     // One notice per streak of drops (a token refilled mid-flood may start a second streak).
     const notices = a.received.filter((f) => f.type === 'error' && f.code === 'rate_limited')
     expect(notices.length).toBeGreaterThanOrEqual(1)
     expect(notices.length).toBeLessThan(10)
-    const dropped = await runInDurableObject(stubOf(instanceId), async (_room, state) => {
-      return state
-        .getWebSockets()
-        .map((ws) => (ws.deserializeAttachment() as any).bucket.droppedFrames)
-    })
-    expect(dropped[0] + pongs).toBe(FLOOD)
     a.close()
   })
 
@@ -380,13 +415,45 @@ describe('InstanceRoom bad clients', () => {
   })
 })
 
+describe('InstanceRoom error boundary', () => {
+  it('closes only the socket whose frame failed, with 1011, logs who and where, and keeps the room', async () => {
+    const instanceId = await createInstance(alice.id)
+    const faulty = new RoomGateway(testEnv.TEST_INSTANCE_ROOM)
+    const a = await join(instanceId, alice, {}, faulty)
+    const b = await join(instanceId, bob, {}, faulty)
+    const errors = vi.spyOn(console, 'error')
+    try {
+      a.send(THROWING_FRAME)
+      expect((await a.waitForClose()).code).toBe(CLOSE_INTERNAL_ERROR)
+      const line = errors.mock.calls
+        .map(([text]) => String(text))
+        .find((text) => text.includes('injected fault: frame handler'))
+      expect(line, JSON.stringify(errors.mock.calls)).toBeDefined()
+      expect(JSON.parse(line!)).toMatchObject({
+        level: 'error',
+        instanceId,
+        userId: alice.id,
+        error: 'injected fault: frame handler',
+      })
+    } finally {
+      errors.mockRestore()
+    }
+    // The failed socket's player left; everyone else carries on.
+    await b.waitForEvent((e: any) => e.type === 'left' && e.user_id === alice.id, 'left of alice')
+    b.send({ type: 'chat', text: 'still here', scope: 'instance' })
+    await b.waitForEvent((e: any) => e.type === 'chat' && e.text === 'still here', 'chat echo')
+    const { players } = await faulty.presence(instanceId)
+    expect(players.map((p) => p.user_id)).toEqual([bob.id])
+    b.close()
+  })
+})
+
 describe('InstanceRoom resume', () => {
   it('replays the batches a reconnecting client missed, and welcomes one that is too far behind', async () => {
     const instanceId = await createInstance(alice.id)
     const b = await join(instanceId, bob)
     const a = await connect(instanceId, alice)
     const welcome = await a.greet()
-    await sleep(150)
     const lastSeq = Math.max(
       welcome.seq,
       ...a.received.filter((f) => f.type === 'batch').map((f) => f.seq),
@@ -398,7 +465,7 @@ describe('InstanceRoom resume', () => {
     await b.waitForEvent((e: any) => e.type === 'chat', 'chat echo')
 
     const again = await connect(instanceId, alice)
-    again.send({ type: 'hello', lastSeq })
+    again.send({ type: 'hello', last_seq: lastSeq })
     await again.waitForEvent(
       (e: any) => e.type === 'chat' && e.text === 'while you were away',
       'missed chat',
@@ -406,14 +473,14 @@ describe('InstanceRoom resume', () => {
     const replayed = again.events()
     expect(
       replayed.some(
-        (e: any) => e.type === 'move' && e.userId === bob.id && e.position.x === AT.center_2.x,
+        (e: any) => e.type === 'move' && e.user_id === bob.id && e.position.x === AT.center_2.x,
       ),
     ).toBe(true)
-    expect(replayed.some((e: any) => e.userId === alice.id && e.type === 'left')).toBe(false)
+    expect(replayed.some((e: any) => e.user_id === alice.id && e.type === 'left')).toBe(false)
     expect(again.received.some((f) => f.type === 'welcome')).toBe(false)
 
     const stale = await connect(instanceId, carol)
-    stale.send({ type: 'hello', lastSeq: 1_000_000 })
+    stale.send({ type: 'hello', last_seq: 1_000_000 })
     await stale.waitFor((f) => f.type === 'welcome', 'welcome for an unknown seq')
     again.close()
     b.close()
@@ -506,29 +573,28 @@ describe('InstanceRoom Postgres sync', () => {
   it('keeps the batch on a database error, retries with backoff, and is idempotent when replayed', async () => {
     const p = await registerPlayer('sf')
     const instanceId = await createInstance(p.id)
-    const stub = stubOf(instanceId)
-    const a = await join(instanceId, p)
+    // The test subclass fails its database on demand (test/support/test-worker.ts).
+    const faulty = testEnv.TEST_INSTANCE_ROOM
+    const stub = faulty.get(faulty.idFromName(instanceId))
+    const a = await join(instanceId, p, {}, new RoomGateway(faulty))
     a.send({ type: 'chat', text: 'survives an outage', scope: 'zone' })
     await a.waitForEvent((e: any) => e.type === 'chat', 'chat echo')
 
-    const retryAt = await runInDurableObject(stub, async (room, state) => {
-      const healthy = (room as any).openDatabase
-      ;(room as any).openDatabase = () => {
-        throw new Error('database down')
-      }
-      try {
-        await room.alarm()
-      } finally {
-        ;(room as any).openDatabase = healthy
-      }
-      return state.storage.getAlarm()
-    })
+    await stub.injectFaults({ database: true })
+    expect(await runDurableObjectAlarm(stub)).toBe(true)
+    const retryAt = await runInDurableObject(stub, (_room, state) => state.storage.getAlarm())
     expect(retryAt).not.toBeNull()
     expect(retryAt! - Date.now()).toBeLessThanOrEqual(SYNC_RETRY_BASE_MS)
     expect(
       await sqlRows('SELECT 1 FROM chat_messages WHERE instance_id = $1', [instanceId]),
     ).toHaveLength(0)
+    // A second failure doubles the delay; the count is persisted, so it survives an eviction.
+    expect(await runDurableObjectAlarm(stub)).toBe(true)
+    const secondRetryAt = await runInDurableObject(stub, (_room, state) => state.storage.getAlarm())
+    expect(secondRetryAt! - Date.now()).toBeGreaterThan(SYNC_RETRY_BASE_MS)
+    expect(secondRetryAt! - Date.now()).toBeLessThanOrEqual(2 * SYNC_RETRY_BASE_MS)
 
+    await stub.injectFaults({})
     expect(await runDurableObjectAlarm(stub)).toBe(true)
     expect(
       await sqlRows('SELECT 1 FROM chat_messages WHERE instance_id = $1', [instanceId]),
@@ -536,7 +602,7 @@ describe('InstanceRoom Postgres sync', () => {
 
     // The object died after COMMIT but before marking: the same batch is written again, harmlessly.
     const outcome = await runInDurableObject(stub, async (room, state) => {
-      state.storage.sql.exec(`UPDATE room_meta SET value = '0' WHERE key = 'chat_synced_through'`)
+      state.storage.sql.exec(`UPDATE object_meta SET value = '0' WHERE key = 'chat_synced_through'`)
       state.storage.sql.exec('UPDATE players SET synced_version = 0')
       state.storage.sql.exec('UPDATE sessions SET synced_version = 0')
       return room.syncToPostgres()
@@ -569,8 +635,8 @@ describe('InstanceRoom durability and HTTP', () => {
     expect(welcome.seq).toBeGreaterThanOrEqual(lastSeq)
     expect(welcome.environment.weather).toBe('snow')
     expect(welcome.you.zone).toBe('south_east')
-    const history: any = await (await stubOf(instanceId).fetch('https://room/chat')).json()
-    expect(history.messages.map((m: any) => m.text)).toEqual(['remember me'])
+    const history = await gateway.chatHistory(instanceId, {})
+    expect(history.items.map((m) => m.text)).toEqual(['remember me'])
     again.close()
   })
 
@@ -581,12 +647,11 @@ describe('InstanceRoom durability and HTTP', () => {
     a.send(moveFrame(AT.north_west))
     await b.waitForEvent((e: any) => e.type === 'move', 'move of alice')
     // A second object over the same state and sockets is what a hibernation wake-up constructs.
-    const presence: any = await runInDurableObject(stubOf(instanceId), async (_room, state) => {
+    const presence = await runInDurableObject(stubOf(instanceId), async (_room, state) => {
       const { InstanceRoom } = await import('../../durable-objects/instance-room')
-      const woken = new InstanceRoom(state, testEnv)
-      return (await woken.fetch(new Request('https://room/presence'))).json()
+      return new InstanceRoom(state, testEnv).presence()
     })
-    const zones = Object.fromEntries(presence.players.map((p: any) => [p.userId, p.zone]))
+    const zones = Object.fromEntries(presence.players.map((p) => [p.user_id, p.zone]))
     expect(zones).toEqual({ [alice.id]: 'north_west', [bob.id]: 'center' })
     a.close()
     b.close()
@@ -599,44 +664,76 @@ describe('InstanceRoom durability and HTTP', () => {
     expect((await first.waitForClose()).code).toBe(1000)
     second.send({ type: 'ping' })
     await second.waitFor((f) => f.type === 'pong', 'pong on the new connection')
-    const presence: any = await (await stubOf(instanceId).fetch('https://room/presence')).json()
-    expect(presence.players.map((p: any) => p.userId)).toEqual([alice.id])
+    expect(Object.keys(await presentUsers(instanceId))).toEqual([alice.id])
     second.close()
   })
 
-  it('lists connected players with their zones at /presence', async () => {
+  it('lists connected players with their zones in its presence', async () => {
     const instanceId = await createInstance(alice.id)
     const a = await join(instanceId, alice)
     a.send(moveFrame(AT.north_west))
-    await sleep(150)
-    const res = await stubOf(instanceId).fetch('https://room/presence')
-    const body: any = await res.json()
-    expect(body.players).toEqual([
-      expect.objectContaining({ userId: alice.id, username: alice.username, zone: 'north_west' }),
-    ])
+    const presence = await waitUntil(
+      () => stubOf(instanceId).presence(),
+      ({ players }) => players[0]?.zone === 'north_west',
+      'alice in north_west',
+    )
+    expect(presence).toEqual({
+      instance_id: instanceId,
+      players: [
+        {
+          user_id: alice.id,
+          username: alice.username,
+          zone: 'north_west',
+          position: { x: -100, y: 0, z: 100 },
+          activity: 'moving',
+        },
+      ],
+    })
     a.close()
   })
 
-  it('answers 404 for unknown paths and 400 for a connect without identity headers', async () => {
-    const stub = stubOf(crypto.randomUUID())
-    const unknown = await stub.fetch('https://room/nope')
-    expect(unknown.status).toBe(404)
-    expect(((await unknown.json()) as any).error.code).toBe('not_found')
-    const noHeaders = await stub.fetch('https://room/connect', {
-      headers: { Upgrade: 'websocket' },
+  it('refuses unknown paths, bad upgrades and bad RPC arguments with codes of the closed set', async () => {
+    const instanceId = crypto.randomUUID()
+    const stub = stubOf(instanceId)
+    const refusal = async (res: Response) => ({ status: res.status, body: await res.json() })
+    expect(await refusal(await stub.fetch('https://room/nope'))).toEqual({
+      status: 404,
+      body: { ok: false, error: { code: 'not_found', message: 'no route GET /nope' } },
     })
-    expect(noHeaders.status).toBe(400)
-    const noUpgrade = await stub.fetch('https://room/connect')
-    expect(noUpgrade.status).toBe(426)
-    const badLimit = await stub.fetch('https://room/chat?limit=0')
-    expect(badLimit.status).toBe(400)
-    for (const body of [
-      'not json',
-      '{"type":"visitor_left"}',
-      '{"type":"instance_deleted","x":1}',
+    const noHeader = await refusal(
+      await stub.fetch('https://room/connect', { headers: { Upgrade: 'websocket' } }),
+    )
+    expect(noHeader).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } })
+    const noUpgrade = await refusal(await stub.fetch('https://room/connect'))
+    expect(noUpgrade).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } })
+    const otherInstance = {
+      instance_id: crypto.randomUUID(),
+      user_id: alice.id,
+      username: alice.username,
+      permissions: { can_chat: true, can_change_environment: false },
+      metadata: {},
+    }
+    await connect(instanceId, alice).then((client) => client.close())
+    const wrongRoom = await refusal(
+      await stub.fetch('https://room/connect', {
+        headers: { Upgrade: 'websocket', [ROOM_CONNECTION_HEADER]: JSON.stringify(otherInstance) },
+      }),
+    )
+    expect(wrongRoom).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } })
+
+    expect(await stub.chatHistory({ limit: 0 })).toMatchObject({
+      ok: false,
+      error: { code: 'validation_error' },
+    })
+    for (const notice of [
+      { type: 'visitor_left' },
+      { type: 'instance_deleted', x: 1 },
+      { type: 'visitor_left', userId: alice.id },
     ]) {
-      const badNotice = await stub.fetch('https://room/notice', { method: 'POST', body })
-      expect(badNotice.status, body).toBe(400)
+      expect(await stub.applyNotice(notice as any), JSON.stringify(notice)).toMatchObject({
+        ok: false,
+        error: { code: 'validation_error' },
+      })
     }
   })
 
@@ -644,20 +741,17 @@ describe('InstanceRoom durability and HTTP', () => {
     const instanceId = await createInstance(alice.id)
     const a = await join(instanceId, alice)
     const b = await join(instanceId, bob)
-    const notice = (body: unknown) =>
-      stubOf(instanceId).fetch('https://room/notice', {
-        method: 'POST',
-        body: JSON.stringify(body),
-      })
-    expect((await notice({ type: 'visitor_removed', userId: bob.id })).status).toBe(204)
+    const accepted = { ok: true, value: null }
+    const stub = stubOf(instanceId)
+    expect(await stub.applyNotice({ type: 'visitor_removed', user_id: bob.id })).toEqual(accepted)
     expect((await b.waitForClose()).code).toBe(CLOSE_REMOVED)
-    a.send({ type: 'ping' })
-    await a.waitFor((f) => f.type === 'pong', 'pong after the eviction of another player')
+    await a.roundTrip()
     // An eviction of someone not connected changes nothing.
-    expect((await notice({ type: 'visitor_left', userId: carol.id })).status).toBe(204)
+    expect(await stub.applyNotice({ type: 'visitor_left', user_id: carol.id })).toEqual(accepted)
+    await a.roundTrip()
     expect(a.closeEvent).toBeNull()
 
-    expect((await notice({ type: 'instance_deleted' })).status).toBe(204)
+    expect(await stub.applyNotice({ type: 'instance_deleted' })).toEqual(accepted)
     expect((await a.waitForClose()).code).toBe(CLOSE_INSTANCE_DELETED)
     const sessions = await sqlRows('SELECT 1 FROM active_sessions WHERE instance_id = $1', [
       instanceId,

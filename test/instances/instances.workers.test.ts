@@ -6,17 +6,7 @@ import {
   CLOSE_REMOVED,
 } from '../../durable-objects/instance-room/config'
 import { api, registerPlayer, sqlRows, tokenFor, type Player } from '../support/api'
-import { RoomClient } from '../support/room-client'
-
-/** Creates an instance owned by `owner`; the body overrides the defaults. */
-async function createInstance(owner: Player, body: Record<string, unknown> = {}) {
-  const res = await api('/v1/instances', {
-    token: owner.token,
-    body: { type: 'communal', name: 'Market square', ...body },
-  })
-  expect(res.status, res.text).toBe(201)
-  return res.body as { id: string; [key: string]: any }
-}
+import { createInstance, enterRoom } from '../support/instances'
 
 const join = (player: Player, instanceId: string) =>
   api(`/v1/instances/${instanceId}/join`, { method: 'POST', token: player.token })
@@ -50,25 +40,11 @@ async function connect(
   return { status: res.status, text, body: JSON.parse(text) }
 }
 
-/** Opens the live room through the Worker's entrance, says hello and waits for the welcome. */
-async function enterRoom(player: Player, instanceId: string) {
-  const res = await SELF.fetch(`http://nexus.test/v1/instances/${instanceId}/ws`, {
-    headers: { Upgrade: 'websocket', 'Sec-WebSocket-Protocol': `nexus.v1, bearer.${player.token}` },
-  })
-  expect(res.status, res.status === 101 ? '' : await res.text()).toBe(101)
-  expect(res.headers.get('Sec-WebSocket-Protocol')).toBe('nexus.v1')
-  const ws = res.webSocket!
-  ws.accept()
-  const client = new RoomClient(ws)
-  await client.greet()
-  return client
-}
-
 /** User ids in the room's live presence list. */
 async function presentUserIds(token: string, instanceId: string): Promise<string[]> {
   const res = await api(`/v1/instances/${instanceId}/presence`, { token })
   expect(res.status, res.text).toBe(200)
-  return res.body.players.map((player: { userId: string }) => player.userId).sort()
+  return res.body.players.map((player: { user_id: string }) => player.user_id).sort()
 }
 
 let owner: Player
@@ -761,15 +737,62 @@ describe('GET /v1/instances/:id/presence and /chat', () => {
 
   it('validates the chat query and needs a token', async () => {
     const instance = await createInstance(owner)
-    const badLimit = await api(`/v1/instances/${instance.id}/chat?limit=1000`, {
-      token: owner.token,
-    })
-    expect(badLimit.status, badLimit.text).toBe(400)
-    const badBefore = await api(`/v1/instances/${instance.id}/chat?before=yesterday`, {
-      token: owner.token,
-    })
-    expect(badBefore.status, badBefore.text).toBe(400)
+    for (const query of ['limit=1000', 'before=yesterday', 'before=1234', 'cursor=forged']) {
+      const res = await api(`/v1/instances/${instance.id}/chat?${query}`, { token: owner.token })
+      expect(res.status, `${query}: ${res.text}`).toBe(400)
+    }
     expect((await api(`/v1/instances/${instance.id}/presence`)).status).toBe(401)
+  })
+
+  it('answers who is in the live room, from the room', async () => {
+    const instance = await createInstance(owner)
+    const empty = await api(`/v1/instances/${instance.id}/presence`, { token: owner.token })
+    expect(empty.status, empty.text).toBe(200)
+    expect(empty.body).toEqual({ instance_id: instance.id, players: [] })
+    const socket = await enterRoom(owner, instance.id)
+    const res = await api(`/v1/instances/${instance.id}/presence`, { token: owner.token })
+    expect(res.status, res.text).toBe(200)
+    expect(res.body, res.text).toEqual({
+      instance_id: instance.id,
+      players: [
+        {
+          user_id: owner.id,
+          username: owner.username,
+          zone: 'center',
+          position: { x: 0, y: 0, z: 0 },
+          activity: 'idle',
+        },
+      ],
+    })
+    socket.close()
+  })
+
+  it('pages the chat history newest first with next_cursor, and filters by before', async () => {
+    const instance = await createInstance(owner)
+    const socket = await enterRoom(owner, instance.id)
+    for (const text of ['one', 'two', 'three']) {
+      socket.send({ type: 'chat', text, scope: 'instance' })
+      await socket.waitForEvent((e: any) => e.type === 'chat' && e.text === text, text)
+    }
+    const chat = (query: string) =>
+      api(`/v1/instances/${instance.id}/chat?${query}`, { token: owner.token })
+    const first = await chat('limit=2')
+    expect(first.status, first.text).toBe(200)
+    expect(first.body.items.map((m: any) => m.text), first.text).toEqual(['three', 'two'])
+    expect(first.body.items[0], first.text).toMatchObject({
+      user_id: owner.id,
+      username: owner.username,
+      message_type: 'text',
+      scope: 'instance',
+      zone: 'center',
+      synced: false,
+    })
+    expect(typeof first.body.next_cursor, first.text).toBe('string')
+    const second = await chat(`limit=2&cursor=${encodeURIComponent(first.body.next_cursor)}`)
+    expect(second.body, second.text).toMatchObject({ items: [{ text: 'one' }], next_cursor: null })
+    const beforeAll = await chat(`before=${encodeURIComponent('2001-01-01T00:00:00Z')}`)
+    expect(beforeAll.body, beforeAll.text).toEqual({ items: [], next_cursor: null })
+    socket.close()
   })
 })
 
@@ -837,7 +860,7 @@ describe('the live room follows changes made over HTTP', () => {
     expect(closed.code).toBe(CLOSE_LEFT_INSTANCE)
     expect(await presentUserIds(owner.token, instance.id)).toEqual([owner.id])
     await hostSocket.waitForEvent(
-      (e: any) => e.type === 'left' && e.userId === guest.id,
+      (e: any) => e.type === 'left' && e.user_id === guest.id,
       'the left event',
     )
     hostSocket.close()
@@ -855,6 +878,7 @@ describe('the live room follows changes made over HTTP', () => {
     })
     expect(res.status, res.text).toBe(204)
     expect((await kickedSocket.waitForClose()).code).toBe(CLOSE_REMOVED)
+    await keptSocket.roundTrip()
     expect(keptSocket.closeEvent).toBeNull()
     expect(await presentUserIds(owner.token, instance.id)).toEqual([kept.id])
     keptSocket.close()

@@ -25,7 +25,7 @@ describe('canonical ids', () => {
     const guestSocket = await enterRoom(guest, instance.id.toUpperCase())
     guestSocket.send(move(12.5))
     const seen = await hostSocket.waitForEvent(
-      (event) => event.type === 'move' && (event.user_id ?? event.userId) === guest.id,
+      (event) => event.type === 'move' && event.user_id === guest.id,
       "the upper-case client's move",
     )
     expect(seen.position.x).toBe(12.5)
@@ -118,6 +118,18 @@ describe('forged cursors', () => {
       expect(res.status, res.text).toBe(400)
     })
   }
+
+  it.each([
+    ['not base64 JSON', '%%%not-base64'],
+    ['a seq that is not a positive integer', encodeCursor({ seq: -3 })],
+    ['a list cursor of another list', encodeCursor({ t: '2026-01-01T00:00:00Z', id: crypto.randomUUID() })],
+  ])('answers 400 on a live room chat history for a cursor that is %s', async (_, cursor) => {
+    const host = await registerPlayer('chatcursor')
+    const instance = await createInstance(host)
+    const res = await api(`/v1/instances/${instance.id}/chat?cursor=${cursor}`, { token: host.token })
+    expect(res.status, res.text).toBe(400)
+    expect(res.body.error.details[0].path).toEqual(['cursor'])
+  })
 })
 
 describe('PATCH /v1/instances/:id environment', () => {

@@ -6,10 +6,11 @@ import { SELF, env } from 'cloudflare:test'
 import { SignJWT, importJWK } from 'jose'
 import { createNexusClient } from '../../db/client'
 import { issueAccessToken, type Role } from '../../functions/lib/auth'
-import { getConfig, type Env } from '../../functions/lib/env'
+import { getConfig } from '../../functions/lib/env'
+import type { TestEnv } from './test-worker'
 
 /** The bindings of the test Worker. */
-export const testEnv = env as unknown as Env & { TEST_GATEWAY_PRIVATE_JWK: string }
+export const testEnv: TestEnv = env
 
 /** A response with its parsed JSON body. */
 export interface ApiResponse<T = any> {

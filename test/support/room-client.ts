@@ -59,6 +59,18 @@ export class RoomClient {
     return this.closeEvent
   }
 
+  /**
+   * A marker: sends `ping` and waits for its `pong`. Every frame the room sent this socket before
+   * it handled the ping has then arrived (a socket delivers in order), so a test can assert that
+   * something was not received without sleeping.
+   */
+  async roundTrip(): Promise<void> {
+    const pongs = () => this.received.filter((frame) => frame.type === 'pong').length
+    const before = pongs()
+    this.send({ type: 'ping' })
+    await this.waitFor(() => pongs() > before, 'pong of the marker ping')
+  }
+
   /** Every event of every batch received, in order. */
   events(): any[] {
     return this.received.filter((frame) => frame.type === 'batch').flatMap((frame) => frame.events)

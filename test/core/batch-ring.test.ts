@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BatchRing } from '../../durable-objects/instance-room/batch-ring'
+import { BatchRing } from '../../durable-objects/core/batch-ring'
 
 function ringWith(capacity: number, lastSeq: number): BatchRing<string> {
   const ring = new BatchRing<string>(capacity)

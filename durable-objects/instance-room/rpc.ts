@@ -1,0 +1,74 @@
+/**
+ * The InstanceRoom's contract with the Worker (its gateway, `functions/instances/room-gateway.ts`):
+ * the WebSocket upgrade request, and the arguments and results of its RPC methods. snake_case
+ * keys, like every other boundary of the API.
+ */
+import { z } from 'zod'
+import type { ChatScope, Position, Activity } from './protocol'
+import { roomPermissionsSchema } from './notices'
+import type { Zone } from './zones'
+
+/** The upgrade request's header carrying `RoomConnection` as JSON. */
+export const ROOM_CONNECTION_HEADER = 'X-Nexus-Connection'
+
+/**
+ * Who connects, as the Worker authorized them. The room trusts it: only the Worker can reach the
+ * room, and the token stays in the Worker.
+ */
+export const roomConnectionSchema = z.strictObject({
+  instance_id: z.uuid(),
+  user_id: z.uuid(),
+  username: z.string().min(1).max(64),
+  permissions: roomPermissionsSchema,
+  /** The instance's readable metadata (area bounds, environment seed). */
+  metadata: z.record(z.string(), z.unknown()),
+})
+
+/** A connection request. */
+export type RoomConnection = z.infer<typeof roomConnectionSchema>
+
+/** A connected player in the presence list. */
+export interface PresentPlayer {
+  user_id: string
+  username: string
+  zone: Zone
+  position: Position
+  activity: Activity
+}
+
+/** Who is in the room now. */
+export interface RoomPresence {
+  /** The instance this room belongs to; null while nobody ever connected. */
+  instance_id: string | null
+  players: PresentPlayer[]
+}
+
+/** Which page of chat history to read, newest first. */
+export interface ChatHistoryQuery {
+  limit: number
+  /** Only messages older than this room seq (the position of the previous page's last item). */
+  before_seq?: number
+  /** Only messages sent before this time (epoch milliseconds). */
+  before_ms?: number
+}
+
+/** A chat message or emote of the room's history. */
+export interface ChatHistoryItem {
+  message_id: string
+  user_id: string
+  username: string
+  message_type: 'text' | 'emote'
+  scope: ChatScope
+  zone: Zone
+  text: string
+  /** ISO 8601. */
+  sent_at: string
+  /** Already written to Postgres (`chat_messages`). */
+  synced: boolean
+}
+
+/** One page of chat history; `next_before_seq` is null on the last page. */
+export interface ChatHistorySlice {
+  items: ChatHistoryItem[]
+  next_before_seq: number | null
+}

@@ -1,0 +1,181 @@
+/**
+ * The Worker's one way to the InstanceRoom objects: every call from the Worker to a room goes
+ * through here (the WebSocket upgrade by `fetch`, everything else by RPC).
+ *
+ * - A room is named only by a canonical instance id (a lower-case UUID), so one instance never
+ *   has two live rooms; anything else is a programming error and throws.
+ * - A room that cannot be reached, or throws, is `503 service_unavailable` (and a log line).
+ * - A room's refusal carries a code of the closed set (`ERROR_STATUS`) and is re-thrown as
+ *   `ApiError`, so the client sees the Worker's envelope with its request id.
+ * - Notices follow a change that has already committed in Postgres: the change stands when the
+ *   room cannot be told, so a failed notice is logged, never thrown.
+ */
+import type { Context } from 'hono'
+import { z } from 'zod'
+import type { Answer } from '../../durable-objects/core/refusal'
+import type { InstanceRoom } from '../../durable-objects/instance-room'
+import type { RoomNotice } from '../../durable-objects/instance-room/notices'
+import {
+  ROOM_CONNECTION_HEADER,
+  type ChatHistoryItem,
+  type ChatHistorySlice,
+  type RoomConnection,
+  type RoomPresence,
+} from '../../durable-objects/instance-room/rpc'
+import { CHAT_PAGE_DEFAULT_MESSAGES } from '../../durable-objects/instance-room/config'
+import type { AppEnv } from '../lib/context'
+import { ApiError, ERROR_CODES } from '../lib/errors'
+import { isCanonicalId } from '../lib/ids'
+import { createLogger, describeError, type Logger } from '../lib/logger'
+import { encodeCursor } from '../lib/pagination'
+import type { ChatCursor } from './schemas'
+
+/** A refusal as it crosses the boundary (checked: the code must be one of the closed set). */
+const refusalSchema = z.object({
+  ok: z.literal(false),
+  error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }),
+})
+
+/** Chat history as the API answers it. */
+export interface ChatHistoryPage {
+  items: ChatHistoryItem[]
+  /** Pass back as `?cursor=` for the next (older) page; null on the last page. */
+  next_cursor: string | null
+}
+
+/** What the Worker asks for chat history (from `ChatQuerySchema`). */
+export interface ChatHistoryRequest {
+  limit?: number
+  /** A previous page's `next_cursor`, decoded by `ChatQuerySchema`. */
+  cursor?: ChatCursor
+  /** Only messages sent before this ISO 8601 time. */
+  before?: string
+}
+
+/** Who connects, as the Worker authorized them (the instance id is the gateway's). */
+export type RoomConnectionRequest = Omit<RoomConnection, 'instance_id'>
+
+/** The namespace of the rooms: `INSTANCE_ROOM`, or in tests that of a fault-injecting subclass. */
+export interface RoomNamespace {
+  idFromName(name: string): DurableObjectId
+  get(id: DurableObjectId): DurableObjectStub<InstanceRoom>
+}
+
+/** The gateway of one request (or one test): InstanceRoom calls with the Worker's error model. */
+export class RoomGateway {
+  constructor(
+    private readonly rooms: RoomNamespace,
+    /** The request's logger (its lines carry the request id). */
+    private readonly logger: Logger = createLogger(),
+  ) {}
+
+  /** Who is in the live room of `instanceId` now. */
+  async presence(instanceId: string): Promise<RoomPresence & { instance_id: string }> {
+    const presence = await this.call(instanceId, 'presence', (room) => room.presence())
+    // A room nobody entered yet does not know its instance; it is the one it is named after.
+    return { instance_id: presence.instance_id ?? instanceId, players: presence.players }
+  }
+
+  /** A page of the room's chat history, newest first. */
+  async chatHistory(instanceId: string, request: ChatHistoryRequest): Promise<ChatHistoryPage> {
+    const after = request.cursor
+    const answer = await this.call<Answer<ChatHistorySlice>>(instanceId, 'chatHistory', (room) =>
+      room.chatHistory({
+        limit: request.limit ?? CHAT_PAGE_DEFAULT_MESSAGES,
+        before_seq: after?.seq,
+        before_ms: request.before === undefined ? undefined : Date.parse(request.before),
+      }),
+    )
+    const slice = this.unwrap(instanceId, 'chatHistory', answer)
+    return {
+      items: slice.items,
+      next_cursor:
+        slice.next_before_seq === null ? null : encodeCursor({ seq: slice.next_before_seq }),
+    }
+  }
+
+  /** Tells the live room about a committed change; logs (never throws) when it cannot. */
+  async notify(instanceId: string, notice: RoomNotice): Promise<void> {
+    const room = this.roomOf(instanceId)
+    try {
+      const answer = await room.applyNotice(notice)
+      if (!answer.ok) throw new Error(`refused: ${answer.error.code}: ${answer.error.message}`)
+    } catch (error) {
+      this.logger.warn('room notice failed', {
+        instance_id: instanceId,
+        notice: notice.type,
+        ...describeError(error),
+      })
+    }
+  }
+
+  /** Opens a WebSocket on the room for an authorized user; returns the client end. */
+  async connect(instanceId: string, connection: RoomConnectionRequest): Promise<WebSocket> {
+    const body: RoomConnection = { instance_id: instanceId, ...connection }
+    const answer = await this.call(instanceId, 'connect', (room) =>
+      room.fetch('https://room/connect', {
+        headers: { Upgrade: 'websocket', [ROOM_CONNECTION_HEADER]: JSON.stringify(body) },
+      }),
+    )
+    if (answer.status === 101 && answer.webSocket) return answer.webSocket
+    throw this.refusalError(instanceId, 'connect', await answer.json().catch(() => null))
+  }
+
+  /** Calls the room of `instanceId`; an unreachable or throwing room is a 503. */
+  private async call<T>(
+    instanceId: string,
+    method: string,
+    invoke: (room: DurableObjectStub<InstanceRoom>) => Promise<T>,
+  ): Promise<T> {
+    const room = this.roomOf(instanceId)
+    try {
+      return await invoke(room)
+    } catch (error) {
+      this.logFailure(instanceId, method, error)
+      throw unavailable()
+    }
+  }
+
+  /** The room's stub; its name is the canonical instance id, asserted. */
+  private roomOf(instanceId: string): DurableObjectStub<InstanceRoom> {
+    if (!isCanonicalId(instanceId)) {
+      throw new Error(`a room is named by a canonical (lower-case) UUID, got "${instanceId}"`)
+    }
+    return this.rooms.get(this.rooms.idFromName(instanceId))
+  }
+
+  /** The value of an answer, or its refusal as `ApiError`. */
+  private unwrap<T>(instanceId: string, method: string, answer: Answer<T>): T {
+    if (answer.ok) return answer.value
+    throw this.refusalError(instanceId, method, answer)
+  }
+
+  /**
+   * A refusal re-thrown as `ApiError`; a body outside the contract (a code not in the closed
+   * set, no refusal at all) is the room failing, so a 503.
+   */
+  private refusalError(instanceId: string, method: string, body: unknown): ApiError {
+    const refusal = refusalSchema.safeParse(body)
+    if (refusal.success) return new ApiError(refusal.data.error.code, refusal.data.error.message)
+    const received = JSON.stringify(body)?.slice(0, 200)
+    this.logFailure(instanceId, method, new Error(`answer outside the contract: ${received}`))
+    return unavailable()
+  }
+
+  private logFailure(instanceId: string, method: string, error: unknown): void {
+    this.logger.error('instance room unavailable', {
+      instance_id: instanceId,
+      method,
+      ...describeError(error),
+    })
+  }
+}
+
+/** The gateway for the request of `c`. */
+export function roomGateway(c: Context<AppEnv>): RoomGateway {
+  return new RoomGateway(c.env.INSTANCE_ROOM, c.var.log)
+}
+
+function unavailable(): ApiError {
+  return new ApiError('service_unavailable', 'the live room is unavailable; try again shortly')
+}
