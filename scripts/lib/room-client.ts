@@ -39,7 +39,7 @@ export async function registerPlayer(baseUrl: string, prefix: string) {
     body: { username, password: 'demo password 1234' },
     expect: 201,
   })
-  return { id: body.user.id as string, username, token: body.accessToken as string }
+  return { id: body.user.id as string, username, token: body.access_token as string }
 }
 
 /** A live connection to one instance's room. */
