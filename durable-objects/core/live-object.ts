@@ -134,7 +134,7 @@ export abstract class LiveObject<
     } catch (error) {
       log('error', 'live object failed on a frame; closing that socket', {
         ...this.logFields(),
-        userId: this.attachmentOf(ws)?.userId ?? null,
+        user_id: this.attachmentOf(ws)?.userId ?? null,
         ...describeError(error),
       })
       closeQuietly(ws, CLOSE_INTERNAL_ERROR, 'internal error')

@@ -766,7 +766,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   }
 
   protected override logFields(): Record<string, unknown> {
-    return { instanceId: this.instanceId }
+    return { instance_id: this.instanceId }
   }
 
   private syncSource(): RoomSyncSource {

@@ -431,8 +431,8 @@ describe('InstanceRoom error boundary', () => {
       expect(line, JSON.stringify(errors.mock.calls)).toBeDefined()
       expect(JSON.parse(line!)).toMatchObject({
         level: 'error',
-        instanceId,
-        userId: alice.id,
+        instance_id: instanceId,
+        user_id: alice.id,
         error: 'injected fault: frame handler',
       })
     } finally {

@@ -82,8 +82,8 @@ describe('RoomGateway', () => {
     expect(lines, JSON.stringify(lines)).toContainEqual(
       expect.objectContaining({
         msg: 'instance room unavailable',
-        requestId: 'test-request',
-        instanceId,
+        request_id: 'test-request',
+        instance_id: instanceId,
         method: 'presence',
         error: expect.stringContaining('injected fault: rpc'),
       }),
@@ -126,8 +126,8 @@ describe('RoomGateway', () => {
       expect.objectContaining({
         level: 'warn',
         msg: 'room notice failed',
-        requestId: 'test-request',
-        instanceId,
+        request_id: 'test-request',
+        instance_id: instanceId,
         notice: 'instance_deleted',
       }),
     )
