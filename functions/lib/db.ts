@@ -14,27 +14,24 @@ import type { AppEnv } from './context'
 import { getConfig } from './env'
 import { describeError } from './logger'
 
-/** The nexus client of this request. */
+/** The nexus client of this request (opened on first use). */
 export function nexus(c: Context<AppEnv>): NexusClient {
-  let client = c.get('nexusClient')
-  if (!client) {
-    const config = getConfig(c.env)
-    client = createNexusClient(config.NEXUS_DATABASE_URL, { wsProxy: config.NEON_WS_PROXY })
-    c.set('nexusClient', client)
-  }
+  const client =
+    c.get('nexusClient') ?? createNexusClient(getConfig(c.env).NEXUS_DATABASE_URL, clientOptions(c))
+  c.set('nexusClient', client)
   return client
 }
 
-/** The memory client of this request. */
+/** The memory client of this request (opened on first use). */
 export function memory(c: Context<AppEnv>): MemoryClient {
-  let client = c.get('memoryClient')
-  if (!client) {
-    const config = getConfig(c.env)
-    client = createMemoryClient(config.MEMORY_DATABASE_URL, { wsProxy: config.NEON_WS_PROXY })
-    c.set('memoryClient', client)
-  }
+  const client =
+    c.get('memoryClient') ??
+    createMemoryClient(getConfig(c.env).MEMORY_DATABASE_URL, clientOptions(c))
+  c.set('memoryClient', client)
   return client
 }
+
+const clientOptions = (c: Context<AppEnv>) => ({ wsProxy: getConfig(c.env).NEON_WS_PROXY })
 
 /**
  * Runs `task` off the response's path: the response does not wait for it, the request's database
