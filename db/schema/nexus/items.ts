@@ -11,6 +11,7 @@ import {
   pgTable,
   primaryKey,
   text,
+  uniqueIndex,
   uuid,
   varchar,
 } from 'drizzle-orm/pg-core'
@@ -28,9 +29,10 @@ export const items = pgTable(
     glbPath: text('glb_path'),
     iconPath: text('icon_path'),
     baseValue: integer('base_value').default(1),
-    isTradeable: boolean('is_tradeable').default(true),
-    isConsumable: boolean('is_consumable').default(false),
-    maxStackSize: integer('max_stack_size').default(1),
+    // NOT NULL (migration 0030): gifts, consumption and grants depend on them.
+    isTradeable: boolean('is_tradeable').notNull().default(true),
+    isConsumable: boolean('is_consumable').notNull().default(false),
+    maxStackSize: integer('max_stack_size').notNull().default(1),
     properties: jsonb('properties').default({}),
     creatorId: uuid('creator_id').references(() => users.id),
     createdAt: timestamptz('created_at').defaultNow(),
@@ -40,6 +42,8 @@ export const items = pgTable(
     index('idx_items_rarity').on(t.rarity),
     index('idx_items_tradeable').on(t.isTradeable),
     index('idx_items_creator').on(t.creatorId),
+    index('idx_items_name_id').on(t.name, t.id),
+    check('items_max_stack_size_check', sql`${t.maxStackSize} >= 1`),
   ],
 )
 
@@ -52,7 +56,10 @@ export const itemTemplates = pgTable('item_templates', {
   createdAt: timestamptz('created_at').defaultNow(),
 })
 
-/** Item ownership: one row per (user, item) with a positive quantity. */
+/**
+ * Item ownership: one row per (user, item) with a positive quantity, never more than the item's
+ * `max_stack_size` (trigger `trigger_enforce_inventory_stack_limit`), one stack per slot.
+ */
 export const inventories = pgTable(
   'inventories',
   {
@@ -70,9 +77,22 @@ export const inventories = pgTable(
   (t) => [
     primaryKey({ columns: [t.userId, t.itemId] }),
     check('inventories_quantity_check', sql`${t.quantity} > 0`),
+    check('inventories_slot_position_check', sql`${t.slotPosition} >= 0`),
     index('idx_inventories_user').on(t.userId),
+    uniqueIndex('inventories_user_slot_unique')
+      .on(t.userId, t.slotPosition)
+      .where(sql`slot_position IS NOT NULL`),
   ],
 )
+
+/** Users the operators allow to create catalogue items (besides platform admins). */
+export const itemCreators = pgTable('item_creators', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  grantedBy: uuid('granted_by').references(() => users.id, { onDelete: 'set null' }),
+  grantedAt: timestamptz('granted_at').notNull().defaultNow(),
+})
 
 /** An item row. */
 export type Item = typeof items.$inferSelect
@@ -86,3 +106,5 @@ export type NewItemTemplate = typeof itemTemplates.$inferInsert
 export type Inventory = typeof inventories.$inferSelect
 /** Values for inserting an inventory row. */
 export type NewInventory = typeof inventories.$inferInsert
+/** An item creator row. */
+export type ItemCreator = typeof itemCreators.$inferSelect
