@@ -24,6 +24,12 @@ import { instancesRouter } from './instances/routes'
 import { memoryAdminRouter } from './memory/admin-routes'
 import { memoryRouter } from './memory/routes'
 import { usersRouter } from './users/routes'
+import { assetsAdminRouter } from './assets/admin-routes'
+import { assetsRouter } from './assets/routes'
+import { inventoryAdminRouter } from './inventory/admin-routes'
+import { inventoryRouter } from './inventory/routes'
+import { itemsAdminRouter, itemTemplatesAdminRouter } from './items/admin-routes'
+import { itemsRouter } from './items/routes'
 
 /** Maps statuses raised by Hono itself (malformed JSON, body limits) to our codes. */
 const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
@@ -57,6 +63,13 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/v1/memory', memoryRouter)
   app.route('/v1/admin/economy', economyAdminRouter)
   app.route('/v1/admin/memory', memoryAdminRouter)
+  app.route('/v1/items', itemsRouter)
+  app.route('/v1/inventory', inventoryRouter)
+  app.route('/v1/assets', assetsRouter)
+  app.route('/v1/admin/items', itemsAdminRouter)
+  app.route('/v1/admin/item-templates', itemTemplatesAdminRouter)
+  app.route('/v1/admin/inventory', inventoryAdminRouter)
+  app.route('/v1/admin/assets', assetsAdminRouter)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -11,6 +11,7 @@ import {
   UserIdParamSchema,
 } from './schemas'
 import { getProfile, getPublicUser, listUsers, updateProfile } from './service'
+import { userInventoryRouter } from '../inventory/routes'
 
 const route = authRoutes({ tags: ['users'] })
 
@@ -55,7 +56,10 @@ export const usersRouter = createRouter({ auth: true })
     }),
     async (c) =>
       c.json(
-        await getPublicUser(nexus(c).db, { actor: identityOf(c), user_id: c.req.valid('param').id }),
+        await getPublicUser(nexus(c).db, {
+          actor: identityOf(c),
+          user_id: c.req.valid('param').id,
+        }),
         200,
       ),
   )
@@ -73,3 +77,4 @@ export const usersRouter = createRouter({ auth: true })
     async (c) =>
       c.json(await listUsers(nexus(c).db, { actor: identityOf(c), ...c.req.valid('query') }), 200),
   )
+  .route('/', userInventoryRouter)
