@@ -7,8 +7,11 @@
  * - `instance_deleted`: every socket is closed (4004) and the room flushes to Postgres.
  * - `environment_changed`: a `PATCH` of `metadata.environment`; the room merges the changed keys
  *   into its own copy (which is newer than Postgres between syncs) and tells everyone.
+ * - `building_changed`: a building was placed, moved or removed (`buildings.ts`); everyone gets a
+ *   `building` event and the room remembers the version.
  */
 import { z } from 'zod'
+import { buildingChangedNoticeSchema } from './buildings'
 
 /** What a connection may do in the room, from the Worker's authorization. */
 export interface RoomPermissions {
@@ -51,6 +54,7 @@ export const roomNoticeSchema = z.discriminatedUnion('type', [
     /** Only the keys the PATCH set; the room keeps those its own rules accept. */
     changes: z.record(z.string(), z.unknown()),
   }),
+  buildingChangedNoticeSchema,
 ])
 
 /** A notice the Worker sends. */

@@ -15,6 +15,7 @@ import {
   MAX_VELOCITY_METERS_PER_SECOND,
   QUATERNION_NORM_TOLERANCE,
 } from './config'
+import type { BuildingChange, BuildingSnapshot } from './buildings'
 import type { Zone } from './zones'
 
 // zod v4's z.number() already rejects NaN and ±Infinity; the bounds keep magnitudes sane too.
@@ -341,6 +342,11 @@ export type ServerEvent =
   | { type: 'join'; user_id: string }
   /** A player disconnected from the instance. */
   | { type: 'left'; user_id: string }
+  /**
+   * A building was placed, moved or removed (buildings.ts); apply it when `building.version` is
+   * newer than the version held for that building.
+   */
+  | { type: 'building'; change: BuildingChange; building: BuildingSnapshot }
 
 /** A server event's `type`. */
 export type ServerEventType = ServerEvent['type']
@@ -358,6 +364,11 @@ export interface WelcomeMessage {
   /** Players in the receiver's area of interest, excluding the receiver. */
   players: PlayerSnapshot[]
   environment: InstanceEnvironment
+  /**
+   * The latest version of the instance's buildings the room knows; fetch
+   * `GET /v1/instances/:id/buildings` when it is newer than what the client holds (buildings.ts).
+   */
+  buildings_version: number
 }
 
 /** All events of one tick for one receiver. */

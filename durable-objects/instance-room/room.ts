@@ -26,6 +26,7 @@ import {
   MAX_BAD_FRAMES,
   TICK_MS,
 } from './config'
+import { BUILDINGS_VERSION_SEEN_KEY } from './buildings'
 import { eventsFor, TickFanout, type RoomEnvelope } from './fanout'
 import { roomNoticeSchema, type RoomNotice, type RoomPermissions } from './notices'
 import {
@@ -150,6 +151,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       return refusalResponse('conflict', 'this room belongs to another instance')
     }
     const metadata = parsed.data.metadata
+    this.noteBuildingsVersion(parsed.data.buildings_version ?? 0)
     this.bounds = parseAreaBounds(metadata)
     this.meta.setJson('metadata', { custom_properties: metadata.custom_properties })
     // Postgres seeds the environment once; after that the room's copy is authoritative.
@@ -260,10 +262,24 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
           this.saveAttachment(ws, attachment)
         }
         break
+      case 'building_changed':
+        this.noteBuildingsVersion(notice.building.version)
+        this.enqueue({
+          event: { type: 'building', change: notice.change, building: notice.building },
+          to: { kind: 'all' },
+        })
+        break
       default:
         assertNever(notice)
     }
     return accept(null)
+  }
+
+  /** Remembers the highest building version heard of (buildings.ts); welcomes carry it. */
+  private noteBuildingsVersion(version: number): void {
+    if (version > this.meta.getNumber(BUILDINGS_VERSION_SEEN_KEY)) {
+      this.meta.setNumber(BUILDINGS_VERSION_SEEN_KEY, version)
+    }
   }
 
   /** Closes the sockets of one user (or of everyone, for null); they leave the room. */
@@ -388,6 +404,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       you: snapshotOf(player),
       players,
       environment: this.environment,
+      buildings_version: this.meta.getNumber(BUILDINGS_VERSION_SEEN_KEY),
     })
   }
 

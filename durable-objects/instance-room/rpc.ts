@@ -22,6 +22,8 @@ export const roomConnectionSchema = z.strictObject({
   permissions: roomPermissionsSchema,
   /** The instance's readable metadata (area bounds, environment seed). */
   metadata: z.record(z.string(), z.unknown()),
+  /** The version of the instance's buildings in Postgres at connect (buildings.ts). */
+  buildings_version: z.int().min(0).optional(),
 })
 
 /** A connection request. */

@@ -43,6 +43,8 @@ import {
   withdrawInvitation,
 } from './service'
 import { roomGateway } from './room-gateway'
+import { buildingsRouter } from '../buildings/routes'
+import { buildingsVersionOf } from '../buildings/service'
 
 const route = authRoutes({ tags: ['instances'] })
 const notFound = errorResponseSpec('No such instance, or a private one you may not see')
@@ -380,6 +382,7 @@ export const instancesRouter = createRouter({ auth: true })
         username: joined.username,
         permissions: roomPermissionsOf(joined.visitor.permissions, joined.access.isOwner),
         metadata: readableMetadata(joined.instance.metadata, false),
+        buildings_version: await buildingsVersionOf(nexus(c).db, id),
       })
       const headers = new Headers()
       if (offeredProtocols(c).includes(ROOM_PROTOCOL)) {
@@ -388,3 +391,4 @@ export const instancesRouter = createRouter({ auth: true })
       return new Response(null, { status: 101, webSocket, headers })
     },
   )
+  .route('/', buildingsRouter)

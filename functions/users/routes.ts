@@ -56,10 +56,7 @@ export const usersRouter = createRouter({ auth: true })
     }),
     async (c) =>
       c.json(
-        await getPublicUser(nexus(c).db, {
-          actor: identityOf(c),
-          user_id: c.req.valid('param').id,
-        }),
+        await getPublicUser(nexus(c).db, { actor: identityOf(c), user_id: c.req.valid('param').id }),
         200,
       ),
   )
