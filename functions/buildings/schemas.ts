@@ -91,7 +91,7 @@ export const UpdateBuildingBodySchema = z
 export type PlaceBuildingBody = z.infer<typeof PlaceBuildingBodySchema>
 export type UpdateBuildingBody = z.infer<typeof UpdateBuildingBodySchema>
 
-export const BuildingSchema = buildingSnapshotSchema.openapi('Building')
+export const BuildingSchema = z.object(buildingSnapshotSchema.shape).openapi('Building')
 
 export const BuildingsPageSchema = z
   .object({
