@@ -8,7 +8,7 @@ import { buildingSnapshotSchema } from '../../durable-objects/instance-room/buil
 import { positionSchema, rotationSchema } from '../../durable-objects/instance-room/protocol'
 import { idSchema } from '../lib/ids'
 import { TimestampIdPageQuerySchema } from '../lib/pagination'
-import { jsonHasNoNul, labelSchema, serializedBytes } from '../lib/text'
+import { jsonDepth, jsonHasNoNul, labelSchema, MAX_JSON_DEPTH, serializedBytes } from '../lib/text'
 
 /** Buildings one instance may hold (placements beyond it are refused with 409). */
 export const MAX_BUILDINGS_PER_INSTANCE = 1000
@@ -44,6 +44,9 @@ export const InteractionsSchema = z
   .refine((value) => Object.keys(value).length <= 16, { error: 'at most 16 interactions' })
   .refine((value) => serializedBytes(value) <= MAX_INTERACTIONS_BYTES, {
     error: `interactions must serialize to at most ${MAX_INTERACTIONS_BYTES} bytes`,
+  })
+  .refine((value) => jsonDepth(value) <= MAX_JSON_DEPTH, {
+    error: `interactions must nest at most ${MAX_JSON_DEPTH} levels deep`,
   })
   .refine(jsonHasNoNul, { error: 'must not contain a NUL character' })
 

@@ -10,6 +10,18 @@ export const hasNoNul = (text: string): boolean => !text.includes('\u0000')
 /** True when no string inside `value` holds a NUL character. */
 export const jsonHasNoNul = (value: unknown): boolean => !JSON.stringify(value).includes('\\u0000')
 
+/** Deepest nesting of objects and arrays a client's free JSON may have. */
+export const MAX_JSON_DEPTH = 16
+
+/** How deeply objects and arrays nest in `value` (a scalar is 0), counting no deeper than `limit + 1`. */
+export function jsonDepth(value: unknown, limit = MAX_JSON_DEPTH): number {
+  if (value === null || typeof value !== 'object') return 0
+  if (limit < 0) return 1
+  let deepest = 0
+  for (const child of Object.values(value)) deepest = Math.max(deepest, jsonDepth(child, limit - 1))
+  return deepest + 1
+}
+
 /** Bytes of `value` serialized as JSON (UTF-8). */
 export const serializedBytes = (value: unknown): number =>
   new TextEncoder().encode(JSON.stringify(value)).length
@@ -24,8 +36,9 @@ export const labelSchema = (max: number) =>
 export const textSchema = (max: number) => z.string().max(max).refine(hasNoNul, noNul)
 
 /**
- * A free JSON object of at most `maxBytes` once serialized and `maxKeys` top-level keys, without
- * NUL anywhere; `shape` validates the keys the server reads.
+ * A free JSON object of at most `maxBytes` once serialized, `maxKeys` top-level keys and
+ * `MAX_JSON_DEPTH` levels (Postgres refuses very deep JSONB), without NUL anywhere; `shape`
+ * validates the keys the server reads.
  */
 export const boundedJsonObject = <Shape extends z.ZodRawShape>(
   maxBytes: number,
@@ -40,6 +53,9 @@ export const boundedJsonObject = <Shape extends z.ZodRawShape>(
     })
     .refine((value) => serializedBytes(value) <= maxBytes, {
       error: `must serialize to at most ${maxBytes} bytes`,
+    })
+    .refine((value) => jsonDepth(value) <= MAX_JSON_DEPTH, {
+      error: `must nest at most ${MAX_JSON_DEPTH} levels deep`,
     })
     .refine(jsonHasNoNul, noNul)
 

@@ -141,13 +141,19 @@ describe('POST /v1/items', () => {
     expect(afterRevoke.status, afterRevoke.text).toBe(403)
   })
 
-  it('validates fields: unknown keys, bad paths, stack sizes, NUL, an unknown asset', async () => {
+  it('validates fields: unknown keys, bad paths, stack sizes, NUL, an unknown asset, depth', async () => {
     const bodies = [
       { name: 'x', type: 'decoration', minted: 5 },
       { name: 'x', type: 'decoration', glb_path: 'javascript:alert(1)' },
       { name: 'x', type: 'decoration', max_stack_size: 0 },
       { name: 'x\u0000y', type: 'decoration' },
       { name: 'x', type: 'building', properties: { asset_id: crypto.randomUUID() } },
+      // Very deep JSON can exhaust the database's stack: free JSON nests at most 16 levels.
+      {
+        name: 'x',
+        type: 'decoration',
+        properties: { a: JSON.parse('['.repeat(17) + ']'.repeat(17)) },
+      },
     ]
     for (const body of bodies) {
       const res = await api('/v1/items', { token: admin.token, body })
