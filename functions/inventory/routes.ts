@@ -3,7 +3,9 @@
  * players and your item history; `/v1/users/:id/inventory` (a router nested in the users router):
  * another player's inventory when they made it public.
  */
+import type { Context } from 'hono'
 import { identityOf } from '../lib/auth'
+import type { AppEnv } from '../lib/context'
 import { nexus } from '../lib/db'
 import { IdempotencyHeaderSchema, idempotencyKeyOf, runIdempotent } from '../lib/idempotency'
 import {
@@ -25,6 +27,7 @@ import {
   StackSchema,
   UnitsBodySchema,
   UnitsResultSchema,
+  type UnitsBody,
   UpdateStackBodySchema,
   UserIdParamSchema,
 } from './schemas'
@@ -65,6 +68,25 @@ const unitsRoute = (action: 'consume' | 'drop') =>
       422: errorResponseSpec('Idempotency-Key reused with a different request'),
     },
   })
+
+/** Consume or drop: the handler of `unitsRoute(action)`. */
+async function removeUnitsHandler(
+  c: Context<AppEnv, string, { out: { json: UnitsBody; param: { item_id: string } } }>,
+  action: 'consume' | 'drop',
+) {
+  const actor = identityOf(c)
+  const itemId = c.req.valid('param').item_id
+  const body = c.req.valid('json')
+  return runIdempotent(
+    c,
+    nexus(c).db,
+    { userId: actor.userId, key: idempotencyKeyOf(c, false), request: body },
+    async (tx) => ({
+      status: 200,
+      body: await removeUnits(tx, { actor, item_id: itemId, ...body, action }),
+    }),
+  )
+}
 
 export const inventoryRouter = createRouter({ auth: true })
   .openapi(
@@ -173,34 +195,8 @@ export const inventoryRouter = createRouter({ auth: true })
         200,
       ),
   )
-  .openapi(unitsRoute('consume'), async (c) => {
-    const actor = identityOf(c)
-    const { item_id } = c.req.valid('param')
-    const body = c.req.valid('json')
-    return runIdempotent(
-      c,
-      nexus(c).db,
-      { userId: actor.userId, key: idempotencyKeyOf(c, false), request: body },
-      async (tx) => ({
-        status: 200,
-        body: await removeUnits(tx, { actor, item_id, ...body, action: 'consume' }),
-      }),
-    )
-  })
-  .openapi(unitsRoute('drop'), async (c) => {
-    const actor = identityOf(c)
-    const { item_id } = c.req.valid('param')
-    const body = c.req.valid('json')
-    return runIdempotent(
-      c,
-      nexus(c).db,
-      { userId: actor.userId, key: idempotencyKeyOf(c, false), request: body },
-      async (tx) => ({
-        status: 200,
-        body: await removeUnits(tx, { actor, item_id, ...body, action: 'drop' }),
-      }),
-    )
-  })
+  .openapi(unitsRoute('consume'), (c) => removeUnitsHandler(c, 'consume'))
+  .openapi(unitsRoute('drop'), (c) => removeUnitsHandler(c, 'drop'))
 
 /** `GET /v1/users/{id}/inventory`, mounted inside the users router. */
 export const userInventoryRouter = createNestedRouter().openapi(

@@ -56,6 +56,8 @@ export const UnitsBodySchema = z
   .strictObject({ quantity: QuantitySchema.default(1) })
   .openapi('InventoryUnitsBody')
 
+export type UnitsBody = z.infer<typeof UnitsBodySchema>
+
 export const GiftBodySchema = z
   .strictObject({
     to_user_id: idSchema('to_user_id'),

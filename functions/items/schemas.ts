@@ -80,18 +80,8 @@ export const CreateItemBodySchema = z
 
 /** `PATCH /v1/items/:id`: the fields given replace the stored ones. */
 export const UpdateItemBodySchema = z
-  .strictObject({
-    name: itemFields.name.optional(),
-    type: itemFields.type.optional(),
-    rarity: itemFields.rarity.optional(),
-    glb_path: itemFields.glb_path.optional(),
-    icon_path: itemFields.icon_path.optional(),
-    base_value: itemFields.base_value.optional(),
-    is_tradeable: itemFields.is_tradeable.optional(),
-    is_consumable: itemFields.is_consumable.optional(),
-    max_stack_size: itemFields.max_stack_size.optional(),
-    properties: itemFields.properties.optional(),
-  })
+  .strictObject(itemFields)
+  .partial()
   .refine((body) => Object.keys(body).length > 0, { error: 'nothing to update' })
   .openapi('UpdateItemBody')
 
