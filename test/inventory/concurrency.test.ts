@@ -165,6 +165,44 @@ describe.skipIf(!adminUrl)('items on a real multi-connection PostgreSQL', () => 
     })
   })
 
+  describe('the same request many times at once', () => {
+    it('grants once for 30 parallel grants sharing one Idempotency-Key, with identical answers', async () => {
+      const [player] = await createUsers(pool, 'samekey', 1)
+      const item = await createItem({ type: 'seed', max_stack_size: 1000 })
+      const body = { user_id: player, items: [{ item_id: item, quantity: 7 }], reason: 'once' }
+      const key = randomUUID()
+      const replies = await Promise.all(
+        Array.from({ length: 30 }, () =>
+          send('POST', '/v1/admin/inventory/grants', adminToken, { body, idempotencyKey: key }),
+        ),
+      )
+      expect(unexpected(replies, [201])).toBe('none')
+      expect(new Set(replies.map((r) => r.text)).size, 'one body, byte for byte').toBe(1)
+      expect(await held(player, item)).toBe(7)
+    })
+
+    it('puts exactly one of 30 stacks into one slot when they race for it', async () => {
+      const [player] = await createUsers(pool, 'slotrace', 1)
+      const token = await playerToken(server, player)
+      const stacks = []
+      for (let i = 0; i < 30; i++) {
+        const item = await createItem({ type: 'seed' })
+        await grant(player, [{ item_id: item, quantity: 1 }])
+        stacks.push(item)
+      }
+      const replies = await Promise.all(
+        stacks.map((item) =>
+          send('PATCH', `/v1/inventory/${item}`, token, { body: { slot_position: 7 } }),
+        ),
+      )
+      expect(unexpected(replies, [200, 409])).toBe('none')
+      expect(tally(replies)).toEqual({ '200': 1, '409 conflict': 29 })
+      for (const r of replies.filter((r) => r.status === 409)) {
+        expect(r.json.error.details.reason, r.text).toBe('slot_taken')
+      }
+    })
+  })
+
   describe('POST /v1/instances/:id/buildings under concurrency', () => {
     it('places the last unit exactly once when 50 placements race', async () => {
       const [builder] = await createUsers(pool, 'lastplace', 1)
