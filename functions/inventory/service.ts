@@ -38,6 +38,7 @@ import { itemResource, loadItem } from '../items/service'
 import type { ItemType } from '../items/schemas'
 import { hasRole, type Identity } from '../lib/auth'
 import { ApiError } from '../lib/errors'
+import { canonicalId, isCanonicalId } from '../lib/ids'
 import {
   afterTimestampId,
   cursorTimestamp,
@@ -419,7 +420,8 @@ export async function giftUnits(
  * Grants units to a user: the admin route (`kind: 'admin_grant'`), and quest rewards
  * (`kind: 'quest_reward'`, `reference_id` = the quest session), called with the quest's own
  * transaction as `db` (this opens a savepoint in it). All lines or none: one full stack refuses
- * the whole grant (409 `stack_full`). Lines naming the same item are added together.
+ * the whole grant (409 `stack_full`), an unknown item is 404, a line that is not an item UUID
+ * with a positive quantity is 400. Lines naming the same item are added together.
  */
 export async function grantItems(
   db: Db,
@@ -434,7 +436,19 @@ export async function grantItems(
 ) {
   const totals = new Map<string, number>()
   for (const line of input.items) {
-    totals.set(line.item_id, (totals.get(line.item_id) ?? 0) + line.quantity)
+    // Callers inside the server (quest rewards) pass ids from stored JSON: check them here.
+    const itemId = canonicalId(line.item_id)
+    if (!isCanonicalId(itemId) || !Number.isSafeInteger(line.quantity) || line.quantity < 1) {
+      throw new ApiError(
+        'validation_error',
+        'a grant line needs an item UUID and a positive quantity',
+        {
+          item_id: line.item_id,
+          quantity: line.quantity,
+        },
+      )
+    }
+    totals.set(itemId, (totals.get(itemId) ?? 0) + line.quantity)
   }
   const lines = [...totals].map(([item_id, quantity]) => ({ item_id, quantity }))
   return db.transaction(async (tx) => {

@@ -9,7 +9,9 @@
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createNexusClient } from '../../db/client'
 import { createApp } from '../../functions/app'
+import { grantItems } from '../../functions/inventory/service'
 import { issueAccessToken } from '../../functions/lib/auth'
 import { getConfig, type Env } from '../../functions/lib/env'
 import { replyLabel, replySender, tally, unexpected, type Reply } from '../support/http-replies'
@@ -199,6 +201,30 @@ describe.skipIf(!adminUrl)('items on a real multi-connection PostgreSQL', () => 
       expect(tally(replies)).toEqual({ '200': 1, '409 conflict': 29 })
       for (const r of replies.filter((r) => r.status === 409)) {
         expect(r.json.error.details.reason, r.text).toBe('slot_taken')
+      }
+    })
+  })
+
+  describe('grantItems inside another service’s transaction (quest rewards)', () => {
+    it('commits with the caller’s transaction and rolls back with it', async () => {
+      const [player] = await createUsers(pool, 'questreward', 1)
+      const item = await createItem({ type: 'seed', max_stack_size: 10 })
+      const client = createNexusClient(server.url, { wsProxy: server.proxyAddress })
+      try {
+        const reward = { user_id: player, items: [{ item_id: item, quantity: 2 }] }
+        const line = { reason: 'quest completed', kind: 'quest_reward' as const, ...reward }
+        await expect(
+          client.db.transaction(async (tx) => {
+            await grantItems(tx, line)
+            throw new Error('the quest completion failed after the grant')
+          }),
+        ).rejects.toThrow('the quest completion failed')
+        expect(await held(player, item), 'rolled back with the caller').toBe(0)
+        const granted = await client.db.transaction((tx) => grantItems(tx, line))
+        expect(granted).toMatchObject({ kind: 'quest_reward', items: [{ item_id: item, held: 2 }] })
+        expect(await held(player, item)).toBe(2)
+      } finally {
+        await client.close()
       }
     })
   })
