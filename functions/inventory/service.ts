@@ -131,7 +131,7 @@ export async function takeUnits(tx: Tx, units: ItemUnits): Promise<number> {
 /**
  * Adds `quantity` units to a stack, creating it when the user holds none. Refuses (409
  * `stack_full`) when the stack would exceed the item's `max_stack_size`: nothing is truncated.
- * Returns what the stack holds afterwards.
+ * An unknown item or user is 404. Returns what the stack holds afterwards.
  */
 export async function giveUnits(tx: Tx, units: ItemUnits): Promise<number> {
   const { user_id: userId, item_id: itemId, quantity } = units
@@ -155,6 +155,9 @@ export async function giveUnits(tx: Tx, units: ItemUnits): Promise<number> {
     // The limit was lowered between our read and the write: the trigger refused the row.
     if (isCheckViolation(error) && constraintOf(error) === 'inventories_max_stack_size') {
       throw stackFull(itemId, item.maxStackSize)
+    }
+    if (constraintOf(error) === 'inventories_user_id_users_id_fk') {
+      throw new ApiError('not_found', 'no user with that id', { user_id: userId })
     }
     throw error
   }
