@@ -346,7 +346,13 @@ export type ServerEvent =
 export type ServerEventType = ServerEvent['type']
 
 /** Error codes a client may receive in an `error` frame. */
-export type ServerErrorCode = ClientFrameErrorCode | 'rate_limited' | 'forbidden' | 'internal'
+export type ServerErrorCode =
+  | ClientFrameErrorCode
+  | 'rate_limited'
+  | 'forbidden'
+  | 'internal'
+  /** A move farther than the room's speed limit allows; `position` is where the player stays. */
+  | 'implausible_move'
 
 /** First server frame, and the answer to a `hello` that cannot be resumed from the ring. */
 export interface WelcomeMessage {
@@ -372,6 +378,8 @@ export interface ErrorMessage {
   type: 'error'
   code: ServerErrorCode
   message: string
+  /** With `implausible_move`: the player's last accepted position. */
+  position?: Position
 }
 
 /** Answer to `ping`. */

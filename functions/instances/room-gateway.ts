@@ -13,7 +13,7 @@
 import type { Context } from 'hono'
 import { z } from 'zod'
 import type { Answer } from '../../durable-objects/core/refusal'
-import type { InstanceRoom } from '../../durable-objects/instance-room'
+import type { AcceptedPosition, InstanceRoom } from '../../durable-objects/instance-room'
 import type { RoomNotice } from '../../durable-objects/instance-room/notices'
 import {
   ROOM_CONNECTION_HEADER,
@@ -74,6 +74,14 @@ export class RoomGateway {
     const presence = await this.call(instanceId, 'presence', (room) => room.presence())
     // A room nobody entered yet does not know its instance; it is the one it is named after.
     return { instance_id: presence.instance_id ?? instanceId, players: presence.players }
+  }
+
+  /**
+   * Where the room last accepted `userId` (null for a player who never entered): the positions a
+   * quest session running in this instance trusts.
+   */
+  async acceptedPosition(instanceId: string, userId: string): Promise<AcceptedPosition | null> {
+    return this.call(instanceId, 'acceptedPosition', (room) => room.acceptedPosition(userId))
   }
 
   /** A page of the room's chat history, newest first. */
