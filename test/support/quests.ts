@@ -1,0 +1,115 @@
+/** Helpers for workerd tests of quests and their live sessions. */
+import { SELF } from 'cloudflare:test'
+import { expect } from 'vitest'
+import { api, testEnv, type Player } from './api'
+import { RoomClient } from './room-client'
+import { testQuestSessions } from './test-worker'
+
+/** The session objects of the test Worker (the real class with a test clock). */
+export const questSessions = testQuestSessions(testEnv)
+
+/** The stub of a session's object. */
+export const sessionStub = (sessionId: string) => questSessions.get(questSessions.idFromName(sessionId))
+
+/** A quest with one objective of every type, worth 100 points each (the quiz's key is "Paris"). */
+export const EVERY_OBJECTIVE = {
+  objectives: [
+    {
+      id: 'garden',
+      type: 'reach_location',
+      description: 'Find the hidden garden',
+      location: { x: 10, y: 0, z: 0 },
+      radius: 3,
+    },
+    {
+      id: 'flowers',
+      type: 'collect_items',
+      item_id: 'moon_flower',
+      quantity: 2,
+      objects: [
+        { object_id: 'flower_a', position: { x: 12, y: 0, z: 2 } },
+        { object_id: 'flower_b', position: { x: 12, y: 0, z: -2 } },
+        { object_id: 'flower_c', position: { x: 40, y: 0, z: 40 } },
+      ],
+    },
+    {
+      id: 'sage',
+      type: 'interact',
+      target_id: 'old_sage',
+      position: { x: 8, y: 0, z: 4 },
+    },
+    {
+      id: 'riddle',
+      type: 'answer',
+      question: 'The capital of France?',
+      options: ['Paris', 'Rome', 'Berlin'],
+      answer: 'Paris',
+      max_attempts: 2,
+    },
+  ],
+  max_speed_mps: 10,
+}
+
+/** Creates an active quest owned by `creator`; `body` overrides the defaults. */
+export async function createQuest(creator: Player, body: Record<string, unknown> = {}) {
+  const res = await api('/v1/quests', {
+    token: creator.token,
+    body: {
+      title: 'The hidden garden',
+      description: 'Find the garden, pick two moon flowers, ask the sage, answer his riddle',
+      challenge_type: 'isekai_adventure',
+      category: 'exploration',
+      tags: ['garden', 'coop'],
+      quest_data: EVERY_OBJECTIVE,
+      rewards: {
+        akashic_resonance: 50,
+        akashic_wisdom: 25,
+        attributes: { wisdom: 3, agility: 2 },
+        tokens: 30,
+      },
+      min_participants: 1,
+      max_participants: 2,
+      ...body,
+    },
+  })
+  expect(res.status, res.text).toBe(201)
+  return res.body as { id: string; [key: string]: any }
+}
+
+/** Opens a session of `questId` hosted by `host`. */
+export async function openSession(host: Player, questId: string, sessionType = 'standard') {
+  const res = await api(`/v1/quests/${questId}/sessions`, {
+    token: host.token,
+    body: { session_type: sessionType },
+  })
+  expect(res.status, res.text).toBe(201)
+  return res.body as { id: string; instance_id: string | null; [key: string]: any }
+}
+
+/** A lifecycle change (`join`, `start`, …) that must succeed; returns the session. */
+export async function sessionAction(player: Player, sessionId: string, action: string) {
+  const res = await api(`/v1/quest-sessions/${sessionId}/${action}`, {
+    token: player.token,
+    method: 'POST',
+  })
+  expect(res.status, `${action}: ${res.text}`).toBeLessThan(300)
+  return res.body
+}
+
+/** Opens the session's WebSocket through the Worker's entrance, says hello, waits for welcome. */
+export async function connectSession(player: Player, sessionId: string) {
+  const res = await SELF.fetch(`http://nexus.test/v1/quest-sessions/${sessionId}/ws`, {
+    headers: { Upgrade: 'websocket', 'Sec-WebSocket-Protocol': `nexus.v1, bearer.${player.token}` },
+  })
+  expect(res.status, res.status === 101 ? '' : await res.text()).toBe(101)
+  const ws = res.webSocket!
+  ws.accept()
+  const client = new RoomClient(ws)
+  const welcome = await client.greet()
+  return { client, welcome }
+}
+
+/** The error frame answering the claim with `ref` (claims carry a ref so answers are matched). */
+export async function errorFor(client: RoomClient, ref: string): Promise<any> {
+  return client.waitFor((f) => f.type === 'error' && f.ref === ref, `error for ${ref}`)
+}
