@@ -6,7 +6,8 @@
  *   drafts and private quests only to their creator and staff (moderators, admins). Anyone else
  *   gets 404, so they do not leak their existence.
  * - **manage** (PATCH, DELETE, quest objects): the creator and staff.
- * - **feature**: moderators and admins only (`active ⇄ featured`).
+ * - **feature**: moderators and admins only (`active ⇄ featured`); the creator may archive a
+ *   featured quest.
  * - Quiz answer keys in `quest_data` are shown to those who manage the quest; everyone else sees
  *   the quest without them (sessions never send them to clients either).
  *
@@ -254,7 +255,10 @@ export async function updateQuest(
           allowed: STATUS_CHANGES[from],
         })
       }
-      if ((from === 'featured' || changes.status === 'featured') && !access.isStaff) {
+      // Featuring, and taking a quest off the featured list, are moderation; archiving is not.
+      const moderation =
+        changes.status === 'featured' || (from === 'featured' && changes.status === 'active')
+      if (moderation && !access.isStaff) {
         throw new ApiError('forbidden', 'only moderators feature quests or take them off')
       }
       set.status = changes.status

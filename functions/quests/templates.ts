@@ -149,7 +149,8 @@ export function generateQuest(
   const inRange = ([low, high]: readonly [number, number]) => uniformInt(rng, low, high)
 
   const objectives: Objective[] = []
-  const nextId = (kind: string) => `${kind}_${objectives.length + 1}`
+  let generated = 0
+  const nextId = (kind: string) => `${kind}_${++generated}`
   for (const [name, slot] of Object.entries(rules.variable_slots ?? {}).sort(([a], [b]) =>
     a < b ? -1 : a > b ? 1 : 0,
   )) {

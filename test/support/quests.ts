@@ -9,7 +9,8 @@ import { testQuestSessions } from './test-worker'
 export const questSessions = testQuestSessions(testEnv)
 
 /** The stub of a session's object. */
-export const sessionStub = (sessionId: string) => questSessions.get(questSessions.idFromName(sessionId))
+export const sessionStub = (sessionId: string) =>
+  questSessions.get(questSessions.idFromName(sessionId))
 
 /** A quest with one objective of every type, worth 100 points each (the quiz's key is "Paris"). */
 export const EVERY_OBJECTIVE = {
