@@ -1,7 +1,7 @@
 /** Helpers for workerd tests of quests and their live sessions. */
 import { SELF } from 'cloudflare:test'
 import { expect } from 'vitest'
-import { api, testEnv, type Player } from './api'
+import { api, sqlRows, testEnv, type Player } from './api'
 import { RoomClient } from './room-client'
 import { testQuestSessions } from './test-worker'
 
@@ -113,4 +113,34 @@ export async function connectSession(player: Player, sessionId: string) {
 /** The error frame answering the claim with `ref` (claims carry a ref so answers are matched). */
 export async function errorFor(client: RoomClient, ref: string): Promise<any> {
   return client.waitFor((f) => f.type === 'error' && f.ref === ref, `error for ${ref}`)
+}
+
+/** The session as `player` sees it over HTTP (must answer 200). */
+export async function viewSession(player: Player, sessionId: string) {
+  const res = await api(`/v1/quest-sessions/${sessionId}`, { token: player.token })
+  expect(res.status, res.text).toBe(200)
+  return res.body
+}
+
+/** Polls `probe` until `ok` holds (5 s at most), for state another event changes. */
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  ok: (value: T) => boolean,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + 5_000
+  for (;;) {
+    const value = await probe()
+    if (ok(value)) return value
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+/** The `quest_instances` row of a session. */
+export async function sessionRow(sessionId: string) {
+  const [row] = await sqlRows<any>('SELECT * FROM quest_instances WHERE id = $1', [sessionId])
+  return row
 }
