@@ -128,6 +128,16 @@ export class QuestSession extends LiveObject<QuestAttachment, QuestEvent, QuestS
     this.restoreConnections((_ws, attachment) =>
       this.live.set(attachment.connectionId, attachment.userId),
     )
+    // After a restart the sockets are gone without a goodbye: the abandonment clock starts now.
+    if (
+      this.state &&
+      !isTerminal(this.state.status) &&
+      this.state.disconnected_since_ms === null &&
+      this.connectedParticipants().size === 0
+    ) {
+      this.markAllDisconnected(this.now())
+      void ctx.blockConcurrencyWhile(() => this.armDeadlines())
+    }
   }
 
   /** The session's clock (epoch ms). A test subclass moves it forward. */
@@ -558,6 +568,9 @@ export class QuestSession extends LiveObject<QuestAttachment, QuestEvent, QuestS
   private participantRefusal(userId: string, claim: boolean): ClaimRefusal | null {
     if (!this.isActiveParticipant(userId)) {
       return { code: 'not_participant', message: 'only participants of this session may play it' }
+    }
+    if (claim && this.state!.status === 'completed') {
+      return { code: 'already_completed', message: 'this quest is already completed' }
     }
     if (this.state!.status !== 'in_progress') {
       return {

@@ -76,6 +76,18 @@ const CLOCK_OFFSET_KEY = 'test_clock_offset_ms'
  * wall time; `runDurableObjectAlarm` runs them at once.
  */
 export class TestQuestSession extends QuestSession {
+  private databaseDown = false
+
+  /** RPC: every sync fails as if Postgres were down, until called with false. */
+  injectDatabaseFault(down: boolean): void {
+    this.databaseDown = down
+  }
+
+  protected override openDatabase(): NexusClient {
+    if (this.databaseDown) throw new Error('injected fault: database down')
+    return super.openDatabase()
+  }
+
   /** RPC: moves the session's clock forward by `ms` (a test of deadlines). */
   advanceClock(ms: number): void {
     this.meta.setNumber(CLOCK_OFFSET_KEY, this.meta.getNumber(CLOCK_OFFSET_KEY) + ms)
