@@ -71,8 +71,8 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- On insert: the rank of a verified, ranked completion. On an update that verifies (or ranks) a
--- completion written earlier: its rank as of its completion time, once; an update that takes the
--- verification away clears it.
+-- completion written earlier: its rank among the verified completions at that moment, once; an
+-- update that takes the verification away clears it.
 CREATE OR REPLACE FUNCTION set_rank_at_completion() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
