@@ -126,48 +126,67 @@ export async function createSession(
     max_participants: quest.maxParticipants ?? 1,
   }
   const view = await gateway.open(definition)
+  await recordSession(db, {
+    definition,
+    instance_template: (quest.instanceTemplate ?? null) as InstanceTemplate | null,
+  })
+  return view
+}
 
+/** `quests.instance_template` as a holodeck reads it. */
+interface InstanceTemplate {
+  bounds?: Record<string, number>
+  environment?: Record<string, unknown>
+}
+
+/**
+ * Writes an opened session to Postgres in one transaction: the host's open-session limit (checked
+ * under a lock of the host's user row, so simultaneous openings by one host count one after the
+ * other), the holodeck for a session that has one, and the `quest_instances` row.
+ */
+export async function recordSession(
+  db: Db,
+  input: { definition: SessionDefinition; instance_template: InstanceTemplate | null },
+): Promise<void> {
+  const { definition } = input
+  const host = definition.host.user_id
   await db.transaction(async (tx) => {
-    await assertMayHost(tx, identity.userId, { lock: true })
-    if (instanceId !== null) {
-      const template = (quest.instanceTemplate ?? {}) as {
-        bounds?: Record<string, number>
-        environment?: Record<string, unknown>
-      }
+    await assertMayHost(tx, host, { lock: true })
+    if (definition.instance_id !== null) {
+      const template = input.instance_template ?? {}
       await tx.insert(instances).values({
-        id: instanceId,
+        id: definition.instance_id,
         type: 'personal',
         instanceSubtype: 'quest_holodeck',
-        ownerId: actor.user_id,
-        name: `Holodeck: ${quest.title}`.slice(0, 100),
-        description: `The holodeck of quest session ${sessionId}`,
+        ownerId: host,
+        name: `Holodeck: ${definition.quest_title}`.slice(0, 100),
+        description: `The holodeck of quest session ${definition.session_id}`,
         maxVisitors: definition.max_participants,
         isPublic: false,
-        questId: quest.id,
+        questId: definition.quest_id,
         metadata: {
           schema_version: 1,
           environment: template.environment ?? {},
-          permissions: { invited_user_ids: [actor.user_id] },
+          permissions: { invited_user_ids: [host] },
           custom_properties: {
             ...(template.bounds ? { bounds: template.bounds } : {}),
-            max_speed_mps: data.max_speed_mps ?? DEFAULT_QUEST_MAX_SPEED_MPS,
-            quest_session_id: sessionId,
+            max_speed_mps: definition.quest_data.max_speed_mps ?? DEFAULT_QUEST_MAX_SPEED_MPS,
+            quest_session_id: definition.session_id,
           },
         },
       })
     }
     await tx.insert(questInstances).values({
-      id: sessionId,
-      questId: quest.id,
-      instanceId,
-      participants: [actor.user_id],
-      hostUserId: actor.user_id,
+      id: definition.session_id,
+      questId: definition.quest_id,
+      instanceId: definition.instance_id,
+      participants: [host],
+      hostUserId: host,
       state: { status: 'waiting', quest_version: definition.quest_version },
-      sessionType: input.session_type,
+      sessionType: definition.session_type,
       status: 'waiting',
     })
   })
-  return view
 }
 
 /** Refuses a host who already has `MAX_OPEN_SESSIONS_PER_HOST` open sessions. */
