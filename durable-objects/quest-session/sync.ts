@@ -167,7 +167,11 @@ async function writeCompletion(
   completion: NonNullable<QuestSyncSnapshot['completion']>,
 ): Promise<void> {
   const { record, rewards } = completion
-  for (const result of record.results) {
+  // Best first, so each participant's rank at completion counts the teammates who beat them.
+  const results = [...record.results].sort(
+    (x, y) => y.score - x.score || (x.user_id < y.user_id ? -1 : 1),
+  )
+  for (const result of results) {
     const [inserted] = (
       await tx.execute<{ id: string }>(sql`
         INSERT INTO challenge_completions (
