@@ -2,12 +2,13 @@
  * `npm run demo:quest` (with `npm start` running): two players play one quest to completion over
  * WebSockets, then the completions, progress and rewards are read back from Postgres.
  *
- * Alice creates a quest with one objective of every kind (reach a place, collect two of three
+ * Alice creates the example quest (`lib/example-quest.ts`: reach a place, collect two of three
  * flowers, talk to a sage, answer a riddle), opens a session, Bob joins, Alice starts it, and both
  * walk (under the quest's 10 m/s speed limit) and claim. API_URL overrides http://localhost:8787;
  * NEXUS_DATABASE_URL (or NEXUS_DB_PORT) names the nexus database for the final read-back.
  */
 import pg from 'pg'
+import { EXAMPLE_QUEST } from './lib/example-quest'
 import { apiCall, registerPlayer, RoomConnection } from './lib/room-client'
 
 const baseUrl = process.env.API_URL ?? 'http://localhost:8787'
@@ -22,43 +23,7 @@ const bob = await registerPlayer(baseUrl, 'bob')
 const quest = await apiCall(baseUrl, '/v1/quests', {
   token: alice.token,
   expect: 201,
-  body: {
-    title: 'The hidden garden',
-    description: 'Find the garden, pick two moon flowers, ask the sage, answer his riddle.',
-    challenge_type: 'isekai_adventure',
-    category: 'exploration',
-    tags: ['demo', 'coop'],
-    min_participants: 2,
-    max_participants: 2,
-    time_limit_seconds: 600,
-    rewards: { akashic_resonance: 50, akashic_wisdom: 25, attributes: { wisdom: 3 }, tokens: 30 },
-    quest_data: {
-      max_speed_mps: 10,
-      objectives: [
-        { id: 'garden', type: 'reach_location', location: { x: 10, y: 0, z: 0 }, radius: 3 },
-        {
-          id: 'flowers',
-          type: 'collect_items',
-          item_id: 'moon_flower',
-          quantity: 2,
-          objects: [
-            { object_id: 'flower_a', position: { x: 12, y: 0, z: 2 } },
-            { object_id: 'flower_b', position: { x: 12, y: 0, z: -2 } },
-            { object_id: 'flower_c', position: { x: 40, y: 0, z: 40 } },
-          ],
-        },
-        { id: 'sage', type: 'interact', target_id: 'old_sage', position: { x: 8, y: 0, z: 4 } },
-        {
-          id: 'riddle',
-          type: 'answer',
-          question: 'The capital of France?',
-          options: ['Paris', 'Rome', 'Berlin'],
-          answer: 'Paris',
-          after: ['sage'],
-        },
-      ],
-    },
-  },
+  body: { ...EXAMPLE_QUEST, min_participants: 2, time_limit_seconds: 600, tags: ['demo', 'coop'] },
 })
 console.log(`quest ${quest.id} "${quest.title}" created by ${alice.username}`)
 

@@ -57,3 +57,18 @@ export function parseJsonFrame<S extends z.ZodType>(
   }
   return { ok: true, frame: parsed.data }
 }
+
+/** The JSON of a header a gateway set on an upgrade request, or undefined when absent or not JSON. */
+export function parseJsonHeader(value: string | null): unknown {
+  if (value === null || value === '') return undefined
+  try {
+    return JSON.parse(value)
+  } catch {
+    return undefined
+  }
+}
+
+/** The end of an exhaustive switch over frame or notice types: unreachable when all are handled. */
+export function assertNever(value: never): never {
+  throw new Error(`unhandled variant: ${JSON.stringify(value)}`)
+}

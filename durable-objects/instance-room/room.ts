@@ -13,6 +13,7 @@
 import type { NexusClient } from '../../db/client'
 import type { Env } from '../../functions/lib/env'
 import { closeQuietly, LiveObject, sendJson, sendText } from '../core/live-object'
+import { assertNever, parseJsonHeader } from '../core/frames'
 import { accept, refusalResponse, refuse, type Answer } from '../core/refusal'
 import { VersionCounter } from '../core/storage'
 import { CLOSE_NORMAL } from '../core/config'
@@ -859,17 +860,4 @@ function snapshotOf(player: PlayerState): PlayerSnapshot {
 /** Sends a server frame (typed, so every frame the room builds is a `ServerMessage`). */
 function send(ws: WebSocket, message: ServerMessage): void {
   sendJson(ws, message)
-}
-
-function parseJsonHeader(value: string | null): unknown {
-  if (value === null || value === '') return undefined
-  try {
-    return JSON.parse(value)
-  } catch {
-    return undefined
-  }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled variant: ${JSON.stringify(value)}`)
 }

@@ -14,6 +14,7 @@
  *   (`publicObjective`), at most `max_attempts` wrong answers over the whole team.
  */
 import { z } from 'zod'
+import { attributeNames } from '../../functions/users/schemas'
 import { MAX_COORDINATE_METERS } from '../instance-room/config'
 import { maxSpeedSchema } from '../instance-room/movement-limit'
 import {
@@ -172,21 +173,8 @@ export const questDataSchema = z
     }
   })
 
-/** The 12 attributes of `award_attributes`. */
-export const ATTRIBUTE_NAMES = [
-  'strength',
-  'agility',
-  'endurance',
-  'magic',
-  'wisdom',
-  'cunning',
-  'leadership',
-  'faith',
-  'charisma',
-  'creativity',
-  'artistry',
-  'innovation',
-] as const
+/** The 12 attributes of `award_attributes` (the users domain's list). */
+export const ATTRIBUTE_NAMES = attributeNames
 
 /** The 4 akashic essences of `award_akashic_essence`, as `quests.rewards` names them. */
 export const ESSENCE_REWARDS = [

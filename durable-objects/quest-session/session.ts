@@ -24,9 +24,9 @@ import type { NexusClient } from '../../db/client'
 import { RoomGateway } from '../../functions/instances/room-gateway'
 import type { Env } from '../../functions/lib/env'
 import { createLogger, log } from '../../functions/lib/logger'
-import { isoTimestamp } from '../../functions/lib/time'
 import { CLOSE_NORMAL } from '../core/config'
 import { closeQuietly, LiveObject, sendJson, sendText } from '../core/live-object'
+import { assertNever, parseJsonHeader } from '../core/frames'
 import {
   checkMove,
   reachableWithin,
@@ -46,7 +46,6 @@ import {
 import {
   allRequiredCompleted,
   claimableObjective,
-  completionPercentage,
   decideClaim,
   everyObjectiveCompleted,
   maxPossibleScore,
@@ -81,7 +80,8 @@ import {
   type ObjectiveRow,
   type ParticipantRow,
 } from './schema'
-import { writeQuestSessionSync, type ProgressSnapshot, type QuestSyncSnapshot } from './sync'
+import { writeQuestSessionSync, type QuestSyncSnapshot } from './sync'
+import { sessionView, syncSnapshot, type SessionSource } from './views'
 import {
   abandonDeadlineMs,
   elapsedMs,
@@ -946,74 +946,23 @@ export class QuestSession extends LiveObject<QuestAttachment, QuestEvent, QuestS
     return { seq, hash }
   }
 
-  // ---------------------------------------------------------------- views
+  // ---------------------------------------------------------------- views (views.ts)
 
-  private view(): SessionView {
-    const definition = this.definition!
-    const state = this.state!
-    const nowMs = this.now()
-    const ledger = this.ledger()
-    const scores = scoresByUser(ledger)
-    const connected = new Set(this.live.values())
-    const completion = this.meta.getJson<CompletionRecord | null>('completion', null)
-    const elapsed = elapsedMs(state, nowMs)
-    const limit = definition.time_limit_seconds
+  /** What the views and snapshots are made of, read from storage. */
+  private source(): SessionSource {
     return {
-      id: definition.session_id,
-      quest_id: definition.quest_id,
-      quest_title: definition.quest_title,
-      instance_id: definition.instance_id,
-      session_type: definition.session_type,
-      is_ranked: definition.is_ranked,
-      status: state.status,
-      end_reason: state.end_reason,
-      host_user_id: state.host_user_id,
-      min_participants: definition.min_participants,
-      max_participants: definition.max_participants,
-      participants: this.participants().map((p) => ({
-        user_id: p.user_id,
-        username: p.username,
-        joined_at_ms: p.joined_at_ms,
-        left_at_ms: p.left_at_ms,
-        connected: connected.has(p.user_id),
-        score: scores.get(p.user_id) ?? 0,
-        mistakes: p.mistakes,
-      })),
-      objectives: definition.quest_data.objectives.map((o) => objectiveView(o, ledger)),
-      created_at: isoTimestamp(state.created_at_ms),
-      started_at: isoTimestamp(state.started_at_ms),
-      paused_at: isoTimestamp(state.paused_at_ms),
-      resumed_at: isoTimestamp(state.resumed_at_ms),
-      completed_at: isoTimestamp(completion?.completed_at_ms ?? null),
-      ended_at: isoTimestamp(state.ended_at_ms),
-      total_pause_duration_seconds: wholeSeconds(this.pausedMs(state, nowMs)),
-      elapsed_seconds: wholeSeconds(elapsed),
-      time_limit_seconds: limit,
-      time_remaining_seconds:
-        limit === null || state.started_at_ms === null
-          ? null
-          : Math.max(0, limit - wholeSeconds(elapsed)),
-      is_abandoned: state.is_abandoned,
-      completion: completion && {
-        time_taken_seconds: completion.time_taken_seconds,
-        max_possible_score: completion.max_possible_score,
-        verification_hash: completion.verification_hash,
-        scores: completion.results.map((r) => ({
-          user_id: r.user_id,
-          score: r.score,
-          perfect_completion: r.perfect_completion,
-        })),
-      },
+      definition: this.definition!,
+      state: this.state!,
+      participants: this.participants(),
+      ledger: this.ledger(),
+      completion: this.meta.getJson<CompletionRecord | null>('completion', null),
+      connected: new Set(this.live.values()),
+      nowMs: this.now(),
     }
   }
 
-  /** Paused time so far, the current pause included. */
-  private pausedMs(state: SessionState, nowMs: number): number {
-    const end = state.ended_at_ms ?? nowMs
-    return (
-      state.total_pause_ms +
-      (state.status === 'paused' && state.paused_at_ms !== null ? end - state.paused_at_ms : 0)
-    )
+  private view(): SessionView {
+    return sessionView(this.source())
   }
 
   // ---------------------------------------------------------------- Postgres sync (sync.ts)
@@ -1021,108 +970,7 @@ export class QuestSession extends LiveObject<QuestAttachment, QuestEvent, QuestS
   protected override collectSync(): QuestSyncSnapshot | null {
     const version = this.version.pending()
     if (version === null || !this.definition || !this.state) return null
-    const definition = this.definition
-    const state = this.state
-    const data = definition.quest_data
-    const ledger = this.ledger()
-    const scores = scoresByUser(ledger)
-    const completion = this.meta.getJson<CompletionRecord | null>('completion', null)
-    const results = new Map(completion?.results.map((r) => [r.user_id, r]) ?? [])
-    const participants = this.participants()
-    const percentage = completionPercentage(data, ledger)
-    const objectiveOf = new Map(data.objectives.map((o) => [o.id, o]))
-    const progress = participants.map((p): ProgressSnapshot => {
-      const mine = ledger.credits.filter((c) => c.user_id === p.user_id)
-      const ofType = (type: Objective['type']) =>
-        mine.filter((c) => objectiveOf.get(c.objective_id)?.type === type)
-      const result = results.get(p.user_id)
-      return {
-        user_id: p.user_id,
-        tokens_collected: ofType('collect_items').map((c) => c.object_id),
-        puzzles_solved: ofType('answer').map((c) => c.objective_id),
-        npcs_interacted: ofType('interact').map((c) => {
-          const objective = objectiveOf.get(c.objective_id)
-          return objective?.type === 'interact' ? objective.target_id : c.objective_id
-        }),
-        score: scores.get(p.user_id) ?? 0,
-        max_possible_score: maxPossibleScore(data),
-        time_taken_seconds: result ? completion!.time_taken_seconds : null,
-        mistakes_made: p.mistakes,
-        perfect_completion: result?.perfect_completion ?? false,
-        challenge_specific_data: {
-          objectives_credited: [...new Set(mine.map((c) => c.objective_id))],
-          locations_reached: ofType('reach_location').map((c) => c.objective_id),
-          wrong_answers: p.mistakes,
-          left: p.left_at_ms !== null,
-        },
-        completion_percentage: percentage,
-        current_checkpoint: mine.at(-1)?.objective_id.slice(0, 50) ?? null,
-        started_at_ms: state.started_at_ms ?? p.joined_at_ms,
-        last_update_ms: Math.max(p.joined_at_ms, p.left_at_ms ?? 0, ...mine.map((c) => c.at_ms)),
-        completed_at_ms: result ? completion!.completed_at_ms : null,
-      }
-    })
-    return {
-      version,
-      session_id: definition.session_id,
-      quest_id: definition.quest_id,
-      quest_title: definition.quest_title,
-      host_user_id: state.host_user_id,
-      participants: participants.filter((p) => p.left_at_ms === null).map((p) => p.user_id),
-      status: state.status,
-      state: this.seedState(ledger),
-      started_at_ms: state.started_at_ms,
-      paused_at_ms: state.paused_at_ms,
-      resumed_at_ms: state.resumed_at_ms,
-      ended_at_ms: state.ended_at_ms,
-      total_pause_duration_seconds: wholeSeconds(state.total_pause_ms),
-      last_activity_ms: Math.max(
-        state.created_at_ms,
-        state.started_at_ms ?? 0,
-        state.ended_at_ms ?? 0,
-        ...ledger.credits.map((c) => c.at_ms),
-      ),
-      is_abandoned: state.is_abandoned,
-      plays_at_start: state.plays_at_start,
-      progress,
-      completion: completion && {
-        record: completion,
-        is_ranked: definition.is_ranked,
-        rewards: definition.rewards,
-        session_type: definition.session_type,
-      },
-    }
-  }
-
-  /** `quest_instances.state` in the seed's shape. */
-  private seedState(ledger: ObjectiveLedger): Record<string, unknown> {
-    const state = this.state!
-    return {
-      status: state.status,
-      end_reason: state.end_reason,
-      quest_version: this.definition!.quest_version,
-      objectives: Object.fromEntries(
-        this.definition!.quest_data.objectives.map((o) => {
-          const view = objectiveView(o, ledger)
-          return [
-            o.id,
-            {
-              status: view.status,
-              progress: view.progress,
-              target: view.target,
-              completed_by: view.completed_by,
-              completed_at: view.completed_at_ms,
-            },
-          ]
-        }),
-      ),
-      team_data: { leader: state.host_user_id, size: this.activeParticipants().length },
-      participants: this.participants().map((p) => ({
-        user_id: p.user_id,
-        joined_at: p.joined_at_ms,
-        left_at: p.left_at_ms,
-      })),
-    }
+    return syncSnapshot(this.source(), version)
   }
 
   protected override async writeSync(
@@ -1151,17 +999,4 @@ function refusedWith(code: QuestErrorCode, message: string): Refused {
 /** Sends a server frame (typed, so every frame the session builds is a `QuestServerMessage`). */
 function send(ws: WebSocket, message: QuestServerMessage): void {
   sendJson(ws, message)
-}
-
-function parseJsonHeader(value: string | null): unknown {
-  if (value === null || value === '') return undefined
-  try {
-    return JSON.parse(value)
-  } catch {
-    return undefined
-  }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled variant: ${JSON.stringify(value)}`)
 }

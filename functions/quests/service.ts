@@ -19,7 +19,7 @@
 import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm'
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core'
 import type { Db } from '../../db/client'
-import { questObjectRelationships, quests, type Quest } from '../../db/schema/nexus'
+import { questObjectRelationships, quests, type NewQuest, type Quest } from '../../db/schema/nexus'
 import { publicQuestData, type QuestData } from '../../durable-objects/quest-session/quest-data'
 import { hasRole, type Identity } from '../lib/auth'
 import { ApiError } from '../lib/errors'
@@ -74,6 +74,41 @@ const VERSIONED_FIELDS = [
   'requires_instance_type',
   'instance_template',
 ] as const
+
+/** The quest's API fields and the columns holding them (`status` has rules of its own). */
+const COLUMN_OF = {
+  title: 'title',
+  description: 'description',
+  challenge_type: 'challengeType',
+  category: 'category',
+  tags: 'tags',
+  quest_data: 'questData',
+  difficulty_rating: 'difficultyRating',
+  complexity_level: 'complexityLevel',
+  estimated_duration_minutes: 'estimatedDurationMinutes',
+  time_limit_seconds: 'timeLimitSeconds',
+  min_participants: 'minParticipants',
+  max_participants: 'maxParticipants',
+  supports_coop: 'supportsCoop',
+  rewards: 'rewards',
+  requires_instance_type: 'requiresInstanceType',
+  instance_template: 'instanceTemplate',
+  is_ranked: 'isRanked',
+  is_public: 'isPublic',
+  media_assets: 'mediaAssets',
+  learning_objectives: 'learningObjectives',
+  subject_area: 'subjectArea',
+  metadata: 'metadata',
+} as const satisfies Record<string, keyof NewQuest>
+
+/** The columns of the API fields given (undefined ones left out). */
+function columnsOf(fields: Partial<Record<keyof typeof COLUMN_OF, unknown>>): Partial<NewQuest> {
+  return Object.fromEntries(
+    Object.entries(fields)
+      .filter(([field, value]) => value !== undefined && Object.hasOwn(COLUMN_OF, field))
+      .map(([field, value]) => [COLUMN_OF[field as keyof typeof COLUMN_OF], value]),
+  )
+}
 
 const asObject = (value: unknown): Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value)
@@ -144,31 +179,15 @@ export async function createQuest(db: Db, input: { actor: Identity } & CreateQue
   const [row] = await db
     .insert(quests)
     .values({
+      ...columnsOf(body),
       title: body.title,
-      description: body.description ?? null,
+      challengeType: body.challenge_type,
+      questData: body.quest_data,
+      rewards: body.rewards,
       creatorId: actor.userId,
       creatorType: body.creator_type,
-      challengeType: body.challenge_type,
-      category: body.category ?? null,
-      tags: body.tags,
-      questData: body.quest_data,
-      difficultyRating: body.difficulty_rating ?? null,
-      complexityLevel: body.complexity_level ?? null,
-      estimatedDurationMinutes: body.estimated_duration_minutes ?? null,
-      timeLimitSeconds: body.time_limit_seconds ?? null,
-      minParticipants: body.min_participants,
-      maxParticipants: body.max_participants,
       supportsCoop: body.supports_coop ?? body.max_participants > 1,
-      rewards: body.rewards,
-      requiresInstanceType: body.requires_instance_type,
-      instanceTemplate: body.instance_template ?? null,
       status: body.status,
-      isRanked: body.is_ranked,
-      isPublic: body.is_public,
-      mediaAssets: body.media_assets ?? {},
-      learningObjectives: body.learning_objectives ?? null,
-      subjectArea: body.subject_area ?? null,
-      metadata: body.metadata ?? {},
     })
     .returning()
   return questResource(row, true)
@@ -264,34 +283,7 @@ export async function updateQuest(
       set.status = changes.status
       if (changes.status === 'featured') set.featuredAt = sql`now()`
     }
-    if (changes.title !== undefined) set.title = changes.title
-    if (changes.description !== undefined) set.description = changes.description
-    if (changes.challenge_type !== undefined) set.challengeType = changes.challenge_type
-    if (changes.category !== undefined) set.category = changes.category
-    if (changes.tags !== undefined) set.tags = changes.tags
-    if (changes.quest_data !== undefined) set.questData = changes.quest_data
-    if (changes.difficulty_rating !== undefined) set.difficultyRating = changes.difficulty_rating
-    if (changes.complexity_level !== undefined) set.complexityLevel = changes.complexity_level
-    if (changes.estimated_duration_minutes !== undefined) {
-      set.estimatedDurationMinutes = changes.estimated_duration_minutes
-    }
-    if (changes.time_limit_seconds !== undefined) set.timeLimitSeconds = changes.time_limit_seconds
-    if (changes.min_participants !== undefined) set.minParticipants = changes.min_participants
-    if (changes.max_participants !== undefined) set.maxParticipants = changes.max_participants
-    if (changes.supports_coop !== undefined) set.supportsCoop = changes.supports_coop
-    if (changes.rewards !== undefined) set.rewards = changes.rewards
-    if (changes.requires_instance_type !== undefined) {
-      set.requiresInstanceType = changes.requires_instance_type
-    }
-    if (changes.instance_template !== undefined) set.instanceTemplate = changes.instance_template
-    if (changes.is_ranked !== undefined) set.isRanked = changes.is_ranked
-    if (changes.is_public !== undefined) set.isPublic = changes.is_public
-    if (changes.media_assets !== undefined) set.mediaAssets = changes.media_assets
-    if (changes.learning_objectives !== undefined) {
-      set.learningObjectives = changes.learning_objectives
-    }
-    if (changes.subject_area !== undefined) set.subjectArea = changes.subject_area
-    if (changes.metadata !== undefined) set.metadata = changes.metadata
+    Object.assign(set, columnsOf(changes))
     if (VERSIONED_FIELDS.some((field) => changes[field] !== undefined)) {
       set.questVersion = sql`coalesce(${quests.questVersion}, 1) + 1`
     }

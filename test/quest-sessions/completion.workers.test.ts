@@ -7,8 +7,8 @@
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { api, registerPlayer, sqlRows, type Player } from '../support/api'
-import { enterRoom } from '../support/instances'
-import { sleep, type RoomClient } from '../support/room-client'
+import { enterRoom, roomMove, roomStep } from '../support/instances'
+import { sleep } from '../support/room-client'
 import {
   connectSession,
   createQuest,
@@ -25,21 +25,6 @@ let bob: Player
 beforeEach(async () => {
   ;[alice, bob] = await Promise.all([registerPlayer('ca'), registerPlayer('cb')])
 })
-
-/** A move frame of the instance room. */
-const roomMove = (x: number, z = 0) => ({
-  type: 'move',
-  position: { x, y: 0, z },
-  velocity: { x: 0, y: 0, z: 0 },
-  rotation: { x: 0, y: 0, z: 0, w: 1 },
-  activity: 'moving',
-})
-
-/** Moves in the room and waits until the room has handled it. */
-async function roomStep(room: RoomClient, x: number, z = 0) {
-  room.send(roomMove(x, z))
-  await room.roundTrip()
-}
 
 const GARDEN_ONLY = {
   objectives: [{ id: 'garden', type: 'reach_location', location: { x: 5, y: 0, z: 0 }, radius: 3 }],

@@ -30,3 +30,18 @@ export async function enterRoom(player: Player, instanceId: string) {
   await client.greet()
   return client
 }
+
+/** A `move` frame of the instance room at (x, z) on the ground. */
+export const roomMove = (x: number, z = 0) => ({
+  type: 'move',
+  position: { x, y: 0, z },
+  velocity: { x: 0, y: 0, z: 0 },
+  rotation: { x: 0, y: 0, z: 0, w: 1 },
+  activity: 'moving',
+})
+
+/** Moves in the room and waits until the room has handled it (a ping after it came back). */
+export async function roomStep(room: RoomClient, x: number, z = 0) {
+  room.send(roomMove(x, z))
+  await room.roundTrip()
+}

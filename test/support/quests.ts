@@ -1,6 +1,7 @@
 /** Helpers for workerd tests of quests and their live sessions. */
 import { SELF } from 'cloudflare:test'
 import { expect } from 'vitest'
+import { EXAMPLE_QUEST, EXAMPLE_QUEST_DATA } from '../../scripts/lib/example-quest'
 import { api, sqlRows, testEnv, type Player } from './api'
 import { RoomClient } from './room-client'
 import { testQuestSessions } from './test-worker'
@@ -13,65 +14,13 @@ export const sessionStub = (sessionId: string) =>
   questSessions.get(questSessions.idFromName(sessionId))
 
 /** A quest with one objective of every type, worth 100 points each (the quiz's key is "Paris"). */
-export const EVERY_OBJECTIVE = {
-  objectives: [
-    {
-      id: 'garden',
-      type: 'reach_location',
-      description: 'Find the hidden garden',
-      location: { x: 10, y: 0, z: 0 },
-      radius: 3,
-    },
-    {
-      id: 'flowers',
-      type: 'collect_items',
-      item_id: 'moon_flower',
-      quantity: 2,
-      objects: [
-        { object_id: 'flower_a', position: { x: 12, y: 0, z: 2 } },
-        { object_id: 'flower_b', position: { x: 12, y: 0, z: -2 } },
-        { object_id: 'flower_c', position: { x: 40, y: 0, z: 40 } },
-      ],
-    },
-    {
-      id: 'sage',
-      type: 'interact',
-      target_id: 'old_sage',
-      position: { x: 8, y: 0, z: 4 },
-    },
-    {
-      id: 'riddle',
-      type: 'answer',
-      question: 'The capital of France?',
-      options: ['Paris', 'Rome', 'Berlin'],
-      answer: 'Paris',
-      max_attempts: 2,
-    },
-  ],
-  max_speed_mps: 10,
-}
+export const EVERY_OBJECTIVE = EXAMPLE_QUEST_DATA
 
 /** Creates an active quest owned by `creator`; `body` overrides the defaults. */
 export async function createQuest(creator: Player, body: Record<string, unknown> = {}) {
   const res = await api('/v1/quests', {
     token: creator.token,
-    body: {
-      title: 'The hidden garden',
-      description: 'Find the garden, pick two moon flowers, ask the sage, answer his riddle',
-      challenge_type: 'isekai_adventure',
-      category: 'exploration',
-      tags: ['garden', 'coop'],
-      quest_data: EVERY_OBJECTIVE,
-      rewards: {
-        akashic_resonance: 50,
-        akashic_wisdom: 25,
-        attributes: { wisdom: 3, agility: 2 },
-        tokens: 30,
-      },
-      min_participants: 1,
-      max_participants: 2,
-      ...body,
-    },
+    body: { ...EXAMPLE_QUEST, ...body },
   })
   expect(res.status, res.text).toBe(201)
   return res.body as { id: string; [key: string]: any }
