@@ -22,7 +22,7 @@ describe('the instance room’s speed limit', () => {
       metadata: { custom_properties: { max_speed_mps: 5 } },
     })
     const room = await enterRoom(player, instance.id)
-    await roomStep(room, 4)
+    await roomStep(room, instance.id, player.id, 4)
     room.send(roomMove(40, 40))
     const refused = await room.waitFor((f) => f.code === 'implausible_move', 'refusal')
     expect(refused.position).toMatchObject({ x: 4, z: 0 })
@@ -40,7 +40,7 @@ describe('the instance room’s speed limit', () => {
   it('accepts any position in an instance without a limit, as before', async () => {
     const instance = await createInstance(player)
     const room = await enterRoom(player, instance.id)
-    await roomStep(room, 100, 100)
+    await roomStep(room, instance.id, player.id, 100, 100)
     expect(room.received.some((f) => f.code === 'implausible_move')).toBe(false)
     expect(await gateway.acceptedPosition(instance.id, player.id)).toMatchObject({
       position: { x: 100, z: 100 },

@@ -15,6 +15,7 @@ import {
   errorFor,
   openSession,
   sessionAction,
+  sessionMove,
   sessionStub,
   viewSession,
 } from '../support/quests'
@@ -71,9 +72,9 @@ describe('a session in its holodeck', () => {
     const refused = await roomA.waitFor((f) => f.code === 'implausible_move', 'room refusal')
     expect(refused.position).toMatchObject({ x: 0, z: 0 })
     // Before the start she walks to the garden, honestly: 9 m, then 3 m once the budget refilled.
-    await roomStep(roomA, 9)
+    await roomStep(roomA, session.instance_id!, alice.id, 9)
     await sleep(350)
-    await roomStep(roomA, 12)
+    await roomStep(roomA, session.instance_id!, alice.id, 12)
     expect(roomA.received.filter((f) => f.code === 'implausible_move')).toHaveLength(1)
     await sessionAction(alice, session.id, 'start')
 
@@ -111,7 +112,7 @@ describe('a session in its holodeck', () => {
     })
     expect(edited.status, edited.text).toBe(200)
     const roomA = await enterRoom(alice, session.instance_id!)
-    await roomStep(roomA, 60)
+    await roomStep(roomA, session.instance_id!, alice.id, 60)
     expect(roomA.received.some((f) => f.code === 'implausible_move')).toBe(false)
     await sessionAction(alice, session.id, 'start')
     await sessionStub(session.id).advanceClock(10_000)
@@ -137,8 +138,8 @@ describe('the completion, exactly once', () => {
       await enterRoom(alice, session.instance_id!),
       await enterRoom(bob, session.instance_id!),
     ]
-    await roomStep(rooms[0], 4, 1)
-    await roomStep(rooms[1], 4, -1)
+    await roomStep(rooms[0], session.instance_id!, alice.id, 4, 1)
+    await roomStep(rooms[1], session.instance_id!, bob.id, 4, -1)
     await sessionAction(alice, session.id, 'start')
     await sessionStub(session.id).advanceClock(1_000)
     const standing = () =>
@@ -281,10 +282,9 @@ describe('a restart in the middle of a session', () => {
     await sessionAction(alice, session.id, 'start')
     const clock = sessionStub(session.id)
     await clock.advanceClock(1_000)
-    a.send({ type: 'move', position: { x: 9.5, y: 0, z: 1.5 } })
+    expect(await sessionMove(a, alice, 9.5, 1.5)).toBeNull()
     a.send({ type: 'reach', objective_id: 'garden' })
     await b.waitForEvent((e) => e.type === 'objective' && e.objective.id === 'garden', 'garden')
-    await b.waitForEvent((e) => e.type === 'position', 'alice moved')
     b.send({ type: 'answer', objective_id: 'riddle', answer: 'Rome' })
     await a.waitForEvent((e) => e.type === 'answered', 'wrong answer')
 
@@ -306,10 +306,16 @@ describe('a restart in the middle of a session', () => {
     await b.waitForEvent((e) => e.type === 'collected', 'flower_a')
     // A stub of the aborted object is broken: a fresh one reaches the restarted object.
     await sessionStub(session.id).advanceClock(2_000)
-    b.send({ type: 'move', position: { x: 8, y: 0, z: 3 } })
+    expect(await sessionMove(b, bob, 8, 3)).toBeNull()
     b.send({ type: 'interact', objective_id: 'sage', target_id: 'old_sage' })
+    await a.waitForEvent((e) => e.type === 'objective' && e.objective.id === 'sage', 'sage')
     b.send({ type: 'answer', objective_id: 'riddle', answer: 'Paris' })
-    a.send({ type: 'move', position: { x: 11, y: 0, z: -1 } })
+    await a.waitForEvent(
+      (e) =>
+        e.type === 'objective' && e.objective.id === 'riddle' && e.objective.status === 'completed',
+      'riddle',
+    )
+    expect(await sessionMove(a, alice, 11, -1)).toBeNull()
     a.send({ type: 'collect', objective_id: 'flowers', object_id: 'flower_b' })
     const completed = await b.waitForEvent((e) => e.type === 'completed', 'completed')
     // 3 s moved forward on the session's clock, and the real time the restart took.

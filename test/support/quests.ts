@@ -93,3 +93,28 @@ export async function sessionRow(sessionId: string) {
   const [row] = await sqlRows<any>('SELECT * FROM quest_instances WHERE id = $1', [sessionId])
   return row
 }
+
+/**
+ * Moves `player` in a session without an instance and waits for the session's answer: the
+ * `position` event of that move, or its refusal. (The test pool may start a socket's handlers out
+ * of order, so a test waits for each answer before a frame that depends on it.)
+ */
+export async function sessionMove(client: RoomClient, player: Player, x: number, z = 0) {
+  const from = client.received.length
+  client.send({ type: 'move', position: { x, y: 0, z } })
+  const answer = await client.waitFor(
+    (f) =>
+      client.received.indexOf(f) >= from &&
+      ((f.type === 'batch' &&
+        f.events.some(
+          (e: any) =>
+            e.type === 'position' &&
+            e.user_id === player.id &&
+            e.position.x === x &&
+            e.position.z === z,
+        )) ||
+        (f.type === 'error' && f.code === 'implausible_move')),
+    `the answer to a move to (${x}, ${z})`,
+  )
+  return answer.type === 'error' ? answer : null
+}
