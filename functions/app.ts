@@ -23,6 +23,9 @@ import { healthRouter } from './health/routes'
 import { instancesRouter } from './instances/routes'
 import { memoryAdminRouter } from './memory/admin-routes'
 import { memoryRouter } from './memory/routes'
+import { questSessionsRouter } from './quest-sessions/routes'
+import { questsRouter } from './quests/routes'
+import { challengeTemplatesRouter } from './quests/template-routes'
 import { usersRouter } from './users/routes'
 import { assetsAdminRouter } from './assets/admin-routes'
 import { assetsRouter } from './assets/routes'
@@ -61,6 +64,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/v1/economy', economyRouter)
   app.route('/v1/instances', instancesRouter)
   app.route('/v1/memory', memoryRouter)
+  app.route('/v1/quests', questsRouter)
+  app.route('/v1/challenge-templates', challengeTemplatesRouter)
+  app.route('/v1/quest-sessions', questSessionsRouter)
   app.route('/v1/admin/economy', economyAdminRouter)
   app.route('/v1/admin/memory', memoryAdminRouter)
   app.route('/v1/items', itemsRouter)

@@ -1,6 +1,8 @@
 /**
- * The three official challenge templates the seed's migration 003 inserted: Classic Match-3,
- * Sophisticated Coloring (SVG) and Image-Based Quiz.
+ * The official challenge templates: the three the seed's migration 003 inserted (Classic Match-3,
+ * Sophisticated Coloring (SVG) and Image-Based Quiz, client-side microgames a quest session cannot
+ * judge), and Treasure Hunt (ours, db/README decision 47), whose `variable_slots` generate a quest
+ * of every objective type a session runs (`POST /v1/challenge-templates/:id/quests`).
  */
 
 /** One template's reference data (columns of `challenge_templates`). */
@@ -19,7 +21,7 @@ export interface ChallengeTemplateSeed {
   aiGenerationPrompt: string | null
 }
 
-/** The three templates. */
+/** The templates. */
 export const CHALLENGE_TEMPLATES: readonly ChallengeTemplateSeed[] = [
   {
     name: 'Classic Match-3',
@@ -82,5 +84,63 @@ export const CHALLENGE_TEMPLATES: readonly ChallengeTemplateSeed[] = [
     aiCanGenerate: true,
     aiGenerationPrompt:
       'Write {count} multiple-choice questions about the attached images for subject {subject}.',
+  },
+  {
+    name: 'Treasure Hunt',
+    description:
+      'Reach a landmark, gather scattered treasures, talk to a local and answer their riddle; generated from a seed.',
+    challengeType: 'isekai_adventure',
+    category: 'exploration',
+    templateStructure: {
+      quest_structure: { phases: 1, objectives_per_phase: [5], difficulty_curve: 'flat' },
+      variable_slots: {
+        a_landmark: { type: 'random_zone', radius: 10 },
+        b_treasure: {
+          type: 'common_item',
+          quantity_range: [3, 5],
+          items: ['moon_flower', 'star_shard', 'river_stone'],
+        },
+        c_local: {
+          type: 'friendly_npc',
+          npcs: ['wandering_sage', 'lost_merchant', 'forest_keeper'],
+        },
+        d_riddle: {
+          type: 'quiz_question',
+          count_range: [1, 2],
+          questions: [
+            {
+              question: 'What has keys but opens no locks?',
+              options: ['A piano', 'A map', 'A door'],
+              answer: 'A piano',
+            },
+            {
+              question: 'What gets wetter the more it dries?',
+              options: ['A towel', 'The sun', 'Sand'],
+              answer: 'A towel',
+            },
+            {
+              question: 'What has a neck but no head?',
+              options: ['A bottle', 'A snake', 'A river'],
+              answer: 'A bottle',
+            },
+          ],
+        },
+      },
+      participants: { min: 1, max: 4 },
+      time_limit_seconds_range: [600, 1800],
+      reward_scaling: {
+        base_resonance: 20,
+        base_tokens: 10,
+        difficulty_multiplier: 1.5,
+        time_bonus: false,
+      },
+    },
+    requiresUserUploads: false,
+    maxUserUploads: 0,
+    allowedUploadTypes: null,
+    complexityLevel: 'casual',
+    defaultDifficulty: 2,
+    aiCanGenerate: false,
+    aiGenerationPrompt: null,
   },
 ]

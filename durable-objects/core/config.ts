@@ -21,3 +21,12 @@ export const CLOSE_NORMAL = 1000
 
 /** WebSocket close code: the object failed while handling this socket; the client may reconnect. */
 export const CLOSE_INTERNAL_ERROR = 1011
+
+/**
+ * Movement plausibility (`movement.ts`): seconds of travel at the speed limit a player may cover
+ * at once, so moves bunched by network jitter are not refused; sustained speed stays at the limit.
+ */
+export const MOVEMENT_BURST_SECONDS = 1
+
+/** Slack added to every movement budget for quantized coordinates (millimetres on three axes). */
+export const MOVEMENT_SLACK_METERS = 0.01

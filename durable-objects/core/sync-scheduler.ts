@@ -54,12 +54,19 @@ export class SyncScheduler<TSnapshot> {
     return this.meta.getNumber(FAILURES_KEY)
   }
 
-  /** Something changed: make sure an alarm will sync it. */
+  /**
+   * Something changed: make sure an alarm will sync it within SYNC_INTERVAL_MS. An alarm set
+   * later than that by the object for its own deadlines (a quest's time limit) is brought
+   * forward; the object's `alarm()` re-arms its deadline after the sync.
+   */
   async schedule(): Promise<void> {
     if (this.alarmKnownScheduled) return
     this.alarmKnownScheduled = true
-    if ((await this.storage.getAlarm()) === null) {
-      await this.storage.setAlarm(Date.now() + SYNC_INTERVAL_MS)
+    const due = Date.now() + SYNC_INTERVAL_MS
+    const current = await this.storage.getAlarm()
+    // A later alarm during a backoff is the backoff itself: it is kept.
+    if (current === null || (current > due && this.failures === 0)) {
+      await this.storage.setAlarm(due)
     }
   }
 

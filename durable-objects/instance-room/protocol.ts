@@ -8,6 +8,7 @@
  * smuggle server-owned fields (e.g. `last_changed_by`) through to storage or other players.
  */
 import { z } from 'zod'
+import { parseJsonFrame, type FrameErrorCode, type ParsedFrame } from '../core/frames'
 import {
   MAX_CHAT_CHARS,
   MAX_COORDINATE_METERS,
@@ -235,61 +236,17 @@ export function parseInstanceEnvironment(metadata: unknown): InstanceEnvironment
 }
 
 /** Why a client frame was rejected. */
-export type ClientFrameErrorCode = 'frame_too_large' | 'malformed_json' | 'invalid_frame'
+export type ClientFrameErrorCode = FrameErrorCode
 
 /** Outcome of parseClientFrame. */
-export type ParseClientFrameResult =
-  { ok: true; frame: ClientFrame } | { ok: false; code: ClientFrameErrorCode; message: string }
-
-const utf8Encoder = new TextEncoder()
-const strictUtf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
-const MAX_REPORTED_ISSUES = 3
+export type ParseClientFrameResult = ParsedFrame<ClientFrame>
 
 /**
  * Parses one raw WebSocket message. Size is checked before anything else (UTF-8 bytes against
  * MAX_FRAME_BYTES), then UTF-8 and JSON, then the schema. Never throws.
  */
 export function parseClientFrame(raw: string | ArrayBuffer): ParseClientFrameResult {
-  let text: string
-  if (typeof raw === 'string') {
-    // A string's UTF-8 length is at least its UTF-16 length: skip encoding hopeless frames.
-    if (raw.length > MAX_FRAME_BYTES || utf8Encoder.encode(raw).byteLength > MAX_FRAME_BYTES) {
-      return frameTooLarge()
-    }
-    text = raw
-  } else {
-    if (raw.byteLength > MAX_FRAME_BYTES) return frameTooLarge()
-    try {
-      text = strictUtf8Decoder.decode(raw)
-    } catch {
-      return { ok: false, code: 'malformed_json', message: 'frame is not valid UTF-8' }
-    }
-  }
-
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return { ok: false, code: 'malformed_json', message: 'frame is not valid JSON' }
-  }
-
-  const parsed = clientFrameSchema.safeParse(json)
-  if (!parsed.success) {
-    const message = parsed.error.issues
-      .slice(0, MAX_REPORTED_ISSUES)
-      .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'frame'}: ${issue.message}`)
-      .join('; ')
-    return { ok: false, code: 'invalid_frame', message }
-  }
-  return { ok: true, frame: parsed.data }
-}
-
-function frameTooLarge(): ParseClientFrameResult {
-  return {
-    ok: false,
-    code: 'frame_too_large',
-    message: `frame is larger than ${MAX_FRAME_BYTES} bytes`,
-  }
+  return parseJsonFrame(raw, clientFrameSchema, MAX_FRAME_BYTES)
 }
 
 function countCodePoints(text: string): number {
@@ -352,7 +309,13 @@ export type ServerEvent =
 export type ServerEventType = ServerEvent['type']
 
 /** Error codes a client may receive in an `error` frame. */
-export type ServerErrorCode = ClientFrameErrorCode | 'rate_limited' | 'forbidden' | 'internal'
+export type ServerErrorCode =
+  | ClientFrameErrorCode
+  | 'rate_limited'
+  | 'forbidden'
+  | 'internal'
+  /** A move farther than the room's speed limit allows; `position` is where the player stays. */
+  | 'implausible_move'
 
 /** First server frame, and the answer to a `hello` that cannot be resumed from the ring. */
 export interface WelcomeMessage {
@@ -383,6 +346,8 @@ export interface ErrorMessage {
   type: 'error'
   code: ServerErrorCode
   message: string
+  /** With `implausible_move`: the player's last accepted position. */
+  position?: Position
 }
 
 /** Answer to `ping`. */

@@ -13,9 +13,11 @@
 import type { NexusClient } from '../../db/client'
 import type { Env } from '../../functions/lib/env'
 import { closeQuietly, LiveObject, sendJson, sendText } from '../core/live-object'
+import { assertNever, parseJsonHeader } from '../core/frames'
 import { accept, refusalResponse, refuse, type Answer } from '../core/refusal'
 import { VersionCounter } from '../core/storage'
 import { CLOSE_NORMAL } from '../core/config'
+import { checkMove, startTrack, type MovementTrack } from '../core/movement'
 import {
   CHAT_PAGE_MAX_MESSAGES,
   CLOSE_INSTANCE_DELETED,
@@ -46,6 +48,7 @@ import {
   type ServerMessage,
   type Velocity,
 } from './protocol'
+import { maxSpeedOf, type AcceptedPosition } from './movement-limit'
 import { TokenBucket, type TokenBucketState } from './rate-limit'
 import {
   ROOM_CONNECTION_HEADER,
@@ -100,6 +103,8 @@ interface PlayerState {
   rotation: Rotation
   activity: Activity
   updatedAtMs: number
+  /** The last accepted position and its distance budget, while the room has a speed limit. */
+  track: MovementTrack | null
 }
 
 const ORIGIN: Position = { x: 0, y: 0, z: 0 }
@@ -115,6 +120,8 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   private readonly environmentVersion: VersionCounter
   private instanceId: string | null
   private bounds: AreaBounds
+  /** The instance's speed limit (movement-limit.ts); null accepts any position. */
+  private maxSpeedMps: number | null
   private environment: InstanceEnvironment
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -122,6 +129,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     this.environmentVersion = new VersionCounter(this.meta, 'environment')
     this.instanceId = this.meta.get('instance_id')
     this.bounds = parseAreaBounds(this.meta.getJson('metadata', {}))
+    this.maxSpeedMps = maxSpeedOf(this.meta.getJson('metadata', {}))
     this.environment = this.meta.getJson<InstanceEnvironment>('environment', {})
     this.restoreConnectedPlayers()
   }
@@ -153,6 +161,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     const metadata = parsed.data.metadata
     this.noteBuildingsVersion(parsed.data.buildings_version ?? 0)
     this.bounds = parseAreaBounds(metadata)
+    this.maxSpeedMps = maxSpeedOf(metadata)
     this.meta.setJson('metadata', { custom_properties: metadata.custom_properties })
     // Postgres seeds the environment once; after that the room's copy is authoritative.
     if (this.meta.get('environment') === null) {
@@ -188,6 +197,34 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
         position: player.position,
         activity: player.activity,
       })),
+    }
+  }
+
+  /**
+   * RPC: where the room last accepted `userId` (for a quest session running in this instance), or
+   * null for a player who never entered.
+   */
+  acceptedPosition(userId: string): AcceptedPosition | null {
+    const live = this.players.get(userId)
+    if (live) {
+      return {
+        user_id: userId,
+        connected: true,
+        position: live.track?.position ?? live.position,
+        accepted_at_ms: live.track?.at_ms ?? live.updatedAtMs,
+        max_speed_mps: this.maxSpeedMps,
+      }
+    }
+    const stored = this.sql
+      .exec('SELECT position, updated_at_ms FROM players WHERE user_id = ?', userId)
+      .toArray()[0]
+    if (!stored) return null
+    return {
+      user_id: userId,
+      connected: false,
+      position: JSON.parse(String(stored.position)) as Position,
+      accepted_at_ms: Number(stored.updated_at_ms),
+      max_speed_mps: this.maxSpeedMps,
     }
   }
 
@@ -349,6 +386,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
         this.greet(ws, player, frame)
         break
       case 'move':
+        if (this.refuseImplausibleMove(ws, player, frame, nowMs)) break
         this.acceptMove(attachment, player, frame, nowMs)
         break
       case 'chat':
@@ -406,6 +444,32 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       environment: this.environment,
       buildings_version: this.meta.getNumber(BUILDINGS_VERSION_SEEN_KEY),
     })
+  }
+
+  /**
+   * With a speed limit, refuses (and answers) a move the player could not have made since their
+   * last accepted position; otherwise advances their track. True when refused.
+   */
+  private refuseImplausibleMove(
+    ws: WebSocket,
+    player: PlayerState,
+    frame: MoveFrame,
+    nowMs: number,
+  ): boolean {
+    if (this.maxSpeedMps === null) return false
+    const track = player.track ?? startTrack(player.position, player.updatedAtMs, this.maxSpeedMps)
+    const check = checkMove(track, frame.position, nowMs, this.maxSpeedMps)
+    if (check.ok) {
+      player.track = check.track
+      return false
+    }
+    send(ws, {
+      type: 'error',
+      code: 'implausible_move',
+      message: `moved ${check.distance_m.toFixed(1)} m where ${check.allowed_m.toFixed(1)} m was possible at ${this.maxSpeedMps} m/s; you stay at your last accepted position`,
+      position: player.position,
+    })
+    return true
   }
 
   private acceptMove(
@@ -564,6 +628,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       rotation: stored ? (JSON.parse(stored.rotation) as Rotation) : FACING_NORTH,
       activity: 'idle',
       updatedAtMs: nowMs,
+      track: this.maxSpeedMps === null ? null : startTrack(position, nowMs, this.maxSpeedMps),
     }
     this.players.set(userId, player)
     this.sql.exec(
@@ -676,6 +741,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
         rotation: JSON.parse(row.rotation),
         activity: row.activity as Activity,
         updatedAtMs: row.updated_at_ms,
+        track: null,
       })
     })
     const orphaned = this.sql
@@ -811,17 +877,4 @@ function snapshotOf(player: PlayerState): PlayerSnapshot {
 /** Sends a server frame (typed, so every frame the room builds is a `ServerMessage`). */
 function send(ws: WebSocket, message: ServerMessage): void {
   sendJson(ws, message)
-}
-
-function parseJsonHeader(value: string | null): unknown {
-  if (value === null || value === '') return undefined
-  try {
-    return JSON.parse(value)
-  } catch {
-    return undefined
-  }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled variant: ${JSON.stringify(value)}`)
 }

@@ -1,15 +1,9 @@
 /**
- * QuestSession: one Durable Object per live quest session. It will hold the quest's live state on
- * the live-object core (durable-objects/README.md), sync to Postgres every 30 s and write the
- * completion once. This is the skeleton the quest issue fills in.
+ * QuestSession: one Durable Object per live quest session (named by the session's canonical id).
+ * The class lives in session.ts, on the live-object core (`../core`); its Postgres sync in sync.ts,
+ * its tables in schema.ts, its rules in objectives.ts and timing.ts, its contract with the Worker
+ * in rpc.ts and its WebSocket protocol in protocol.ts.
  */
-import { DurableObject } from 'cloudflare:workers'
-import type { Env } from '../../functions/lib/env'
-import { refusalResponse } from '../core/refusal'
-
-/** The QuestSession Durable Object (not live yet: every request is refused). */
-export class QuestSession extends DurableObject<Env> {
-  override async fetch(_request: Request): Promise<Response> {
-    return refusalResponse('service_unavailable', 'QuestSession is not live yet')
-  }
-}
+export { QuestSession } from './session'
+export type { QuestAttachment } from './session'
+export type { SessionActor, SessionDefinition, SessionView } from './rpc'

@@ -11,9 +11,8 @@
  *   room cannot be told, so a failed notice is logged, never thrown.
  */
 import type { Context } from 'hono'
-import { z } from 'zod'
 import type { Answer } from '../../durable-objects/core/refusal'
-import type { InstanceRoom } from '../../durable-objects/instance-room'
+import type { AcceptedPosition, InstanceRoom } from '../../durable-objects/instance-room'
 import type { RoomNotice } from '../../durable-objects/instance-room/notices'
 import {
   ROOM_CONNECTION_HEADER,
@@ -24,17 +23,10 @@ import {
 } from '../../durable-objects/instance-room/rpc'
 import { CHAT_PAGE_DEFAULT_MESSAGES } from '../../durable-objects/instance-room/config'
 import type { AppEnv } from '../lib/context'
-import { ApiError, ERROR_CODES } from '../lib/errors'
-import { isCanonicalId } from '../lib/ids'
+import { LiveObjectGateway, type ObjectNamespace } from '../lib/live-object-gateway'
 import { createLogger, describeError, type Logger } from '../lib/logger'
 import { encodeCursor } from '../lib/pagination'
 import type { ChatCursor } from './schemas'
-
-/** A refusal as it crosses the boundary (checked: the code must be one of the closed set). */
-const refusalSchema = z.object({
-  ok: z.literal(false),
-  error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }),
-})
 
 /** Chat history as the API answers it. */
 export interface ChatHistoryPage {
@@ -56,24 +48,35 @@ export interface ChatHistoryRequest {
 export type RoomConnectionRequest = Omit<RoomConnection, 'instance_id'>
 
 /** The namespace of the rooms: `INSTANCE_ROOM`, or in tests that of a fault-injecting subclass. */
-export interface RoomNamespace {
-  idFromName(name: string): DurableObjectId
-  get(id: DurableObjectId): DurableObjectStub<InstanceRoom>
-}
+export type RoomNamespace = ObjectNamespace<InstanceRoom>
 
 /** The gateway of one request (or one test): InstanceRoom calls with the Worker's error model. */
-export class RoomGateway {
-  constructor(
-    private readonly rooms: RoomNamespace,
-    /** The request's logger (its lines carry the request id). */
-    private readonly logger: Logger = createLogger(),
-  ) {}
+export class RoomGateway extends LiveObjectGateway<InstanceRoom> {
+  constructor(rooms: RoomNamespace, logger: Logger = createLogger()) {
+    super(
+      rooms,
+      {
+        unavailableLog: 'instance room unavailable',
+        idField: 'instance_id',
+        unavailableMessage: 'the live room is unavailable; try again shortly',
+      },
+      logger,
+    )
+  }
 
   /** Who is in the live room of `instanceId` now. */
   async presence(instanceId: string): Promise<RoomPresence & { instance_id: string }> {
     const presence = await this.call(instanceId, 'presence', (room) => room.presence())
     // A room nobody entered yet does not know its instance; it is the one it is named after.
     return { instance_id: presence.instance_id ?? instanceId, players: presence.players }
+  }
+
+  /**
+   * Where the room last accepted `userId` (null for a player who never entered): the positions a
+   * quest session running in this instance trusts.
+   */
+  async acceptedPosition(instanceId: string, userId: string): Promise<AcceptedPosition | null> {
+    return this.call(instanceId, 'acceptedPosition', (room) => room.acceptedPosition(userId))
   }
 
   /** A page of the room's chat history, newest first. */
@@ -96,7 +99,7 @@ export class RoomGateway {
 
   /** Tells the live room about a committed change; logs (never throws) when it cannot. */
   async notify(instanceId: string, notice: RoomNotice): Promise<void> {
-    const room = this.roomOf(instanceId)
+    const room = this.stubOf(instanceId)
     try {
       const answer = await room.applyNotice(notice)
       if (!answer.ok) throw new Error(`refused: ${answer.error.code}: ${answer.error.message}`)
@@ -112,61 +115,8 @@ export class RoomGateway {
   /** Opens a WebSocket on the room for an authorized user; returns the client end. */
   async connect(instanceId: string, connection: RoomConnectionRequest): Promise<WebSocket> {
     const body: RoomConnection = { instance_id: instanceId, ...connection }
-    const answer = await this.call(instanceId, 'connect', (room) =>
-      room.fetch('https://room/connect', {
-        headers: { Upgrade: 'websocket', [ROOM_CONNECTION_HEADER]: JSON.stringify(body) },
-      }),
-    )
-    if (answer.status === 101 && answer.webSocket) return answer.webSocket
-    throw this.refusalError(instanceId, 'connect', await answer.json().catch(() => null))
-  }
-
-  /** Calls the room of `instanceId`; an unreachable or throwing room is a 503. */
-  private async call<T>(
-    instanceId: string,
-    method: string,
-    invoke: (room: DurableObjectStub<InstanceRoom>) => Promise<T>,
-  ): Promise<T> {
-    const room = this.roomOf(instanceId)
-    try {
-      return await invoke(room)
-    } catch (error) {
-      this.logFailure(instanceId, method, error)
-      throw unavailable()
-    }
-  }
-
-  /** The room's stub; its name is the canonical instance id, asserted. */
-  private roomOf(instanceId: string): DurableObjectStub<InstanceRoom> {
-    if (!isCanonicalId(instanceId)) {
-      throw new Error(`a room is named by a canonical (lower-case) UUID, got "${instanceId}"`)
-    }
-    return this.rooms.get(this.rooms.idFromName(instanceId))
-  }
-
-  /** The value of an answer, or its refusal as `ApiError`. */
-  private unwrap<T>(instanceId: string, method: string, answer: Answer<T>): T {
-    if (answer.ok) return answer.value
-    throw this.refusalError(instanceId, method, answer)
-  }
-
-  /**
-   * A refusal re-thrown as `ApiError`; a body outside the contract (a code not in the closed
-   * set, no refusal at all) is the room failing, so a 503.
-   */
-  private refusalError(instanceId: string, method: string, body: unknown): ApiError {
-    const refusal = refusalSchema.safeParse(body)
-    if (refusal.success) return new ApiError(refusal.data.error.code, refusal.data.error.message)
-    const received = JSON.stringify(body)?.slice(0, 200)
-    this.logFailure(instanceId, method, new Error(`answer outside the contract: ${received}`))
-    return unavailable()
-  }
-
-  private logFailure(instanceId: string, method: string, error: unknown): void {
-    this.logger.error('instance room unavailable', {
-      instance_id: instanceId,
-      method,
-      ...describeError(error),
+    return this.upgrade(instanceId, 'https://room/connect', {
+      [ROOM_CONNECTION_HEADER]: JSON.stringify(body),
     })
   }
 }
@@ -174,8 +124,4 @@ export class RoomGateway {
 /** The gateway for the request of `c`. */
 export function roomGateway(c: Context<AppEnv>): RoomGateway {
   return new RoomGateway(c.env.INSTANCE_ROOM, c.var.log)
-}
-
-function unavailable(): ApiError {
-  return new ApiError('service_unavailable', 'the live room is unavailable; try again shortly')
 }

@@ -10,6 +10,7 @@ import {
   chatScopeSchema,
   environmentSettingsSchema,
 } from '../../durable-objects/instance-room/protocol'
+import { maxSpeedSchema } from '../../durable-objects/instance-room/movement-limit'
 import { zoneSchema } from '../../durable-objects/instance-room/zones'
 import { idSchema } from '../lib/ids'
 import { cursorParam, TimestampIdPageQuerySchema } from '../lib/pagination'
@@ -61,9 +62,12 @@ export const BoundsSchema = z
     error: 'bounds need min_x < max_x and min_z < max_z',
   })
 
-/** `metadata.custom_properties`: free JSON, bounded in size; `bounds` is checked when present. */
+/**
+ * `metadata.custom_properties`: free JSON, bounded in size; `bounds` and `max_speed_mps` (the
+ * room's speed limit, see durable-objects/instance-room/movement-limit.ts) are checked when present.
+ */
 export const CustomPropertiesSchema = z
-  .object({ bounds: BoundsSchema.optional() })
+  .object({ bounds: BoundsSchema.optional(), max_speed_mps: maxSpeedSchema.optional() })
   .catchall(z.unknown())
   .refine((p) => Object.keys(p).length <= 64, { error: 'at most 64 custom properties' })
   .refine((p) => serializedSize(p) <= MAX_CUSTOM_PROPERTIES_BYTES, {

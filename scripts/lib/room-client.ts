@@ -80,7 +80,17 @@ export class RoomConnection {
     token: string,
     options: { perMessageDeflate?: boolean } = {},
   ): Promise<RoomConnection> {
-    const url = `${baseUrl.replace(/^http/, 'ws')}/v1/instances/${instanceId}/ws`
+    return RoomConnection.openPath(baseUrl, `/v1/instances/${instanceId}/ws`, token, options)
+  }
+
+  /** Opens the live-object WebSocket at `path` (a room's, or a quest session's) with `token`. */
+  static async openPath(
+    baseUrl: string,
+    path: string,
+    token: string,
+    options: { perMessageDeflate?: boolean } = {},
+  ): Promise<RoomConnection> {
+    const url = `${baseUrl.replace(/^http/, 'ws')}${path}`
     const socket = new WebSocket(url, [ROOM_SUBPROTOCOL, `bearer.${token}`], {
       perMessageDeflate: options.perMessageDeflate ?? true,
     })

@@ -6,11 +6,12 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { NexusClient } from '../../db/client'
 import { InstanceRoom } from '../../durable-objects/instance-room'
+import { QuestSession } from '../../durable-objects/quest-session'
 import type { ChatHistoryQuery } from '../../durable-objects/instance-room/rpc'
 import type { RoomNotice } from '../../durable-objects/instance-room/notices'
 import type { Env } from '../../functions/lib/env'
 
-export { default, InstanceRoom, QuestSession, RateLimiter } from '../../functions/index'
+export { default, InstanceRoom, RateLimiter } from '../../functions/index'
 
 /** Faults a `TestInstanceRoom` injects until they are changed. */
 export interface RoomFaults {
@@ -64,6 +65,47 @@ export class TestInstanceRoom extends InstanceRoom {
     if (this.faults.rpc) throw new Error('injected fault: rpc')
   }
 }
+
+/** Meta key of the test clock's offset (kept in storage, so it survives a restart). */
+const CLOCK_OFFSET_KEY = 'test_clock_offset_ms'
+
+/**
+ * The QuestSession of the test Worker (bound as `QUEST_SESSION`, so every test goes through the
+ * real Worker entrance): the real class plus a clock a test moves forward (`advanceClock`), so
+ * time limits, pauses and the 5-minute abandonment are tested without waiting. Alarms are set in
+ * wall time; `runDurableObjectAlarm` runs them at once.
+ */
+export class TestQuestSession extends QuestSession {
+  private databaseDown = false
+
+  /** RPC: every sync fails as if Postgres were down, until called with false. */
+  injectDatabaseFault(down: boolean): void {
+    this.databaseDown = down
+  }
+
+  protected override openDatabase(): NexusClient {
+    if (this.databaseDown) throw new Error('injected fault: database down')
+    return super.openDatabase()
+  }
+
+  /** RPC: moves the session's clock forward by `ms` (a test of deadlines). */
+  advanceClock(ms: number): void {
+    this.meta.setNumber(CLOCK_OFFSET_KEY, this.meta.getNumber(CLOCK_OFFSET_KEY) + ms)
+  }
+
+  protected override now(): number {
+    return Date.now() + this.meta.getNumber(CLOCK_OFFSET_KEY)
+  }
+
+  protected override wallTimeOf(sessionMs: number): number {
+    return sessionMs - this.meta.getNumber(CLOCK_OFFSET_KEY)
+  }
+}
+export { TestQuestSession as QuestSession }
+
+/** `QUEST_SESSION` as the test Worker binds it: sessions with the test clock. */
+export const testQuestSessions = (env: Env) =>
+  env.QUEST_SESSION as unknown as DurableObjectNamespace<TestQuestSession>
 
 /** A Durable Object that does nothing by itself: a pristine SQLite storage for core tests. */
 export class StorageProbe extends DurableObject<Env> {}

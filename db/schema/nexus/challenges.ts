@@ -13,6 +13,7 @@ import {
   pgTable,
   text,
   unique,
+  uniqueIndex,
   uuid,
   varchar,
 } from 'drizzle-orm/pg-core'
@@ -55,6 +56,10 @@ export const challengeCompletions = pgTable(
       t.userId,
       t.completedAt,
     ),
+    // One completion per participant of a session (the last fence of "written once").
+    uniqueIndex('challenge_completions_session_user_key')
+      .on(t.questInstanceId, t.userId)
+      .where(sql`quest_instance_id IS NOT NULL`),
     index('idx_completions_quest_score').on(
       t.questId,
       t.score.desc().nullsFirst(),

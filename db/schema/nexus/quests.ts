@@ -66,6 +66,11 @@ export const quests = pgTable(
   },
   (t) => [
     check('quests_difficulty_rating_check', sql`${t.difficultyRating} BETWEEN 1 AND 5`),
+    check('quests_status_check', sql`${t.status} IN ('draft', 'active', 'featured', 'archived')`),
+    check(
+      'quests_requires_instance_type_check',
+      sql`${t.requiresInstanceType} IN ('any', 'personal', 'holodeck')`,
+    ),
     index('idx_quests_creator').on(t.creatorId),
     index('idx_quests_type').on(t.challengeType, t.category),
     index('idx_quests_tags').using('gin', t.tags),
@@ -74,6 +79,10 @@ export const quests = pgTable(
       .where(sql`status = 'active'`),
     index('idx_quests_difficulty').on(t.difficultyRating),
     index('idx_quests_data').using('gin', t.questData),
+    index('idx_quests_text').using(
+      'gin',
+      sql`to_tsvector('english', ${t.title} || ' ' || coalesce(${t.description}, ''))`,
+    ),
   ],
 )
 
@@ -97,8 +106,21 @@ export const questInstances = pgTable(
     lastSyncAt: timestamptz('last_sync_at').defaultNow(),
     isAbandoned: boolean('is_abandoned').default(false),
     createdAt: timestamptz('created_at').defaultNow(),
+    // Written by the QuestSession object at once on every status change (mirrors state.status).
+    status: varchar('status', { length: 20 }).notNull().default('waiting'),
+    // When the session reached completed, failed or abandoned.
+    endedAt: timestamptz('ended_at'),
+    // The object's state version this row holds; an older snapshot never overwrites a newer one.
+    stateVersion: integer('state_version').notNull().default(0),
   },
   (t) => [
+    check(
+      'quest_instances_status_check',
+      sql`${t.status} IN ('waiting', 'in_progress', 'paused', 'completed', 'failed', 'abandoned')`,
+    ),
+    index('idx_quest_instances_host_open')
+      .on(t.hostUserId)
+      .where(sql`status IN ('waiting', 'in_progress', 'paused')`),
     index('idx_quest_instances_quest').on(t.questId),
     index('idx_quest_instances_participants').using('gin', t.participants),
     index('idx_quest_instances_host').on(t.hostUserId),

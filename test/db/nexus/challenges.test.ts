@@ -14,16 +14,28 @@ interface Completion {
   time: number
   at: number
   ranked?: boolean
+  /** Verified by default: only verified completions are ranked and marked (decision 44). */
   verified?: boolean
+  /** The session the completion comes from (none by default). */
+  session?: string
 }
 
 async function insertCompletion(questId: string, userId: string, c: Completion) {
   const { rows } = await pg.client.query<{ id: string; rank_at_completion: number | null }>(
     `INSERT INTO challenge_completions
        (quest_id, user_id, score, time_taken_seconds, completed_at, is_ranked_attempt,
-        completion_verified)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, rank_at_completion`,
-    [questId, userId, c.score, c.time, minutes(c.at), c.ranked ?? true, c.verified ?? false],
+        completion_verified, quest_instance_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, rank_at_completion`,
+    [
+      questId,
+      userId,
+      c.score,
+      c.time,
+      minutes(c.at),
+      c.ranked ?? true,
+      c.verified ?? true,
+      c.session ?? null,
+    ],
   )
   return rows[0]
 }
@@ -98,8 +110,86 @@ describe('mark_high_scores', () => {
   })
 })
 
+describe('verified completions only (decision 44)', () => {
+  async function marksOf(questId: string) {
+    const { rows } = await pg.client.query<{
+      score: number
+      is_high_score: boolean
+      is_personal_best: boolean
+      rank_at_completion: number | null
+    }>(
+      `SELECT score, is_high_score, is_personal_best, rank_at_completion
+       FROM challenge_completions WHERE quest_id = $1 ORDER BY score DESC`,
+      [questId],
+    )
+    return rows.map((r) => [r.score, r.is_high_score, r.is_personal_best, r.rank_at_completion])
+  }
+
+  it('never ranks or marks an unverified completion, nor lets it displace a verified one', async () => {
+    const questId = await createQuest(pg.client)
+    const [cheat, honest] = [await createUser(pg.client), await createUser(pg.client)]
+    await insertCompletion(questId, honest, { label: 'h', user: 0, score: 100, time: 60, at: 0 })
+    await insertCompletion(questId, cheat, {
+      label: 'c',
+      user: 0,
+      score: 9999,
+      time: 1,
+      at: 1,
+      verified: false,
+    })
+    expect(await marksOf(questId)).toEqual([
+      [9999, false, false, null],
+      [100, true, true, 1],
+    ])
+  })
+
+  it('ranks and marks a completion when it is verified later', async () => {
+    const questId = await createQuest(pg.client)
+    const [a, b] = [await createUser(pg.client), await createUser(pg.client)]
+    await insertCompletion(questId, a, { label: 'a', user: 0, score: 100, time: 60, at: 0 })
+    const late = await insertCompletion(questId, b, {
+      label: 'b',
+      user: 0,
+      score: 200,
+      time: 60,
+      at: 1,
+      verified: false,
+    })
+    await pg.client.query(
+      'UPDATE challenge_completions SET completion_verified = TRUE WHERE id = $1',
+      [late.id],
+    )
+    expect(await marksOf(questId)).toEqual([
+      [200, true, true, 1],
+      [100, false, true, 1],
+    ])
+  })
+})
+
 describe('increment_quest_play_counts', () => {
-  it('counts each completion as a play and a completion of its quest', async () => {
+  it('counts a completion of a session as a completion only: its play was counted at the start', async () => {
+    const questId = await createQuest(pg.client)
+    const user = await createUser(pg.client)
+    const { rows: sessions } = await pg.client.query<{ id: string }>(
+      `INSERT INTO quest_instances (quest_id, participants) VALUES ($1, ARRAY[$2::uuid]) RETURNING id`,
+      [questId, user],
+    )
+    await insertCompletion(questId, user, {
+      label: 's',
+      user: 0,
+      score: 1,
+      time: 1,
+      at: 0,
+      session: sessions[0].id,
+    })
+    const { rows } = await pg.client.query(
+      'SELECT play_count, completion_count FROM quests WHERE id = $1',
+      [questId],
+    )
+    expect(rows[0]).toEqual({ play_count: 0, completion_count: 1 })
+  })
+
+  it('counts a completion without a session as a play and a completion of its quest', async () => {
     const questId = await createQuest(pg.client)
     const user = await createUser(pg.client)
     await insertCompletion(questId, user, { label: 'x', user: 0, score: 1, time: 1, at: 0 })

@@ -19,7 +19,7 @@ async function snapshot(): Promise<Record<string, string[]>> {
 }
 
 describe('seedNexus', () => {
-  it('seeds 14 deities, 42 blessings, 16 assets, 3 challenge templates, 6 schema versions', async () => {
+  it('seeds 14 deities, 42 blessings, 16 assets, 4 challenge templates, 6 schema versions', async () => {
     const { rows } = await pg.client.query(
       `SELECT (SELECT count(*)::int FROM deities) AS deities,
               (SELECT count(*)::int FROM deity_blessings) AS blessings,
@@ -27,7 +27,7 @@ describe('seedNexus', () => {
               (SELECT count(*)::int FROM challenge_templates) AS templates,
               (SELECT count(*)::int FROM schema_version) AS versions`,
     )
-    expect(rows[0]).toEqual({ deities: 14, blessings: 42, assets: 16, templates: 3, versions: 6 })
+    expect(rows[0]).toEqual({ deities: 14, blessings: 42, assets: 16, templates: 4, versions: 6 })
   })
 
   it('puts 12 deities in the ritual ring and hides Bob and Thoth with their unlocks', async () => {
