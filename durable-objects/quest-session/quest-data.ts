@@ -187,10 +187,13 @@ export const ESSENCE_REWARDS = [
 const essenceAmount = z.int().min(0).max(10_000).optional()
 const attributeAmount = z.int().min(0).max(1_000).optional()
 
+/** Item lines of a quest's rewards at most, and units of one line at most. */
+export const MAX_ITEM_REWARD_LINES = 16
+export const MAX_ITEM_REWARD_QUANTITY = 1_000
+
 /**
- * `quests.rewards`: what each participant gets when the session completes. Item rewards are
- * refused until items exist (an empty list is accepted), so a quest never promises what it cannot
- * grant.
+ * `quests.rewards`: what each participant gets when the session completes. Item lines name
+ * catalogue items (checked to exist when the quest is written, `functions/quests/service.ts`).
  */
 export const rewardsSchema = z.strictObject({
   ...Object.fromEntries(ESSENCE_REWARDS.map((name) => [name, essenceAmount])),
@@ -199,8 +202,13 @@ export const rewardsSchema = z.strictObject({
     .optional(),
   tokens: z.int().min(0).max(10_000).optional(),
   items: z
-    .array(z.unknown())
-    .max(0, 'item rewards are not supported yet (items are a later module)')
+    .array(
+      z.strictObject({
+        item_id: z.uuid().transform((id) => id.toLowerCase()),
+        quantity: z.int().min(1).max(MAX_ITEM_REWARD_QUANTITY),
+      }),
+    )
+    .max(MAX_ITEM_REWARD_LINES)
     .optional(),
 }) as z.ZodType<QuestRewards>
 
@@ -221,7 +229,7 @@ export interface QuestRewards {
   akashic_connection?: number
   attributes?: Partial<Record<(typeof ATTRIBUTE_NAMES)[number], number>>
   tokens?: number
-  items?: unknown[]
+  items?: Array<{ item_id: string; quantity: number }>
 }
 
 /** An objective as clients see it: the answer key of a quiz is left out. */

@@ -9,11 +9,16 @@
  * - tokens through the economy's ledger: a credit of `user_balances` (tokens, total_earned), a
  *   `transactions` row of type `quest_reward` and a `token_transactions` row pointing to it. A
  *   reward is not a transfer between players, so the outbound token policy does not apply;
- * - items: not yet. `quests.rewards.items` is refused at validation until the items module lands;
- *   its grant belongs here, next to the others.
+ * - items through the inventory's `grantItems` (kind `quest_reward`, the session as reference, a
+ *   `transactions` row with `items_transferred`), in a savepoint of its own: an item the player
+ *   cannot take (a full stack, an item deleted from the catalogue since) is refused alone and
+ *   recorded as `items_refused` on the completion, never failing the completion itself, which
+ *   would otherwise be retried by every sync and block the other rewards.
  */
 import { sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
+import { grantItems } from '../inventory/service'
+import { ApiError } from '../lib/errors'
 import {
   ATTRIBUTE_NAMES,
   ESSENCE_REWARDS,
@@ -110,6 +115,23 @@ export async function grantQuestRewards(tx: Db, grant: RewardGrant): Promise<voi
              ${`quest reward: ${grant.quest_title}`}, ${metadata}::jsonb
       FROM audit`)
   }
-  // Item rewards (once the items module exists) are granted here, into the user's inventory,
-  // with their `transactions` audit row (items_transferred).
+  const items = rewards.items ?? []
+  if (items.length > 0) {
+    try {
+      await grantItems(tx, {
+        user_id: userId,
+        items,
+        reason: `quest reward: ${grant.quest_title}`,
+        kind: 'quest_reward',
+        reference_id: grant.quest_instance_id,
+      })
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status >= 500) throw error
+      await tx.execute(sql`
+        UPDATE challenge_completions
+        SET game_specific_stats = coalesce(game_specific_stats, '{}'::jsonb)
+          || jsonb_build_object('items_refused', ${JSON.stringify({ items, code: error.code, details: error.details ?? null })}::jsonb)
+        WHERE id = ${grant.completion_id}::uuid`)
+    }
+  }
 }

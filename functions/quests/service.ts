@@ -20,7 +20,11 @@ import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm'
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core'
 import type { Db } from '../../db/client'
 import { questObjectRelationships, quests, type NewQuest, type Quest } from '../../db/schema/nexus'
-import { publicQuestData, type QuestData } from '../../durable-objects/quest-session/quest-data'
+import {
+  publicQuestData,
+  type QuestData,
+  type QuestRewards,
+} from '../../durable-objects/quest-session/quest-data'
 import { hasRole, type Identity } from '../lib/auth'
 import { ApiError } from '../lib/errors'
 import {
@@ -170,12 +174,34 @@ export async function loadQuest(
   return { quest, access }
 }
 
+/** 400 unless every item a quest's rewards name is in the catalogue (a promise it can keep). */
+async function assertRewardItemsExist(db: Db, rewards: QuestRewards | undefined): Promise<void> {
+  const lines = rewards?.items ?? []
+  if (lines.length === 0) return
+  const { rows } = await db.execute<{ id: string }>(sql`
+    SELECT id::text FROM items
+    WHERE id IN (${sql.join(lines.map((line) => sql`${line.item_id}::uuid`), sql`, `)})`)
+  const known = new Set(rows.map((row) => row.id))
+  const issues = lines
+    .map((line, index) => ({ line, index }))
+    .filter(({ line }) => !known.has(line.item_id))
+    .map(({ index }) => ({
+      path: ['rewards', 'items', index, 'item_id'],
+      code: 'custom',
+      message: 'no catalogue item with that id',
+    }))
+  if (issues.length > 0) {
+    throw new ApiError('validation_error', 'a reward names an item that does not exist', issues)
+  }
+}
+
 /** Creates a quest owned by the caller. */
 export async function createQuest(db: Db, input: { actor: Identity } & CreateQuestBody) {
   const { actor, ...body } = input
   if (body.creator_type !== 'user' && !hasRole(actor, 'admin', 'service')) {
     throw new ApiError('forbidden', `only admins and services create ${body.creator_type} quests`)
   }
+  await assertRewardItemsExist(db, body.rewards as QuestRewards | undefined)
   const [row] = await db
     .insert(quests)
     .values({
@@ -283,6 +309,7 @@ export async function updateQuest(
       set.status = changes.status
       if (changes.status === 'featured') set.featuredAt = sql`now()`
     }
+    await assertRewardItemsExist(tx, changes.rewards as QuestRewards | undefined)
     Object.assign(set, columnsOf(changes))
     if (VERSIONED_FIELDS.some((field) => changes[field] !== undefined)) {
       set.questVersion = sql`coalesce(${quests.questVersion}, 1) + 1`

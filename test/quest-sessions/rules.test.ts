@@ -120,7 +120,7 @@ describe('quest_data', () => {
     )
   })
 
-  it('refuses unknown keys, empty objectives and item rewards, keeping the path', () => {
+  it('refuses unknown keys, empty objectives and malformed item rewards, keeping the path', () => {
     // The unknown key, the empty list, and "nothing required" (an empty list requires nothing).
     expect(issuesOf({ objectives: [], rewards: {} }).sort()).toEqual([
       '',
@@ -134,7 +134,7 @@ describe('quest_data', () => {
     expect(rewards.success).toBe(false)
     expect(rewards.error!.issues.map((i) => i.path.join('.')).sort()).toEqual([
       'attributes',
-      'items',
+      'items.0.item_id',
     ])
   })
 

@@ -63,7 +63,7 @@ describe('POST /v1/quests', () => {
       expect.arrayContaining([
         'quest_data.objectives.0.radius',
         'quest_data.objectives.1.objects',
-        'rewards.items',
+        'rewards.items.0.item_id',
         'rewards.attributes',
       ]),
     )
