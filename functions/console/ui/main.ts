@@ -24,14 +24,18 @@ const DEFAULT_BOUNDS: AreaBoundsSnapshot = { min_x: -150, max_x: 150, min_z: -15
 // ---------------------------------------------------------------- DOM helpers
 
 type Child = Node | string | number | null | undefined | false
+type Style = Partial<Record<'color' | 'background' | 'width' | 'height', string>>
+/** Attributes, `on…` listeners, and `style` (set through the CSSOM: the CSP refuses style attributes). */
+type Attributes = { [name: string]: string | ((event: Event) => void) | Style }
 function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
-  attrs: Record<string, string | ((event: Event) => void)> = {},
+  attrs: Attributes = {},
   ...children: Child[]
 ): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag)
   for (const [name, value] of Object.entries(attrs)) {
     if (typeof value === 'function') element.addEventListener(name.slice(2), value)
+    else if (typeof value === 'object') Object.assign(element.style, value)
     else element.setAttribute(name, value)
   }
   for (const child of children) {
@@ -256,7 +260,7 @@ function addChatLine(userId: string, text: string, where: string, atMs: number):
       'li',
       { 'data-testid': 'chat-line' },
       h('time', {}, time(atMs)),
-      h('b', { style: `color: ${rgb(colorOf(userId))}` }, usernames.get(userId) ?? short(userId)),
+      h('b', { style: { color: rgb(colorOf(userId)) } }, usernames.get(userId) ?? short(userId)),
       h('span', { class: 'where' }, where),
       h('span', { class: 'text' }, text),
     ),
@@ -270,7 +274,10 @@ function renderEnvironment(): void {
   byId('environment').replaceChildren(
     ...Object.entries(environment)
       .filter(([key]) => key !== 'last_changed_at')
-      .map(([key, value]) => h('div', {}, h('dt', {}, key), h('dd', {}, String(value)))),
+      .map(([key, value]) => {
+        const name = key === 'last_changed_by' ? usernames.get(String(value)) : undefined
+        return h('div', {}, h('dt', {}, key), h('dd', {}, name ?? String(value)))
+      }),
   )
 }
 
@@ -329,11 +336,11 @@ function drawPlayer(ctx: CanvasRenderingContext2D, player: PlayerSnapshot): void
   ctx.fill()
   ctx.fillStyle = '#e8edf3'
   ctx.font = '12px system-ui, sans-serif'
-  ctx.fillText(
-    usernames.get(player.user_id) ?? short(player.user_id),
-    px + DOT_RADIUS_PX + 4,
-    py + 4,
-  )
+  const label = usernames.get(player.user_id) ?? short(player.user_id)
+  const width = ctx.measureText(label).width
+  // Right of the dot, or left of it when that would leave the map.
+  const right = px + DOT_RADIUS_PX + 4
+  ctx.fillText(label, right + width > MAP_SIZE_PX ? px - DOT_RADIUS_PX - 4 - width : right, py + 4)
 }
 
 function renderPlayerList(players: PlayerSnapshot[]): void {
@@ -349,7 +356,7 @@ function renderPlayerList(players: PlayerSnapshot[]): void {
             'data-zone': player.zone,
             onclick: () => void showPlayer(player.user_id),
           },
-          h('span', { class: 'dot', style: `background: ${rgb(colorOf(player.user_id))}` }),
+          h('span', { class: 'dot', style: { background: rgb(colorOf(player.user_id)) } }),
           h('b', {}, usernames.get(player.user_id) ?? short(player.user_id)),
           h('span', { class: 'where' }, player.zone.replace('_', ' ')),
           h(
@@ -545,7 +552,7 @@ function renderConsole(): HTMLElement {
         h('canvas', {
           id: 'map',
           'data-testid': 'map',
-          style: `width: ${MAP_SIZE_PX}px; height: ${MAP_SIZE_PX}px`,
+          style: { width: `${MAP_SIZE_PX}px`, height: `${MAP_SIZE_PX}px` },
         }),
         h('ul', { id: 'players', class: 'players' }),
       ),
