@@ -31,7 +31,7 @@ import WebSocket from 'ws'
 import { RoomClient } from '../client'
 import { textOf } from '../client/room/codec'
 import { issueAccessToken } from '../functions/lib/auth'
-import type { Config } from '../functions/lib/env'
+import { localTokenConfig } from './lib/dev-secret'
 import { migrateStack, startLocalStack, withPgClient } from './lib/local-stack'
 import { onShutdown } from './lib/process'
 import { nodeWebSocket } from './lib/room-client'
@@ -435,12 +435,7 @@ async function main() {
   try {
     await wrangler.ready
     const maxClients = Math.max(...CLIENT_COUNTS)
-    const config = {
-      AUTH_JWT_SECRET: secret,
-      AUTH_ISSUER: 'bbworlds-nexus',
-      AUTH_AUDIENCE: 'bbworlds-nexus-api',
-      AUTH_ACCESS_TTL_SECONDS: 3600,
-    } as Config
+    const config = localTokenConfig(secret)
     const players = await withPgClient(stack.nexusUrl, async (pg) => {
       const { rows } = await pg.query<{ id: string; username: string }>(
         `INSERT INTO users (username)

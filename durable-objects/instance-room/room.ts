@@ -358,12 +358,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   ): Promise<void> {
     switch (frame.type) {
       case 'hello':
-        if (attachment.greeted) {
-          await this.rejectFrame(ws, attachment, 'invalid_frame', 'hello was already received')
-          return
-        }
-        attachment.greeted = true
-        this.greetObserver(ws, frame)
+        if (!(await this.acceptHello(ws, attachment, () => this.greetObserver(ws, frame)))) return
         break
       case 'ping':
         send(ws, { type: 'pong', server_time_ms: nowMs })
@@ -384,12 +379,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   ): Promise<void> {
     switch (frame.type) {
       case 'hello':
-        if (attachment.greeted) {
-          await this.rejectFrame(ws, attachment, 'invalid_frame', 'hello was already received')
-          return
-        }
-        attachment.greeted = true
-        this.greet(ws, player, frame)
+        if (!(await this.acceptHello(ws, attachment, () => this.greet(ws, player, frame)))) return
         break
       case 'move':
         this.acceptMove(attachment, player, frame, nowMs)
@@ -420,6 +410,21 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
         assertNever(frame)
     }
     this.saveAttachment(ws, attachment)
+  }
+
+  /** Marks the socket greeted and answers its `hello`; a second `hello` is a bad frame (false). */
+  private async acceptHello(
+    ws: WebSocket,
+    attachment: SocketAttachment,
+    answer: () => void,
+  ): Promise<boolean> {
+    if (attachment.greeted) {
+      await this.rejectFrame(ws, attachment, 'invalid_frame', 'hello was already received')
+      return false
+    }
+    attachment.greeted = true
+    answer()
+    return true
   }
 
   /** Answers `hello`: the missed batches when the ring still holds them, else a `welcome`. */

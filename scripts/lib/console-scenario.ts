@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { unwrap, type NexusClient, type RoomClient } from '../../client'
 import { issueAccessToken } from '../../functions/lib/auth'
-import type { Config } from '../../functions/lib/env'
+import { localTokenConfig } from './dev-secret'
 import { migrateStack, startLocalStack, withPgClient, type LocalStack } from './local-stack'
 import { registerPlayer } from './room-client'
 import { startWranglerDev, type WranglerDev } from './wrangler-dev'
@@ -119,15 +119,9 @@ export async function startConsoleScenario(
       const { rows } = await pg.query<{ id: string }>(
         `INSERT INTO users (username) VALUES ('console_ops') RETURNING id`,
       )
-      const config = {
-        AUTH_JWT_SECRET: secret,
-        AUTH_ISSUER: 'bbworlds-nexus',
-        AUTH_AUDIENCE: 'bbworlds-nexus-api',
-        AUTH_ACCESS_TTL_SECONDS: 3600,
-      } as Config
       const issued = await issueAccessToken(
         { userId: rows[0].id, username: 'console_ops', roles: ['admin'] },
-        config,
+        localTokenConfig(secret),
       )
       return issued.token
     })

@@ -33,6 +33,33 @@ async function expiredToken(player: Player): Promise<string> {
   return token
 }
 
+/**
+ * A client holding `player`'s refresh token and an access token that expired an hour ago,
+ * counting its refresh calls; `clockBehindMs` makes the client believe the token is still good.
+ */
+async function clientWithExpiredToken(
+  player: Player,
+  options: { refreshToken?: string; clockBehindMs?: number } = {},
+) {
+  const { counts, fetch } = countingFetch()
+  const changes: Array<SessionTokens | null> = []
+  const client = new NexusClient({
+    baseUrl: BASE_URL,
+    fetch,
+    tokens: {
+      access_token: await expiredToken(player),
+      refresh_token: options.refreshToken ?? player.refresh_token,
+      user: null,
+    },
+    onTokens: (tokens) => changes.push(tokens),
+  })
+  if (options.clockBehindMs !== undefined) {
+    ;(client.session as unknown as { refreshMarginMs: number }).refreshMarginMs =
+      -options.clockBehindMs
+  }
+  return { client, counts, changes }
+}
+
 describe('NexusClient (HTTP)', () => {
   it('registers, signs in and calls typed routes with the session token', async () => {
     const changes: Array<SessionTokens | null> = []
@@ -79,16 +106,7 @@ describe('NexusClient (HTTP)', () => {
 
   it('refreshes an expired access token once before the request, then uses the new one', async () => {
     const player = await registerPlayer('sdk')
-    const { counts, fetch } = countingFetch()
-    const client = new NexusClient({
-      baseUrl: BASE_URL,
-      fetch,
-      tokens: {
-        access_token: await expiredToken(player),
-        refresh_token: player.refresh_token,
-        user: null,
-      },
-    })
+    const { client, counts } = await clientWithExpiredToken(player)
     const me = await client.api.GET('/v1/users/me')
     expect(me.response.status).toBe(200)
     expect(counts.refresh).toBe(1)
@@ -99,18 +117,8 @@ describe('NexusClient (HTTP)', () => {
 
   it('answers a 401 for an expired token (client clock behind) by refreshing once and retrying', async () => {
     const player = await registerPlayer('sdk')
-    const { counts, fetch } = countingFetch()
-    const client = new NexusClient({
-      baseUrl: BASE_URL,
-      fetch,
-      tokens: {
-        access_token: await expiredToken(player),
-        refresh_token: player.refresh_token,
-        user: null,
-      },
-    })
     // A client whose clock is two hours behind believes the token is still good.
-    ;(client.session as unknown as { refreshMarginMs: number }).refreshMarginMs = -2 * 3600_000
+    const { client, counts } = await clientWithExpiredToken(player, { clockBehindMs: 2 * 3600_000 })
     const created = await client.api.POST('/v1/instances', {
       body: { type: 'communal', name: 'retried body' },
     })
@@ -122,16 +130,7 @@ describe('NexusClient (HTTP)', () => {
 
   it('shares one refresh between concurrent requests (refresh tokens rotate)', async () => {
     const player = await registerPlayer('sdk')
-    const { counts, fetch } = countingFetch()
-    const client = new NexusClient({
-      baseUrl: BASE_URL,
-      fetch,
-      tokens: {
-        access_token: await expiredToken(player),
-        refresh_token: player.refresh_token,
-        user: null,
-      },
-    })
+    const { client, counts } = await clientWithExpiredToken(player)
     const answers = await Promise.all(
       Array.from({ length: 10 }, () => client.api.GET('/v1/users/me')),
     )
@@ -141,24 +140,15 @@ describe('NexusClient (HTTP)', () => {
 
   it('signs out when the refresh is refused, and does not retry twice', async () => {
     const player = await registerPlayer('sdk')
-    const { counts, fetch } = countingFetch()
-    const signedOut: Array<SessionTokens | null> = []
-    const client = new NexusClient({
-      baseUrl: BASE_URL,
-      fetch,
-      tokens: {
-        access_token: await expiredToken(player),
-        refresh_token: 'not-a-refresh-token-of-this-server',
-        user: null,
-      },
-      onTokens: (tokens) => signedOut.push(tokens),
+    const { client, counts, changes } = await clientWithExpiredToken(player, {
+      refreshToken: 'not-a-refresh-token-of-this-server',
+      clockBehindMs: 2 * 3600_000,
     })
-    ;(client.session as unknown as { refreshMarginMs: number }).refreshMarginMs = -2 * 3600_000
     const me = await client.api.GET('/v1/users/me')
     expect(me.response.status).toBe(401)
     expect(counts).toEqual({ refresh: 1, total: 2 })
     expect(client.session.tokens).toBeNull()
-    expect(signedOut).toEqual([null])
+    expect(changes).toEqual([null])
   })
 
   it('leaves a 401 alone when there is no refresh token (a minted token)', async () => {

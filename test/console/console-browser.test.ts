@@ -8,6 +8,9 @@
  * Needs `/usr/bin/chromium` (`apt-get install chromium`; `.ci/run` installs it). Without it the
  * suite is skipped with one line, except under CI, where it fails.
  */
+import { execFile } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { zoneOf } from '../../durable-objects/instance-room/zones'
 import { canvasToWorld, colorOf } from '../../functions/console/ui/geometry'
@@ -125,4 +128,15 @@ describe.runIf(runs)('the console in headless Chromium', () => {
       .poll(() => page.locator('#economy [data-testid=transaction]').count(), { timeout: 20_000 })
       .toBeGreaterThanOrEqual(2)
   })
+
+  it('runs the SDK README example: two players see each other', async () => {
+    const example = await readFile('client/examples/two-players.ts', 'utf8')
+    expect(await readFile('client/README.md', 'utf8')).toContain('```ts\n' + example + '```')
+    const { stdout } = await promisify(execFile)(
+      'node_modules/.bin/tsx',
+      ['client/examples/two-players.ts'],
+      { env: { ...process.env, API_URL: scenario.baseUrl }, timeout: 60_000 },
+    )
+    expect(stdout).toMatch(/^Bob sees Alice at \{ x: 5, y: 0, z: 5 \} \(1 around him\)$/m)
+  }, 90_000)
 })

@@ -58,6 +58,8 @@ function errorText(error: unknown): string {
 
 // ---------------------------------------------------------------- state
 
+/** Whether the page shows the console (true) or the sign-in forms. */
+let signedIn = false
 const stored = sessionStorage.getItem(STORAGE_KEY)
 const client = new NexusClient({
   baseUrl: location.origin,
@@ -65,7 +67,8 @@ const client = new NexusClient({
   onTokens: (tokens) => {
     if (tokens) sessionStorage.setItem(STORAGE_KEY, JSON.stringify(tokens))
     else sessionStorage.removeItem(STORAGE_KEY)
-    render()
+    // Only signing in or out changes the page; a refreshed token keeps the room and the map.
+    if ((tokens !== null) !== signedIn) render()
   },
 })
 
@@ -571,6 +574,7 @@ function renderConsole(): HTMLElement {
 }
 
 function render(): void {
+  signedIn = client.session.tokens !== null
   for (const timer of timers.splice(0)) clearInterval(timer)
   const root = byId('app')
   if (!client.session.tokens) {
