@@ -24,7 +24,8 @@ export class Emitter<Events extends object> {
   protected emit<K extends keyof Events>(type: K, event: Events[K]): void {
     const set = this.listeners.get(type)
     if (!set) return
-    for (const listener of [...set]) {
+    // Set iteration tolerates a listener removing itself (as `next` does) without a copy.
+    for (const listener of set) {
       try {
         ;(listener as Listener<Events[K]>)(event)
       } catch (error) {

@@ -31,8 +31,9 @@ export class PlayerTracker {
   apply(event: ServerEvent): boolean {
     switch (event.type) {
       case 'move': {
-        const { type: _type, ...state } = event
-        this.players.set(event.user_id, state)
+        // A literal, not a rest spread: observers apply thousands of these a second.
+        const { user_id, zone, position, velocity, rotation, activity } = event
+        this.players.set(user_id, { user_id, zone, position, velocity, rotation, activity })
         return true
       }
       case 'enter':
