@@ -286,14 +286,6 @@ export class RoomClient extends Emitter<RoomEvents> {
     this.setStatus('closed')
   }
 
-  /**
-   * Closes the current socket without ending the client (tests and tools: simulates a dropped
-   * connection; the client reconnects and resumes).
-   */
-  dropConnection(): void {
-    this.socket.reconnect(4000, 'dropped by the client')
-  }
-
   private greet(): void {
     this.setStatus('open')
     this.socket.send(
