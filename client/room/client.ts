@@ -161,7 +161,7 @@ export class RoomClient extends Emitter<RoomEvents> {
     const reconnect =
       options.reconnect === false ? null : { ...DEFAULT_RECONNECT, ...options.reconnect }
     const route = this.mode === 'observer' ? 'observe' : 'ws'
-    const url = `${options.baseUrl.replace(/^http/, 'ws').replace(/\/$/, '')}/v1/instances/${options.instanceId}/${route}`
+    const url = `${options.baseUrl.replace(/^http/, 'ws').replace(/\/$/, '')}/v1/instances/${encodeURIComponent(options.instanceId)}/${route}`
     this.socket = new ReconnectingWebSocket(
       url,
       async () => {
