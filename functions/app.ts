@@ -17,6 +17,7 @@ import { createLogger, describeError } from './lib/logger'
 import { isInvalidDatetime, isUnstorableText } from './lib/pg-errors'
 import { requestId, requestLog } from './lib/request-context'
 import { authRouter } from './auth/routes'
+import { consoleRouter } from './console/routes'
 import { economyAdminRouter } from './economy/admin-routes'
 import { economyRouter } from './economy/routes'
 import { healthRouter } from './health/routes'
@@ -76,6 +77,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/v1/admin/item-templates', itemTemplatesAdminRouter)
   app.route('/v1/admin/inventory', inventoryAdminRouter)
   app.route('/v1/admin/assets', assetsAdminRouter)
+
+  app.route('/console', consoleRouter)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

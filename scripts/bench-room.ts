@@ -28,12 +28,13 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import * as hdr from 'hdr-histogram-js'
 import WebSocket from 'ws'
+import { RoomClient } from '../client'
+import { textOf } from '../client/room/codec'
 import { issueAccessToken } from '../functions/lib/auth'
-import type { Config } from '../functions/lib/env'
-import type { ServerMessage } from '../durable-objects/instance-room/protocol'
+import { localTokenConfig } from './lib/dev-secret'
 import { migrateStack, startLocalStack, withPgClient } from './lib/local-stack'
 import { onShutdown } from './lib/process'
-import { moveFrame, RoomConnection } from './lib/room-client'
+import { nodeWebSocket } from './lib/room-client'
 import { startWranglerDev } from './lib/wrangler-dev'
 
 const { values } = parseArgs({
@@ -69,7 +70,11 @@ const JITTER_M = 30
  */
 const LATENCY_BUDGET_MS = 150
 
-/** One client in this many parses every frame and records latencies. */
+/**
+ * One client in this many decodes every frame (the SDK's typed events) and records latencies; the
+ * others take batches raw (`batches: 'raw'`) and count move events in the text, so the load
+ * generator, which shares the machine with the server, stays light.
+ */
 const OBSERVER_EVERY = 8
 /** How a move event starts in a server frame (both rooms serialize events this way). */
 const MOVE_EVENT_MARK = '{"type":"move"'
@@ -99,6 +104,8 @@ interface RunResult {
   latencyP99Ms: number
   latencyMaxMs: number
   closedByServer: number
+  /** Close codes of the sockets closed by the server, with their counts. */
+  closeCodes: Record<string, number>
   dbStatements: number
   /** Baseline only: writes it attempted (one per move) and how many the database refused. */
   baselineWritesAttempted?: number
@@ -146,70 +153,139 @@ async function inBatches<T, R>(
   return results
 }
 
-/** A bench client: the socket, where it lives, and what it counted. */
+/** A bench client: how it sends, where it lives, and what it counted. */
 interface BenchClient {
   userId: string
-  socket: WebSocket
   home: { x: number; z: number }
+  /** Sends a move stamped with the send time; false when the socket is not open. */
+  sendMove(position: { x: number; y: number; z: number }): boolean
+  close(): void
   framesReceived: number
   updatesReceived: number
   rateLimited: number
   closedByServer: boolean
+  /** The close code when the server closed the socket. */
+  closeCode?: number
 }
 
-function attach(
-  socket: WebSocket,
-  userId: string,
-  index: number,
-  latency: LatencyStats,
-): BenchClient {
+/** The WebSocket class of the bench clients (deflate offered only with --deflate). */
+const BenchWebSocket = nodeWebSocket({ perMessageDeflate: PER_MESSAGE_DEFLATE })
+
+function benchClient(userId: string, index: number): BenchClient {
   const zone = index % 9
-  const client: BenchClient = {
+  return {
     userId,
-    socket,
     home: { x: ZONE_CENTRES_M[zone % 3], z: ZONE_CENTRES_M[Math.floor(zone / 3)] },
+    sendMove: () => false,
+    close: () => undefined,
     framesReceived: 0,
     updatesReceived: 0,
     rateLimited: 0,
     closedByServer: false,
   }
-  // Only observers parse frames (for latency); the others count move events in the raw text, so
-  // the load generator, which shares the machine with the server, stays light.
+}
+
+/** Move events in a frame's text, counted without decoding it. */
+function countMoves(text: string): number {
+  let count = 0
+  for (
+    let at = text.indexOf(MOVE_EVENT_MARK);
+    at !== -1;
+    at = text.indexOf(MOVE_EVENT_MARK, at + 1)
+  ) {
+    count += 1
+  }
+  return count
+}
+
+/** A player of the real room, through the SDK's RoomClient; resolves after its welcome. */
+async function openRoomClient(
+  instanceId: string,
+  player: { id: string; token: string },
+  index: number,
+  latency: LatencyStats,
+): Promise<BenchClient> {
+  const client = benchClient(player.id, index)
   const observer = index % OBSERVER_EVERY === 0
-  socket.removeAllListeners('message')
-  socket.on('message', (data) => {
+  const room = new RoomClient({
+    baseUrl: BASE_URL,
+    instanceId,
+    accessToken: () => player.token,
+    WebSocket: BenchWebSocket,
+    reconnect: false,
+    batches: observer ? 'decoded' : 'raw',
+    connectTimeoutMs: 30_000,
+  })
+  let closing = false
+  room.on('raw_batch', ({ data }) => {
     client.framesReceived += 1
-    const text = data.toString()
-    if (text.startsWith('{"type":"error"') && text.includes('"rate_limited"'))
-      client.rateLimited += 1
-    if (!observer) {
-      for (
-        let at = text.indexOf(MOVE_EVENT_MARK);
-        at !== -1;
-        at = text.indexOf(MOVE_EVENT_MARK, at + 1)
-      ) {
-        client.updatesReceived += 1
-      }
-      return
-    }
-    const message = JSON.parse(text) as ServerMessage
-    if (message.type !== 'batch') return
-    const now = Date.now() % STAMP_MODULO_MS
-    for (const event of message.events) {
-      if (event.type !== 'move') continue
-      client.updatesReceived += 1
-      const sentAt = Math.round(event.position.y * 1000)
-      latency.record((now - sentAt + STAMP_MODULO_MS) % STAMP_MODULO_MS)
-    }
+    client.updatesReceived += countMoves(textOf(data))
   })
-  socket.on('close', () => {
-    if (!closing.has(socket)) client.closedByServer = true
+  room.on('batch', () => {
+    client.framesReceived += 1
   })
+  room.on('move', (event) => {
+    client.updatesReceived += 1
+    const sentAt = Math.round(event.position.y * 1000)
+    latency.record(((Date.now() % STAMP_MODULO_MS) - sentAt + STAMP_MODULO_MS) % STAMP_MODULO_MS)
+  })
+  room.on('error', (frame) => {
+    client.framesReceived += 1
+    if (frame.code === 'rate_limited') client.rateLimited += 1
+  })
+  room.on('disconnect', ({ code }) => {
+    if (closing) return
+    client.closedByServer = true
+    client.closeCode = code
+  })
+  client.sendMove = (position) => room.move({ position })
+  client.close = () => {
+    closing = true
+    room.close()
+  }
+  await room.ready
   return client
 }
 
-/** Sockets the benchmark itself is closing (anything else closing counts as closed by the server). */
-const closing = new Set<WebSocket>()
+/** A client of the naive baseline room (its own unauthenticated entrance, no protocol). */
+async function openBaselineClient(
+  instanceId: string,
+  player: { id: string },
+  index: number,
+): Promise<BenchClient> {
+  const client = benchClient(player.id, index)
+  const url = `${BASE_URL.replace('http', 'ws')}/bench/baseline/${instanceId}/ws?user=${player.id}`
+  const socket = new BenchWebSocket(url)
+  let closing = false
+  socket.on('message', (data) => {
+    client.framesReceived += 1
+    client.updatesReceived += countMoves(data.toString())
+  })
+  socket.on('close', (code) => {
+    if (closing) return
+    client.closedByServer = true
+    client.closeCode = code
+  })
+  client.sendMove = (position) => {
+    if (socket.readyState !== WebSocket.OPEN) return false
+    socket.send(
+      JSON.stringify({
+        type: 'move',
+        position,
+        velocity: { x: 0, y: 0, z: 0 },
+        rotation: { x: 0, y: 0, z: 0, w: 1 },
+        activity: 'moving',
+      }),
+    )
+    return true
+  }
+  client.close = () => {
+    closing = true
+    socket.close(1000, 'bench done')
+  }
+  await new Promise((ok, fail) => socket.once('open', ok).once('error', fail))
+  return client
+}
 
 async function openClients(
   variant: Variant,
@@ -219,18 +295,9 @@ async function openClients(
 ): Promise<BenchClient[]> {
   return inBatches(players, CONNECT_CONCURRENCY, async (player) => {
     const index = players.indexOf(player)
-    if (variant === 'instance-room') {
-      const room = await RoomConnection.open(BASE_URL, instanceId, player.token, {
-        perMessageDeflate: PER_MESSAGE_DEFLATE,
-      })
-      room.send({ type: 'hello' })
-      await room.waitFor((m) => m.type === 'welcome', 30_000)
-      return attach(room.socket, player.id, index, latency)
-    }
-    const url = `${BASE_URL.replace('http', 'ws')}/bench/baseline/${instanceId}/ws?user=${player.id}`
-    const socket = new WebSocket(url, { perMessageDeflate: PER_MESSAGE_DEFLATE })
-    await new Promise((ok, fail) => socket.once('open', ok).once('error', fail))
-    return attach(socket, player.id, index, latency)
+    return variant === 'instance-room'
+      ? openRoomClient(instanceId, player, index, latency)
+      : openBaselineClient(instanceId, player, index)
   })
 }
 
@@ -256,15 +323,12 @@ async function runOnce(
     setTimeout(
       () => {
         const timer = setInterval(() => {
-          if (client.socket.readyState !== WebSocket.OPEN) return
-          const stamp = (Date.now() % STAMP_MODULO_MS) / 1000
-          const frame = moveFrame(
-            client.home.x + (Math.random() - 0.5) * JITTER_M,
-            client.home.z + (Math.random() - 0.5) * JITTER_M,
-          ) as Extract<ReturnType<typeof moveFrame>, { type: 'move' }>
-          frame.position.y = stamp
-          client.socket.send(JSON.stringify(frame))
-          movesSent += 1
+          const sent = client.sendMove({
+            x: client.home.x + (Math.random() - 0.5) * JITTER_M,
+            y: (Date.now() % STAMP_MODULO_MS) / 1000,
+            z: client.home.z + (Math.random() - 0.5) * JITTER_M,
+          })
+          if (sent) movesSent += 1
         }, intervalMs)
         timers.push(timer)
       },
@@ -279,10 +343,11 @@ async function runOnce(
   const updatesDelivered = clients.reduce((n, c) => n + c.updatesReceived, 0)
   const rateLimited = clients.reduce((n, c) => n + c.rateLimited, 0)
   const closedByServer = clients.filter((c) => c.closedByServer).length
+  const closeCodes: Record<string, number> = {}
   for (const c of clients) {
-    closing.add(c.socket)
-    c.socket.close(1000, 'bench done')
+    if (c.closeCode !== undefined) closeCodes[c.closeCode] = (closeCodes[c.closeCode] ?? 0) + 1
   }
+  for (const c of clients) c.close()
   // The last player leaving flushes the room to Postgres: wait for the statements to settle.
   const flushDeadline = Date.now() + FLUSH_MAX_WAIT_MS
   let lastCount = statementCount()
@@ -316,6 +381,7 @@ async function runOnce(
     latencyP99Ms: latency.histogram.getValueAtPercentile(99),
     latencyMaxMs: latency.histogram.maxValue,
     closedByServer,
+    closeCodes,
     dbStatements,
     baselineWritesAttempted: baselineWrites?.writesAttempted,
     baselineWritesFailed: baselineWrites?.writesFailed,
@@ -369,12 +435,7 @@ async function main() {
   try {
     await wrangler.ready
     const maxClients = Math.max(...CLIENT_COUNTS)
-    const config = {
-      AUTH_JWT_SECRET: secret,
-      AUTH_ISSUER: 'bbworlds-nexus',
-      AUTH_AUDIENCE: 'bbworlds-nexus-api',
-      AUTH_ACCESS_TTL_SECONDS: 3600,
-    } as Config
+    const config = localTokenConfig(secret)
     const players = await withPgClient(stack.nexusUrl, async (pg) => {
       const { rows } = await pg.query<{ id: string; username: string }>(
         `INSERT INTO users (username)
@@ -455,7 +516,17 @@ function printTable(results: RunResult[]) {
     [`≤${LATENCY_BUDGET_MS} ms/s`, (r) => r.timelyUpdatesPerSecond],
     ['p50 ms', (r) => r.latencyP50Ms],
     ['p99 ms', (r) => r.latencyP99Ms],
-    ['closed', (r) => r.closedByServer],
+    [
+      'closed',
+      (r) =>
+        `${r.closedByServer}${
+          r.closedByServer
+            ? ` (${Object.entries(r.closeCodes)
+                .map(([c, n]) => `${n}×${c}`)
+                .join(' ')})`
+            : ''
+        }`,
+    ],
     ['db stmts', (r) => r.dbStatements],
     ['failed writes', (r) => r.baselineWritesFailed ?? '-'],
     ['stmts/min', (r) => r.dbStatementsPerMinute],

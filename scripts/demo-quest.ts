@@ -8,8 +8,10 @@
  * NEXUS_DATABASE_URL (or NEXUS_DB_PORT) names the nexus database for the final read-back.
  */
 import pg from 'pg'
+import WebSocket from 'ws'
+import { unwrap, type NexusClient } from '../client'
 import { EXAMPLE_QUEST } from './lib/example-quest'
-import { apiCall, registerPlayer, RoomConnection } from './lib/room-client'
+import { registerPlayer } from './lib/room-client'
 
 const baseUrl = process.env.API_URL ?? 'http://localhost:8787'
 const databaseUrl =
@@ -17,39 +19,86 @@ const databaseUrl =
   `postgres://postgres@127.0.0.1:${process.env.NEXUS_DB_PORT ?? 54320}/postgres`
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/**
+ * A quest session's WebSocket (its own protocol, not the instance room's): every frame received
+ * is kept, and `waitFor` resolves with the first (past or future) that matches.
+ */
+class SessionSocket {
+  readonly received: any[] = []
+  private waiters: Array<{ test: (m: any) => boolean; resolve: (m: any) => void }> = []
+  onMessage?: (message: any) => void
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      const message = JSON.parse(data.toString())
+      this.received.push(message)
+      this.onMessage?.(message)
+      this.waiters = this.waiters.filter((w) => !(w.test(message) && (w.resolve(message), true)))
+    })
+  }
+
+  /** Opens the session's socket as `player`. */
+  static async open(player: NexusClient, sessionId: string): Promise<SessionSocket> {
+    const token = await player.session.accessToken()
+    const url = `${baseUrl.replace(/^http/, 'ws')}/v1/quest-sessions/${sessionId}/ws`
+    const socket = new WebSocket(url, ['nexus.v1', `bearer.${token}`])
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve())
+      socket.once('unexpected-response', (_req, res) =>
+        reject(new Error(`upgrade refused with ${res.statusCode}`)),
+      )
+      socket.once('error', reject)
+    })
+    return new SessionSocket(socket)
+  }
+
+  send(frame: Record<string, unknown>): void {
+    this.socket.send(JSON.stringify(frame))
+  }
+
+  waitFor(test: (m: any) => boolean, timeoutMs = 5_000): Promise<any> {
+    const seen = this.received.find(test)
+    if (seen) return Promise.resolve(seen)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timed out waiting for a frame')), timeoutMs)
+      this.waiters.push({ test, resolve: (m) => (clearTimeout(timer), resolve(m)) })
+    })
+  }
+
+  close(): void {
+    this.socket.close(1000, 'bye')
+  }
+}
+
 const alice = await registerPlayer(baseUrl, 'alice')
 const bob = await registerPlayer(baseUrl, 'bob')
 
-const quest = await apiCall(baseUrl, '/v1/quests', {
-  token: alice.token,
-  expect: 201,
-  body: { ...EXAMPLE_QUEST, min_participants: 2, time_limit_seconds: 600, tags: ['demo', 'coop'] },
-})
+const quest = unwrap(
+  await alice.client.api.POST('/v1/quests', {
+    body: {
+      ...EXAMPLE_QUEST,
+      min_participants: 2,
+      time_limit_seconds: 600,
+      tags: ['demo', 'coop'],
+    } as any,
+  }),
+)
 console.log(`quest ${quest.id} "${quest.title}" created by ${alice.username}`)
 
-const session = await apiCall(baseUrl, `/v1/quests/${quest.id}/sessions`, {
-  token: alice.token,
-  body: { session_type: 'standard' },
-  expect: 201,
-})
-await apiCall(baseUrl, `/v1/quest-sessions/${session.id}/join`, {
-  token: bob.token,
-  method: 'POST',
-  expect: 201,
-})
+const session = unwrap(
+  await alice.client.api.POST('/v1/quests/{id}/sessions', {
+    params: { path: { id: quest.id } },
+    body: { session_type: 'standard' },
+  }),
+)
+unwrap(
+  await bob.client.api.POST('/v1/quest-sessions/{id}/join', { params: { path: { id: session.id } } }),
+)
 console.log(`session ${session.id}: ${alice.username} hosts, ${bob.username} joined`)
 
-const players = [
-  { name: alice.username, token: alice.token },
-  { name: bob.username, token: bob.token },
-]
 const [a, b] = await Promise.all(
-  players.map(async ({ name, token }) => {
-    const connection = await RoomConnection.openPath(
-      baseUrl,
-      `/v1/quest-sessions/${session.id}/ws`,
-      token,
-    )
+  [alice, bob].map(async ({ username: name, client }) => {
+    const connection = await SessionSocket.open(client, session.id)
     connection.onMessage = (m: any) => {
       const summary =
         m.type === 'batch'
@@ -65,16 +114,15 @@ const [a, b] = await Promise.all(
             : m.type
       if (summary) console.log(`  ${name} <- ${summary}`)
     }
-    connection.socket.send(JSON.stringify({ type: 'hello' }))
+    connection.send({ type: 'hello' })
     await connection.waitFor((m) => m.type === 'welcome')
     return connection
   }),
 )
-const send = (connection: RoomConnection, frame: Record<string, unknown>) =>
-  connection.socket.send(JSON.stringify(frame))
+const send = (connection: SessionSocket, frame: Record<string, unknown>) => connection.send(frame)
 
 /** Walks in steps of 4 m, one every 450 ms: under the quest's speed limit of 10 m/s. */
-async function walk(connection: RoomConnection, from: number[], to: number[]) {
+async function walk(connection: SessionSocket, from: number[], to: number[]) {
   const [dx, dz] = [to[0] - from[0], to[1] - from[1]]
   const steps = Math.max(1, Math.ceil(Math.hypot(dx, dz) / 4))
   for (let i = 1; i <= steps; i++) {
@@ -86,10 +134,11 @@ async function walk(connection: RoomConnection, from: number[], to: number[]) {
 
 let exitCode = 0
 try {
-  await apiCall(baseUrl, `/v1/quest-sessions/${session.id}/start`, {
-    token: alice.token,
-    method: 'POST',
-  })
+  unwrap(
+    await alice.client.api.POST('/v1/quest-sessions/{id}/start', {
+      params: { path: { id: session.id } },
+    }),
+  )
   console.log('started')
   await Promise.all([
     (async () => {

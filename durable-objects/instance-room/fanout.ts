@@ -54,6 +54,20 @@ export function deliversTo(envelope: RoomEnvelope, viewer: Viewer): boolean {
   }
 }
 
+/**
+ * Whether an observer (staff watching every zone, not a player) receives `envelope`: everything
+ * but the per-player view changes, i.e. events addressed to one player and zone-line `leave`s
+ * (an observer sees every zone, so nobody leaves its view until they leave the room: `left`).
+ */
+export function deliversToObserver(envelope: RoomEnvelope): boolean {
+  return envelope.to.kind !== 'user' && envelope.event.type !== 'leave'
+}
+
+/** The events of `envelopes` that an observer receives, in order. */
+export function observerEventsOf(envelopes: RoomEnvelope[]): ServerEvent[] {
+  return envelopes.filter(deliversToObserver).map((e) => e.event)
+}
+
 /** The events of `envelopes` that `viewer` receives, in order. */
 export function eventsFor(envelopes: RoomEnvelope[], viewer: Viewer): ServerEvent[] {
   return envelopes.filter((envelope) => deliversTo(envelope, viewer)).map((e) => e.event)
@@ -84,6 +98,8 @@ export class TickFanout {
   private readonly bySubject = new Map<string, number[]>()
   /** Users that are the target of a `user` event this tick. */
   private readonly userTargets = new Set<string>()
+  /** The observers' frame, built on first use. */
+  private observerJson: string | null | undefined
 
   constructor(
     private readonly seq: number,
@@ -119,6 +135,16 @@ export class TickFanout {
       runStart = skipped + 1
     }
     return batchFrameJson(this.seq, parts.join(','))
+  }
+
+  /** The `batch` frame JSON for observers (the same for all of them), or null when empty. */
+  observerFrame(): string | null {
+    if (this.observerJson === undefined) {
+      const selected = this.eventJson.filter((_, i) => deliversToObserver(this.envelopes[i]))
+      this.observerJson =
+        selected.length === 0 ? null : batchFrameJson(this.seq, selected.join(','))
+    }
+    return this.observerJson
   }
 
   /** The per-event path: every envelope checked with `deliversTo`. */

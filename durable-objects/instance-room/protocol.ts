@@ -356,5 +356,31 @@ export interface PongMessage {
   server_time_ms: number
 }
 
+/** The instance's area on the ground plane, in metres (zones are its thirds on x and z). */
+export interface AreaBoundsSnapshot {
+  min_x: number
+  max_x: number
+  min_z: number
+  max_z: number
+}
+
+/**
+ * First frame of an observer connection (staff watching the room without being in it), and its
+ * answer to a `hello` that cannot be resumed. An observer sees every player and every zone: its
+ * batches carry all events except the per-player view changes (`leave` for a zone line, and the
+ * `enter`/`leave` addressed to one player); a player is gone on `left`.
+ */
+export interface ObserverWelcomeMessage {
+  type: 'observer_welcome'
+  session_id: string
+  /** The latest batch seq included in this snapshot; resume with `hello { last_seq }`. */
+  seq: number
+  /** Every connected player. */
+  players: PlayerSnapshot[]
+  environment: InstanceEnvironment
+  bounds: AreaBoundsSnapshot
+}
+
 /** Every frame the server sends; build them with `satisfies ServerMessage`. */
-export type ServerMessage = WelcomeMessage | BatchMessage | ErrorMessage | PongMessage
+export type ServerMessage =
+  WelcomeMessage | ObserverWelcomeMessage | BatchMessage | ErrorMessage | PongMessage

@@ -29,7 +29,7 @@ import {
   TICK_MS,
 } from './config'
 import { BUILDINGS_VERSION_SEEN_KEY } from './buildings'
-import { eventsFor, TickFanout, type RoomEnvelope } from './fanout'
+import { eventsFor, observerEventsOf, TickFanout, type RoomEnvelope } from './fanout'
 import { roomNoticeSchema, type RoomNotice, type RoomPermissions } from './notices'
 import {
   parseClientFrame,
@@ -43,6 +43,7 @@ import {
   type MoveFrame,
   type PlayerSnapshot,
   type Position,
+  type ServerEvent,
   type Rotation,
   type ServerErrorCode,
   type ServerMessage,
@@ -90,7 +91,15 @@ export interface SocketAttachment {
   bucket: TokenBucketState
   /** True while frames are being dropped, so `rate_limited` is sent once per streak. */
   rateLimited: boolean
+  /**
+   * Staff watching the room read-only (`role: 'observer'`): not a player, never in presence or
+   * in events; `sessionId` is the observer's own. Absent on players' attachments.
+   */
+  observer?: true
 }
+
+/** Nothing a player may do: the permissions an observer's attachment carries. */
+const NO_PERMISSIONS: RoomPermissions = { can_chat: false, can_change_environment: false }
 
 /** A connected player as the room holds them. */
 interface PlayerState {
@@ -167,6 +176,22 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     if (this.meta.get('environment') === null) {
       this.environment = parseInstanceEnvironment(metadata)
       this.meta.setJson('environment', this.environment)
+    }
+
+    if (parsed.data.role === 'observer') {
+      const webSocket = this.acceptConnection({
+        userId,
+        username,
+        sessionId: crypto.randomUUID(),
+        zone: 'center',
+        permissions: NO_PERMISSIONS,
+        greeted: false,
+        badFrames: 0,
+        bucket: TokenBucket.full(Date.now()).toState(),
+        rateLimited: false,
+        observer: true,
+      })
+      return new Response(null, { status: 101, webSocket })
     }
 
     const previous = this.players.get(userId)
@@ -319,9 +344,15 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     }
   }
 
-  /** Closes the sockets of one user (or of everyone, for null); they leave the room. */
+  /**
+   * Closes the sockets of one user (or of everyone, for null); they leave the room. A user's
+   * observer sockets stay: watching is a staff role, not a visit.
+   */
   private async evict(userId: string | null, code: number, reason: string): Promise<void> {
-    for (const [ws] of this.connections(userId)) await this.closeConnection(ws, code, reason)
+    for (const [ws, attachment] of this.connections(userId)) {
+      if (userId !== null && attachment.observer) continue
+      await this.closeConnection(ws, code, reason)
+    }
   }
 
   // ---------------------------------------------------------------- client frames
@@ -332,8 +363,9 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     message: string | ArrayBuffer,
   ): Promise<void> {
     const attachment = this.attachmentOf(ws)
-    const player = attachment && this.players.get(attachment.userId)
-    if (!attachment || !player || player.sessionId !== attachment.sessionId) {
+    const player = attachment && !attachment.observer ? this.players.get(attachment.userId) : null
+    const isLive = attachment?.observer || (player && player.sessionId === attachment?.sessionId)
+    if (!attachment || !isLive) {
       closeQuietly(ws, CLOSE_POLICY_VIOLATION, 'session ended')
       return
     }
@@ -366,7 +398,29 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       await this.rejectFrame(ws, attachment, 'invalid_frame', 'send hello first')
       return
     }
-    await this.handleFrame(ws, attachment, player, frame, nowMs)
+    if (player) await this.handleFrame(ws, attachment, player, frame, nowMs)
+    else await this.handleObserverFrame(ws, attachment, frame, nowMs)
+  }
+
+  /** An observer's frame: `hello` and `ping`; anything else is refused (read-only). */
+  private async handleObserverFrame(
+    ws: WebSocket,
+    attachment: SocketAttachment,
+    frame: ClientFrame,
+    nowMs: number,
+  ): Promise<void> {
+    switch (frame.type) {
+      case 'hello':
+        if (!(await this.acceptHello(ws, attachment, () => this.greetObserver(ws, frame)))) return
+        break
+      case 'ping':
+        send(ws, { type: 'pong', server_time_ms: nowMs })
+        break
+      default:
+        await this.rejectFrame(ws, attachment, 'forbidden', 'observers only watch the room')
+        return
+    }
+    this.saveAttachment(ws, attachment)
   }
 
   private async handleFrame(
@@ -378,12 +432,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   ): Promise<void> {
     switch (frame.type) {
       case 'hello':
-        if (attachment.greeted) {
-          await this.rejectFrame(ws, attachment, 'invalid_frame', 'hello was already received')
-          return
-        }
-        attachment.greeted = true
-        this.greet(ws, player, frame)
+        if (!(await this.acceptHello(ws, attachment, () => this.greet(ws, player, frame)))) return
         break
       case 'move':
         if (this.refuseImplausibleMove(ws, player, frame, nowMs)) break
@@ -417,21 +466,24 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     this.saveAttachment(ws, attachment)
   }
 
+  /** Marks the socket greeted and answers its `hello`; a second `hello` is a bad frame (false). */
+  private async acceptHello(
+    ws: WebSocket,
+    attachment: SocketAttachment,
+    answer: () => void,
+  ): Promise<boolean> {
+    if (attachment.greeted) {
+      await this.rejectFrame(ws, attachment, 'invalid_frame', 'hello was already received')
+      return false
+    }
+    attachment.greeted = true
+    answer()
+    return true
+  }
+
   /** Answers `hello`: the missed batches when the ring still holds them, else a `welcome`. */
   private greet(ws: WebSocket, player: PlayerState, frame: HelloFrame): void {
-    const missed = frame.last_seq === undefined ? null : this.missedBatches(frame.last_seq)
-    if (missed !== null) {
-      let sent = 0
-      for (const batch of missed) {
-        const events = eventsFor(batch.events, player)
-        if (events.length === 0) continue
-        send(ws, { type: 'batch', seq: batch.seq, events })
-        sent++
-      }
-      // Nothing visible was missed: an empty batch at the latest seq confirms the resume.
-      if (sent === 0) send(ws, { type: 'batch', seq: this.latestSeq, events: [] })
-      return
-    }
+    if (this.resume(ws, frame, (envelopes) => eventsFor(envelopes, player))) return
     const players = [...this.players.values()]
       .filter((other) => other.userId !== player.userId && canSee(player.zone, other.zone))
       .map(snapshotOf)
@@ -469,6 +521,47 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       message: `moved ${check.distance_m.toFixed(1)} m where ${check.allowed_m.toFixed(1)} m was possible at ${this.maxSpeedMps} m/s; you stay at your last accepted position`,
       position: player.position,
     })
+    return true
+  }
+
+  /** Answers an observer's `hello`: the missed batches, else an `observer_welcome`. */
+  private greetObserver(ws: WebSocket, frame: HelloFrame): void {
+    if (this.resume(ws, frame, observerEventsOf)) return
+    send(ws, {
+      type: 'observer_welcome',
+      session_id: this.attachmentOf(ws)!.sessionId,
+      seq: this.latestSeq,
+      players: [...this.players.values()].map(snapshotOf),
+      environment: this.environment,
+      bounds: {
+        min_x: this.bounds.minX,
+        max_x: this.bounds.maxX,
+        min_z: this.bounds.minZ,
+        max_z: this.bounds.maxZ,
+      },
+    })
+  }
+
+  /**
+   * Sends the batches after `hello.last_seq` (each cut by `select`) when the ring still holds
+   * them; false when the client needs a fresh snapshot instead.
+   */
+  private resume(
+    ws: WebSocket,
+    frame: HelloFrame,
+    select: (envelopes: RoomEnvelope[]) => ServerEvent[],
+  ): boolean {
+    const missed = frame.last_seq === undefined ? null : this.missedBatches(frame.last_seq)
+    if (missed === null) return false
+    let sent = 0
+    for (const batch of missed) {
+      const events = select(batch.events)
+      if (events.length === 0) continue
+      send(ws, { type: 'batch', seq: batch.seq, events })
+      sent++
+    }
+    // Nothing visible was missed: an empty batch at the latest seq confirms the resume.
+    if (sent === 0) send(ws, { type: 'batch', seq: this.latestSeq, events: [] })
     return true
   }
 
@@ -684,6 +777,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     _ws: WebSocket,
     attachment: SocketAttachment,
   ): Promise<void> {
+    if (attachment.observer) return
     const player = this.players.get(attachment.userId)
     // A replaced or already departed session: nothing left to do.
     if (!player || player.sessionId !== attachment.sessionId) return
@@ -722,6 +816,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   private restoreConnectedPlayers(): void {
     const liveSessions = new Set<string>()
     this.restoreConnections((_ws, attachment) => {
+      if (attachment.observer) return
       const row = this.sql
         .exec(
           'SELECT * FROM players WHERE user_id = ? AND session_id = ?',
@@ -778,6 +873,11 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     const fanout = new TickFanout(seq, envelopes)
     for (const [ws, attachment] of this.connections()) {
       if (!attachment.greeted) continue
+      if (attachment.observer) {
+        const frame = fanout.observerFrame()
+        if (frame !== null) sendText(ws, frame)
+        continue
+      }
       const viewer = this.players.get(attachment.userId)
       if (!viewer || viewer.sessionId !== attachment.sessionId) continue
       const frame = fanout.frameFor(viewer)

@@ -20,6 +20,11 @@ export const roomConnectionSchema = z.strictObject({
   user_id: z.uuid(),
   username: z.string().min(1).max(64),
   permissions: roomPermissionsSchema,
+  /**
+   * `observer`: staff watching the room read-only, not a player (no presence, no events about
+   * them, may only send `hello` and `ping`). Absent means `player`.
+   */
+  role: z.enum(['player', 'observer']).optional(),
   /** The instance's readable metadata (area bounds, environment seed). */
   metadata: z.record(z.string(), z.unknown()),
   /** The version of the instance's buildings in Postgres at connect (buildings.ts). */

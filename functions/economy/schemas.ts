@@ -1,6 +1,8 @@
 /** Request and response schemas of the token economy. */
 import { z } from '@hono/zod-openapi'
+import { BalanceSchema } from '../lib/balance'
 import { idSchema } from '../lib/ids'
+import { TimestampIdPageQuerySchema } from '../lib/pagination'
 
 /** The largest amount one request may move: anything above is a mistake or an attack. */
 export const MAX_TOKENS_PER_REQUEST = 1_000_000
@@ -73,3 +75,29 @@ export const TokenTransactionSchema = z
     timestamp: z.string().nullable(),
   })
   .openapi('TokenTransaction')
+
+/** `GET /v1/admin/economy/transactions`: a page, optionally of one user's movements. */
+export const ListTransactionsQuerySchema = TimestampIdPageQuerySchema.extend({
+  user_id: idSchema('user_id').optional(),
+})
+
+/** `/v1/admin/economy/balances/{user_id}`. */
+export const BalanceUserParamSchema = z.object({ user_id: idSchema('user_id') })
+
+/** A user's balance as an operator reads it. */
+export const UserBalanceSchema = BalanceSchema.extend({ user_id: z.uuid() }).openapi('UserBalance')
+
+/** One row of the economy's audit trail (`transactions`). */
+export const TransactionSchema = z
+  .object({
+    id: z.uuid(),
+    transaction_type: z.string(),
+    from_user_id: z.uuid().nullable(),
+    to_user_id: z.uuid().nullable(),
+    tokens_transferred: z.number().int(),
+    items_transferred: z.unknown(),
+    reference_id: z.uuid().nullable(),
+    metadata: z.unknown(),
+    timestamp: z.string().nullable(),
+  })
+  .openapi('Transaction')

@@ -6,10 +6,10 @@
  * `token_transactions` row per side and one `transactions` audit row. The seed's CHECK
  * (tokens >= 0) stays as the last line of defence.
  */
-import { and, desc, eq, sql } from 'drizzle-orm'
+import { and, desc, eq, or, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { tokenTransactions, transactions, userBalances, users } from '../../db/schema/nexus'
-import type { Identity } from '../lib/auth'
+import { hasRole, type Identity } from '../lib/auth'
 import { balanceResource } from '../lib/balance'
 import { ApiError } from '../lib/errors'
 import {
@@ -301,6 +301,59 @@ export async function listTokenTransactions(
       transaction_type: r.transactionType,
       reference_id: r.referenceId ?? null,
       description: r.description ?? null,
+      metadata: r.metadata ?? {},
+      timestamp: isoTimestamp(r.timestamp),
+    }),
+    (r) => ({ t: r.cursorT, id: r.row.id }),
+  )
+}
+
+/** A user's balance as an operator sees it (admin); 404 for an unknown user. */
+export async function getUserBalance(db: Db, input: { actor: Identity; user_id: string }) {
+  if (!hasRole(input.actor, 'admin')) throw new ApiError('forbidden', 'needs the admin role')
+  const [row] = await db
+    .select({ id: users.id, balance: userBalances })
+    .from(users)
+    .leftJoin(userBalances, eq(userBalances.userId, users.id))
+    .where(eq(users.id, input.user_id))
+  if (!row) throw new ApiError('not_found', 'no user with that id')
+  return { user_id: row.id, ...balanceResource(row.balance) }
+}
+
+/**
+ * The economy's audit trail (`transactions`: gifts, grants, daily claims, trades), newest first,
+ * a page at a time; `user_id` keeps the rows where that user sends or receives (admin).
+ */
+export async function listTransactions(
+  db: Db,
+  input: { actor: Identity; user_id?: string; limit: number; cursor?: TimestampIdCursor },
+) {
+  if (!hasRole(input.actor, 'admin')) throw new ApiError('forbidden', 'needs the admin role')
+  const userId = input.user_id
+  const rows = await db
+    .select({ row: transactions, cursorT: cursorTimestamp(transactions.timestamp) })
+    .from(transactions)
+    .where(
+      and(
+        userId === undefined
+          ? undefined
+          : or(eq(transactions.fromUser, userId), eq(transactions.toUser, userId)),
+        afterTimestampId(transactions.timestamp, transactions.id, input.cursor, 'desc'),
+      ),
+    )
+    .orderBy(desc(transactions.timestamp), desc(transactions.id))
+    .limit(input.limit + 1)
+  return pageOf(
+    rows,
+    input.limit,
+    ({ row: r }) => ({
+      id: r.id,
+      transaction_type: r.transactionType,
+      from_user_id: r.fromUser ?? null,
+      to_user_id: r.toUser ?? null,
+      tokens_transferred: r.tokensTransferred ?? 0,
+      items_transferred: r.itemsTransferred ?? [],
+      reference_id: r.referenceId ?? null,
       metadata: r.metadata ?? {},
       timestamp: isoTimestamp(r.timestamp),
     }),

@@ -5,7 +5,9 @@
  */
 import { z } from '@hono/zod-openapi'
 import { roomPermissionsOf } from '../../durable-objects/instance-room/notices'
-import { identityOf, offeredProtocols, ROOM_PROTOCOL } from '../lib/auth'
+import type { Context } from 'hono'
+import { hasRole, identityOf, offeredProtocols, ROOM_PROTOCOL } from '../lib/auth'
+import type { AppEnv } from '../lib/context'
 import { nexus } from '../lib/db'
 import { ApiError } from '../lib/errors'
 import { authRoutes, createRouter, errorResponseSpec, jsonBody, jsonResponse } from '../lib/openapi'
@@ -47,6 +49,22 @@ import { buildingsRouter } from '../buildings/routes'
 import { buildingsVersionOf } from '../buildings/service'
 
 const route = authRoutes({ tags: ['instances'] })
+
+/** Refuses a plain request on a WebSocket route. */
+function assertWebSocketUpgrade(c: Context<AppEnv>): void {
+  if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
+    throw new ApiError('bad_request', 'this route expects a WebSocket upgrade')
+  }
+}
+
+/** The 101 answer carrying the room's socket, selecting the room protocol when offered. */
+function switchedToRoom(c: Context<AppEnv>, webSocket: WebSocket): Response {
+  const headers = new Headers()
+  if (offeredProtocols(c).includes(ROOM_PROTOCOL)) {
+    headers.set('Sec-WebSocket-Protocol', ROOM_PROTOCOL)
+  }
+  return new Response(null, { status: 101, webSocket, headers })
+}
 const notFound = errorResponseSpec('No such instance, or a private one you may not see')
 const roomUnavailable = errorResponseSpec('The live room cannot be reached (`service_unavailable`)')
 
@@ -63,7 +81,10 @@ export const instancesRouter = createRouter({ auth: true })
       },
     }),
     async (c) =>
-      c.json(await createInstance(nexus(c).db, { actor: identityOf(c), ...c.req.valid('json') }), 201),
+      c.json(
+        await createInstance(nexus(c).db, { actor: identityOf(c), ...c.req.valid('json') }),
+        201,
+      ),
   )
   .openapi(
     route({
@@ -78,7 +99,10 @@ export const instancesRouter = createRouter({ auth: true })
       },
     }),
     async (c) =>
-      c.json(await listInstances(nexus(c).db, { actor: identityOf(c), ...c.req.valid('query') }), 200),
+      c.json(
+        await listInstances(nexus(c).db, { actor: identityOf(c), ...c.req.valid('query') }),
+        200,
+      ),
   )
   .openapi(
     route({
@@ -93,7 +117,10 @@ export const instancesRouter = createRouter({ auth: true })
     }),
     async (c) =>
       c.json(
-        await getInstance(nexus(c).db, { actor: identityOf(c), instance_id: c.req.valid('param').id }),
+        await getInstance(nexus(c).db, {
+          actor: identityOf(c),
+          instance_id: c.req.valid('param').id,
+        }),
         200,
       ),
   )
@@ -310,7 +337,11 @@ export const instancesRouter = createRouter({ auth: true })
     }),
     async (c) => {
       const { id, user_id: userId } = c.req.valid('param')
-      await withdrawInvitation(nexus(c).db, { actor: identityOf(c), instance_id: id, user_id: userId })
+      await withdrawInvitation(nexus(c).db, {
+        actor: identityOf(c),
+        instance_id: id,
+        user_id: userId,
+      })
       return c.body(null, 204)
     },
   )
@@ -372,9 +403,7 @@ export const instancesRouter = createRouter({ auth: true })
     }),
     async (c) => {
       const identity = identityOf(c)
-      if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
-        throw new ApiError('bad_request', 'this route expects a WebSocket upgrade')
-      }
+      assertWebSocketUpgrade(c)
       const { id } = c.req.valid('param')
       const joined = await joinInstance(nexus(c).db, { actor: identity, instance_id: id })
       const webSocket = await roomGateway(c).connect(id, {
@@ -384,11 +413,43 @@ export const instancesRouter = createRouter({ auth: true })
         metadata: readableMetadata(joined.instance.metadata, false),
         buildings_version: await buildingsVersionOf(nexus(c).db, id),
       })
-      const headers = new Headers()
-      if (offeredProtocols(c).includes(ROOM_PROTOCOL)) {
-        headers.set('Sec-WebSocket-Protocol', ROOM_PROTOCOL)
+      return switchedToRoom(c, webSocket)
+    },
+  )
+  .openapi(
+    route({
+      method: 'get',
+      path: '/{id}/observe',
+      summary: 'Watch the live room read-only (WebSocket upgrade; moderators and admins)',
+      description: `For operators and game masters: the room's stream without joining it. An observer is not a visitor and not a player: it never appears in presence or in other players' events, sees every zone (\`observer_welcome\` with every player and the area's bounds, then every batch except per-player view changes), and may send only \`hello\` (with \`last_seq\` to resume) and \`ping\`. Authenticate as for \`/ws\`.`,
+      request: {
+        params: InstanceIdParamSchema,
+        query: z.object({ token: z.string().max(8192).optional() }),
+      },
+      responses: {
+        101: { description: 'Switching protocols: watching the room' },
+        400: errorResponseSpec('Not a WebSocket upgrade'),
+        403: errorResponseSpec('Needs the moderator or admin role'),
+        404: notFound,
+        503: roomUnavailable,
+      },
+    }),
+    async (c) => {
+      const identity = identityOf(c)
+      if (!hasRole(identity, 'moderator', 'admin')) {
+        throw new ApiError('forbidden', 'watching a room needs the moderator or admin role')
       }
-      return new Response(null, { status: 101, webSocket, headers })
+      assertWebSocketUpgrade(c)
+      const { id } = c.req.valid('param')
+      const { instance } = await loadInstance(nexus(c).db, id, identity)
+      const webSocket = await roomGateway(c).connect(id, {
+        user_id: identity.userId,
+        username: identity.username,
+        permissions: { can_chat: false, can_change_environment: false },
+        role: 'observer',
+        metadata: readableMetadata(instance.metadata, false),
+      })
+      return switchedToRoom(c, webSocket)
     },
   )
   .route('/', buildingsRouter)

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import type { Config } from '../../functions/lib/env'
 
 const DEV_VARS_FILE = resolve('.dev.vars')
 
@@ -17,4 +18,17 @@ export function ensureDevSecret(): string {
   const separator = text === '' || text.endsWith('\n') ? '' : '\n'
   writeFileSync(DEV_VARS_FILE, `${text}${separator}AUTH_JWT_SECRET="${secret}"\n`, { mode: 0o600 })
   return secret
+}
+
+/**
+ * What `issueAccessToken` needs to sign a local token with `secret` (the default issuer and
+ * audience of `wrangler.toml`), for scripts that mint tokens for a `wrangler dev` they started.
+ */
+export function localTokenConfig(secret: string, ttlSeconds = 3600): Config {
+  return {
+    AUTH_JWT_SECRET: secret,
+    AUTH_ISSUER: 'bbworlds-nexus',
+    AUTH_AUDIENCE: 'bbworlds-nexus-api',
+    AUTH_ACCESS_TTL_SECONDS: ttlSeconds,
+  } as Config
 }

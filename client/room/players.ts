@@ -1,0 +1,54 @@
+/**
+ * Who is around: the players a room connection knows of, kept up to date from the room's own
+ * frames. A player connection knows the players in its area of interest (its zone and the
+ * adjacent ones); an observer connection knows every player.
+ */
+import type {
+  InstanceEnvironment,
+  ObserverWelcomeMessage,
+  PlayerSnapshot,
+  ServerEvent,
+  WelcomeMessage,
+} from '../../durable-objects/instance-room/protocol'
+
+/** The tracked state of one room connection. */
+export class PlayerTracker {
+  /** Players around the caller (everyone, for an observer), by user id; never the caller. */
+  readonly players = new Map<string, PlayerSnapshot>()
+  /** The caller as the room last described it, with the moves it sent since (null for an observer). */
+  me: PlayerSnapshot | null = null
+  environment: InstanceEnvironment = {}
+
+  /** A fresh snapshot: forget everything and start from it. */
+  reset(welcome: WelcomeMessage | ObserverWelcomeMessage): void {
+    this.players.clear()
+    for (const player of welcome.players) this.players.set(player.user_id, player)
+    this.me = welcome.type === 'welcome' ? welcome.you : null
+    this.environment = welcome.environment
+  }
+
+  /** Applies one event of a batch; true when the set of players or a player's state changed. */
+  apply(event: ServerEvent): boolean {
+    switch (event.type) {
+      case 'move': {
+        // A literal, not a rest spread: observers apply thousands of these a second.
+        const { user_id, zone, position, velocity, rotation, activity } = event
+        this.players.set(user_id, { user_id, zone, position, velocity, rotation, activity })
+        return true
+      }
+      case 'enter':
+        this.players.set(event.player.user_id, event.player)
+        return true
+      case 'leave':
+      case 'left':
+        return this.players.delete(event.user_id)
+      case 'env':
+        this.environment = event.environment
+        return false
+      default:
+        // join (an enter follows when the player is in view), chat, emote, and event types
+        // added to the protocol later: nothing to track.
+        return false
+    }
+  }
+}
