@@ -11,6 +11,7 @@ import { runCompression } from './memory/compression/job'
 export { InstanceRoom } from '../durable-objects/instance-room'
 export { QuestSession } from '../durable-objects/quest-session'
 export { RateLimiter } from '../durable-objects/rate-limiter'
+export { BanList } from '../durable-objects/ban-list'
 
 const app = createApp()
 

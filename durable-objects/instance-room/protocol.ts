@@ -15,6 +15,7 @@ import {
   MAX_VELOCITY_METERS_PER_SECOND,
   QUATERNION_NORM_TOLERANCE,
 } from './config'
+import type { RoomCharacter } from './notices'
 import type { Zone } from './zones'
 
 // zod v4's z.number() already rejects NaN and ±Infinity; the bounds keep magnitudes sane too.
@@ -305,6 +306,8 @@ export interface PlayerSnapshot {
   velocity: Velocity
   rotation: Rotation
   activity: Activity
+  /** The player's active character, or null. */
+  character: RoomCharacter | null
 }
 
 /** One event inside a `batch`. */
@@ -341,12 +344,20 @@ export type ServerEvent =
   | { type: 'join'; user_id: string }
   /** A player disconnected from the instance. */
   | { type: 'left'; user_id: string }
+  /** A visible player changed their active character. */
+  | { type: 'character'; user_id: string; character: RoomCharacter | null }
 
 /** A server event's `type`. */
 export type ServerEventType = ServerEvent['type']
 
 /** Error codes a client may receive in an `error` frame. */
-export type ServerErrorCode = ClientFrameErrorCode | 'rate_limited' | 'forbidden' | 'internal'
+export type ServerErrorCode =
+  | ClientFrameErrorCode
+  | 'rate_limited'
+  | 'forbidden'
+  /** A moderator muted the player; chat and emotes are refused until the mute ends. */
+  | 'muted'
+  | 'internal'
 
 /** First server frame, and the answer to a `hello` that cannot be resumed from the ring. */
 export interface WelcomeMessage {

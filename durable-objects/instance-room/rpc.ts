@@ -5,7 +5,8 @@
  */
 import { z } from 'zod'
 import type { ChatScope, Position, Activity } from './protocol'
-import { roomPermissionsSchema } from './notices'
+import { roomCharacterSchema, roomPermissionsSchema, type RoomCharacter } from './notices'
+import { MAX_BLOCK_PARTNERS } from './config'
 import type { Zone } from './zones'
 
 /** The upgrade request's header carrying `RoomConnection` as JSON. */
@@ -22,10 +23,18 @@ export const roomConnectionSchema = z.strictObject({
   permissions: roomPermissionsSchema,
   /** The instance's readable metadata (area bounds, environment seed). */
   metadata: z.record(z.string(), z.unknown()),
+  /** Visitors of the instance the user blocks or is blocked by (functions/social/blocks.ts). */
+  blocked_user_ids: z.array(z.uuid()).max(MAX_BLOCK_PARTNERS).default([]),
+  /** Epoch ms the user's chat mute ends; null when not muted. */
+  muted_until_ms: z.int().nullable().default(null),
+  /** When the user's sanctions last changed (epoch ms), to order this against notices. */
+  sanctions_updated_at_ms: z.int().default(0),
+  /** The user's active character. */
+  character: roomCharacterSchema.nullable().default(null),
 })
 
-/** A connection request. */
-export type RoomConnection = z.infer<typeof roomConnectionSchema>
+/** A connection request (fields with defaults may be left out). */
+export type RoomConnection = z.input<typeof roomConnectionSchema>
 
 /** A connected player in the presence list. */
 export interface PresentPlayer {
@@ -34,6 +43,7 @@ export interface PresentPlayer {
   zone: Zone
   position: Position
   activity: Activity
+  character: RoomCharacter | null
 }
 
 /** Who is in the room now. */

@@ -18,14 +18,14 @@ import {
 } from '../lib/pagination'
 import { isoTimestamp } from '../lib/time'
 import { lockUserSocial } from './blocks'
-import { MAX_CHARACTERS_PER_USER } from './schemas'
+import { MAX_CHARACTERS_PER_USER, type Appearance } from './schemas'
 
 /** What other players see of a character. */
 export interface CharacterSnapshot {
   id: string
   name: string
   base_model: string
-  appearance: Record<string, unknown>
+  appearance: Appearance
   media_id: string | null
 }
 
@@ -128,7 +128,7 @@ export async function createCharacter(
     actor: Identity
     name: string
     base_model: string
-    appearance?: Record<string, unknown>
+    appearance?: Appearance
     media_id?: string | null
     active?: boolean
   },
@@ -169,7 +169,7 @@ export async function updateCharacter(
     id: string
     name?: string
     base_model?: string
-    appearance?: Record<string, unknown>
+    appearance?: Appearance
     media_id?: string | null
   },
 ) {

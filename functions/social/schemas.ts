@@ -22,7 +22,7 @@ export const MAX_PENDING_FRIEND_REQUESTS = 100
 /** Characters a player may keep. */
 export const MAX_CHARACTERS_PER_USER = 20
 /** Bytes a character's `appearance` may take serialized (it travels in room presence). */
-export const MAX_APPEARANCE_BYTES = 4_096
+export const MAX_APPEARANCE_BYTES = 1_024
 
 export const UserIdParamSchema = z.object({ user_id: idSchema('user_id') })
 export const TargetUserBodySchema = z.strictObject({ user_id: idSchema('user_id') })
@@ -101,7 +101,7 @@ export const CharacterSnapshotSchema = z
     id: z.uuid(),
     name: z.string(),
     base_model: z.string(),
-    appearance: z.record(z.string(), z.unknown()),
+    appearance: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
     media_id: z.uuid().nullable(),
   })
   .openapi('CharacterSnapshot')
@@ -137,12 +137,21 @@ export const ShareCodeParamSchema = z.object({
 
 /** Client-side avatar models are named by slugs (`default_female_01`). */
 const baseModel = z.string().regex(/^[a-z0-9_]{1,64}$/, 'expected 1-64 characters of a-z, 0-9 or _')
+/** A flat map of appearance keys (colours, slugs, sizes) to scalars. */
+const appearanceValue = z.union([
+  z.string().max(256).refine(hasNoNul, noNul),
+  z.number(),
+  z.boolean(),
+  z.null(),
+])
+/** The type of a character's `appearance`. */
+export type Appearance = Record<string, string | number | boolean | null>
 const appearance = z
-  .record(z.string().max(64), z.unknown())
+  .record(z.string().min(1).max(64), appearanceValue)
   .refine((value) => jsonBytes(value) <= MAX_APPEARANCE_BYTES, {
     error: `appearance must serialize to at most ${MAX_APPEARANCE_BYTES} bytes`,
   })
-  .refine((value) => !JSON.stringify(value).includes('\\u0000'), noNul)
+  .refine((value) => !Object.keys(value).some((key) => key.includes('\u0000')), noNul)
 
 export const CreateCharacterBodySchema = z
   .strictObject({

@@ -87,7 +87,7 @@ export const userCharacters = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     name: varchar('name', { length: 50 }).notNull(),
     baseModel: varchar('base_model', { length: 64 }).notNull(),
-    appearance: jsonb('appearance').$type<Record<string, unknown>>().notNull().default({}),
+    appearance: jsonb('appearance').$type<Record<string, string | number | boolean | null>>().notNull().default({}),
     mediaId: uuid('media_id').references(() => userUploadedMedia.id, { onDelete: 'set null' }),
     isActive: boolean('is_active').notNull().default(false),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
