@@ -24,6 +24,10 @@ import { instancesRouter } from './instances/routes'
 import { memoryAdminRouter } from './memory/admin-routes'
 import { memoryRouter } from './memory/routes'
 import { usersRouter } from './users/routes'
+import { socialRouter } from './social/routes'
+import { mediaRouter } from './media/routes'
+import { moderationRouter } from './moderation/routes'
+import { moderationAdminRouter } from './moderation/admin-routes'
 
 /** Maps statuses raised by Hono itself (malformed JSON, body limits) to our codes. */
 const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
@@ -57,6 +61,10 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/v1/memory', memoryRouter)
   app.route('/v1/admin/economy', economyAdminRouter)
   app.route('/v1/admin/memory', memoryAdminRouter)
+  app.route('/v1/social', socialRouter)
+  app.route('/v1/media', mediaRouter)
+  app.route('/v1/moderation', moderationRouter)
+  app.route('/v1/admin/moderation', moderationAdminRouter)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -6,8 +6,10 @@
 import { z } from '@hono/zod-openapi'
 import { roomPermissionsOf } from '../../durable-objects/instance-room/notices'
 import { identityOf, offeredProtocols, ROOM_PROTOCOL } from '../lib/auth'
+import { assertNotBanned } from '../lib/bans'
 import { nexus } from '../lib/db'
 import { ApiError } from '../lib/errors'
+import { roomSocialContext } from '../social/live'
 import { authRoutes, createRouter, errorResponseSpec, jsonBody, jsonResponse } from '../lib/openapi'
 import { pageSchema } from '../lib/pagination'
 import {
@@ -374,12 +376,18 @@ export const instancesRouter = createRouter({ auth: true })
         throw new ApiError('bad_request', 'this route expects a WebSocket upgrade')
       }
       const { id } = c.req.valid('param')
-      const joined = await joinInstance(nexus(c).db, { actor: identity, instance_id: id })
+      const db = nexus(c).db
+      const joined = await joinInstance(db, { actor: identity, instance_id: id })
+      // After the visitor row is written: a ban or block committed meanwhile is seen here, or
+      // its notice reaches this room (functions/social/live.ts, functions/lib/bans.ts).
+      await assertNotBanned(c, identity.userId, { fresh: true })
+      const social = await roomSocialContext(db, { user_id: identity.userId, instance_id: id })
       const webSocket = await roomGateway(c).connect(id, {
         user_id: identity.userId,
         username: joined.username,
         permissions: roomPermissionsOf(joined.visitor.permissions, joined.access.isOwner),
         metadata: readableMetadata(joined.instance.metadata, false),
+        ...social,
       })
       const headers = new Headers()
       if (offeredProtocols(c).includes(ROOM_PROTOCOL)) {

@@ -6,6 +6,8 @@
 import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { userSanctions } from '../../db/schema/nexus'
+import { banListOf } from '../lib/bans'
+import type { Env } from '../lib/env'
 
 /** A user's sanctions as the API and the rooms see them. */
 export interface SanctionState {
@@ -71,4 +73,14 @@ export async function activeBans(db: Db): Promise<[string, number | null][]> {
     FROM user_sanctions
     WHERE banned_at IS NOT NULL AND (banned_until IS NULL OR banned_until > now())`)
   return rows.rows.map((r) => [r.user_id, r.until_ms === null ? null : Number(r.until_ms)])
+}
+
+/**
+ * Puts Postgres's bans in force into the BanList object (the scheduled handler runs it): repairs
+ * a ban whose push to the object failed, and drops bans that ended. Answers how many are in force.
+ */
+export async function repairBanList(db: Db, env: Env): Promise<number> {
+  const bans = await activeBans(db)
+  await banListOf(env).replaceAll(bans)
+  return bans.length
 }
