@@ -87,7 +87,11 @@ export class BanList extends DurableObject {
     this.ctx.storage.sql.exec('DELETE FROM bans')
     for (const [userId, untilMs] of next) {
       this.bans.set(userId, untilMs)
-      this.ctx.storage.sql.exec('INSERT INTO bans (user_id, until_ms) VALUES (?, ?)', userId, untilMs)
+      this.ctx.storage.sql.exec(
+        'INSERT INTO bans (user_id, until_ms) VALUES (?, ?)',
+        userId,
+        untilMs,
+      )
     }
     return this.bump()
   }

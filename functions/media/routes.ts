@@ -41,7 +41,9 @@ export const mediaRouter = createRouter({ auth: true, maxBodyBytes: MAX_MEDIA_BY
       request: {
         query: UploadQuerySchema,
         body: {
-          content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+          content: {
+            'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) },
+          },
           required: true,
         },
       },
@@ -100,7 +102,10 @@ export const mediaRouter = createRouter({ auth: true, maxBodyBytes: MAX_MEDIA_BY
       },
     }),
     async (c) =>
-      c.json(await listOwnMedia(nexus(c).db, { actor: identityOf(c), ...c.req.valid('query') }), 200),
+      c.json(
+        await listOwnMedia(nexus(c).db, { actor: identityOf(c), ...c.req.valid('query') }),
+        200,
+      ),
   )
   .openapi(
     route({
@@ -155,7 +160,8 @@ export const mediaRouter = createRouter({ auth: true, maxBodyBytes: MAX_MEDIA_BY
           ? `private, max-age=${APPROVED_MAX_AGE_SECONDS}`
           : 'private, no-cache',
       )
-      if (media.mediaType === 'svg') headers.set('Content-Security-Policy', SVG_CONTENT_SECURITY_POLICY)
+      if (media.mediaType === 'svg')
+        headers.set('Content-Security-Policy', SVG_CONTENT_SECURITY_POLICY)
       if (!('body' in object)) return new Response(null, { status: 304, headers })
       headers.set('Content-Length', String(object.size))
       return new Response(object.body, { status: 200, headers })

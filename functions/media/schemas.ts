@@ -10,7 +10,9 @@ export const UploadQuerySchema = z.object({
     .trim()
     .min(1)
     .max(255)
-    .refine((name) => !/[\u0000-\u001f]/.test(name), { error: 'must not contain control characters' })
+    .refine((name) => !/[\u0000-\u001f]/.test(name), {
+      error: 'must not contain control characters',
+    })
     .optional(),
   /** Where the file is meant to be used (the seed's examples: `coloring_base`, `quiz_question`). */
   usage_context: z

@@ -43,10 +43,7 @@ export function mediaResource(m: UserUploadedMedia) {
     usage_context: m.usageContext ?? null,
     content_rating: m.contentRating ?? null,
     moderation_status: (m.moderationStatus ?? 'pending') as
-      | 'pending'
-      | 'approved'
-      | 'rejected'
-      | 'flagged',
+      'pending' | 'approved' | 'rejected' | 'flagged',
     uploaded_at: isoTimestamp(m.uploadedAt),
     reviewed_at: isoTimestamp(m.reviewedAt),
     content_url: `/v1/media/${m.id}/content`,
@@ -98,7 +95,10 @@ async function maySee(db: Db, actor: Identity, media: UserUploadedMedia): Promis
 
 /** A media row the caller may see; 404 otherwise. */
 export async function getVisibleMedia(db: Db, input: { actor: Identity; id: string }) {
-  const [media] = await db.select().from(userUploadedMedia).where(eq(userUploadedMedia.id, input.id))
+  const [media] = await db
+    .select()
+    .from(userUploadedMedia)
+    .where(eq(userUploadedMedia.id, input.id))
   if (!media || !(await maySee(db, input.actor, media))) {
     throw new ApiError('not_found', 'no media with that id')
   }
@@ -133,7 +133,9 @@ export async function listOwnMedia(
 export async function deleteOwnMedia(db: Db, input: { actor: Identity; id: string }) {
   const deleted = await db
     .delete(userUploadedMedia)
-    .where(and(eq(userUploadedMedia.id, input.id), eq(userUploadedMedia.userId, input.actor.userId)))
+    .where(
+      and(eq(userUploadedMedia.id, input.id), eq(userUploadedMedia.userId, input.actor.userId)),
+    )
     .returning({ filePath: userUploadedMedia.filePath })
   if (deleted.length === 0) throw new ApiError('not_found', 'you have no media with that id')
   return deleted[0].filePath

@@ -180,7 +180,7 @@ async function streamBinary(
   const sizeReader = isImage ? new ImageSizeReader(head) : null
   let received = 0
   try {
-    for (let chunk: Uint8Array | undefined = head; chunk !== undefined; ) {
+    for (let chunk: Uint8Array | undefined = head; chunk !== undefined;) {
       received += chunk.byteLength
       if (received > length) throw tooLarge(length)
       await writer.write(chunk)
@@ -231,7 +231,7 @@ async function storeSvg(
   let received = 0
   let result: SanitizedSvg
   try {
-    for (let chunk: Uint8Array | undefined = head; chunk !== undefined; ) {
+    for (let chunk: Uint8Array | undefined = head; chunk !== undefined;) {
       received += chunk.byteLength
       if (received > length) throw tooLarge(length)
       sanitizer.write(decoder.decode(chunk, { stream: true }))
@@ -245,7 +245,8 @@ async function storeSvg(
     if (error instanceof TypeError) throw unsupported('an SVG must be UTF-8 text')
     throw error
   }
-  if (received < length) throw new ApiError('bad_request', 'the body ended before its Content-Length')
+  if (received < length)
+    throw new ApiError('bad_request', 'the body ended before its Content-Length')
   const bytes = new TextEncoder().encode(result.svg)
   if (bytes.byteLength > MAX_MEDIA_BYTES) throw tooLarge(MAX_MEDIA_BYTES)
   await bucket.put(key, bytes, { httpMetadata: { contentType: 'image/svg+xml' } })

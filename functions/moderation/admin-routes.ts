@@ -123,13 +123,15 @@ export const moderationAdminRouter = createRouter({ auth: true, roles: [...MODER
       path: '/actions',
       summary: 'Act: approve or reject media, hide a quest, mute, ban, rate, dismiss a report',
       description:
-        'Every action is audited (`GET /actions`). `report_id` resolves that report with the action. A ban stops the user\'s tokens at once (403) and closes their live sockets with 4005; a mute refuses their chat frames with an error frame `muted`. An optional Idempotency-Key makes a retry replay the first answer.',
+        "Every action is audited (`GET /actions`). `report_id` resolves that report with the action. A ban stops the user's tokens at once (403) and closes their live sockets with 4005; a mute refuses their chat frames with an error frame `muted`. An optional Idempotency-Key makes a retry replay the first answer.",
       request: { body: jsonBody(ActionBodySchema) },
       responses: {
         201: jsonResponse(ModerationActionSchema, 'Done and audited'),
         400: errorResponseSpec('Invalid action, or a sanction of yourself'),
         404: errorResponseSpec('No such target or report'),
-        409: errorResponseSpec('The report is already resolved, or the quest is already (not) hidden'),
+        409: errorResponseSpec(
+          'The report is already resolved, or the quest is already (not) hidden',
+        ),
         422: errorResponseSpec('Idempotency-Key reused with a different request'),
       },
     }),

@@ -61,7 +61,10 @@ export const moderationRouter = createRouter({ auth: true })
       },
     }),
     async (c) =>
-      c.json(await listOwnReports(nexus(c).db, { actor: identityOf(c), ...c.req.valid('query') }), 200),
+      c.json(
+        await listOwnReports(nexus(c).db, { actor: identityOf(c), ...c.req.valid('query') }),
+        200,
+      ),
   )
   .openapi(
     route({
@@ -72,7 +75,10 @@ export const moderationRouter = createRouter({ auth: true })
       responses: { 200: jsonResponse(RatingSummarySchema, 'Ratings'), 404: notFound },
     }),
     async (c) =>
-      c.json(await ratingSummary(nexus(c).db, { actor: identityOf(c), ...c.req.valid('param') }), 200),
+      c.json(
+        await ratingSummary(nexus(c).db, { actor: identityOf(c), ...c.req.valid('param') }),
+        200,
+      ),
   )
   .openapi(
     route({

@@ -53,7 +53,9 @@ export async function changeSanctions(
   userId: string,
   change: { mute?: Date | null; ban?: { until: Date | null } | null },
 ): Promise<SanctionState> {
-  const set: Partial<typeof userSanctions.$inferInsert> = { updatedAt: sql`clock_timestamp()` as never }
+  const set: Partial<typeof userSanctions.$inferInsert> = {
+    updatedAt: sql`clock_timestamp()` as never,
+  }
   if (change.mute !== undefined) set.mutedUntil = change.mute
   if (change.ban !== undefined) {
     set.bannedAt = change.ban === null ? null : (sql`now()` as never)

@@ -105,10 +105,30 @@ const reportId = idSchema('report_id').optional()
 /** One moderator action; `report_id` resolves that report with it. */
 export const ActionBodySchema = z
   .discriminatedUnion('action', [
-    z.strictObject({ action: z.literal('approve_media'), target_id: idSchema('target_id'), reason, report_id: reportId }),
-    z.strictObject({ action: z.literal('reject_media'), target_id: idSchema('target_id'), reason, report_id: reportId }),
-    z.strictObject({ action: z.literal('hide_quest'), target_id: idSchema('target_id'), reason, report_id: reportId }),
-    z.strictObject({ action: z.literal('unhide_quest'), target_id: idSchema('target_id'), reason, report_id: reportId }),
+    z.strictObject({
+      action: z.literal('approve_media'),
+      target_id: idSchema('target_id'),
+      reason,
+      report_id: reportId,
+    }),
+    z.strictObject({
+      action: z.literal('reject_media'),
+      target_id: idSchema('target_id'),
+      reason,
+      report_id: reportId,
+    }),
+    z.strictObject({
+      action: z.literal('hide_quest'),
+      target_id: idSchema('target_id'),
+      reason,
+      report_id: reportId,
+    }),
+    z.strictObject({
+      action: z.literal('unhide_quest'),
+      target_id: idSchema('target_id'),
+      reason,
+      report_id: reportId,
+    }),
     z.strictObject({
       action: z.literal('mute'),
       target_id: idSchema('target_id'),
@@ -116,7 +136,12 @@ export const ActionBodySchema = z
       reason,
       report_id: reportId,
     }),
-    z.strictObject({ action: z.literal('unmute'), target_id: idSchema('target_id'), reason, report_id: reportId }),
+    z.strictObject({
+      action: z.literal('unmute'),
+      target_id: idSchema('target_id'),
+      reason,
+      report_id: reportId,
+    }),
     z.strictObject({
       action: z.literal('ban'),
       target_id: idSchema('target_id'),
@@ -125,7 +150,12 @@ export const ActionBodySchema = z
       reason,
       report_id: reportId,
     }),
-    z.strictObject({ action: z.literal('unban'), target_id: idSchema('target_id'), reason, report_id: reportId }),
+    z.strictObject({
+      action: z.literal('unban'),
+      target_id: idSchema('target_id'),
+      reason,
+      report_id: reportId,
+    }),
     z.strictObject({
       action: z.literal('set_rating'),
       content_type: z.enum(RATED_CONTENT_TYPES),
@@ -134,7 +164,11 @@ export const ActionBodySchema = z
       reason,
       report_id: reportId,
     }),
-    z.strictObject({ action: z.literal('dismiss_report'), report_id: idSchema('report_id'), reason }),
+    z.strictObject({
+      action: z.literal('dismiss_report'),
+      report_id: idSchema('report_id'),
+      reason,
+    }),
   ])
   .openapi('ModerationActionBody')
 

@@ -57,7 +57,10 @@ interface ResolvedTarget {
 }
 
 /** Looks up a chat message still only in its live room (the route passes the room gateway). */
-export type LiveChatLookup = (instanceId: string, messageId: string) => Promise<ChatHistoryItem | null>
+export type LiveChatLookup = (
+  instanceId: string,
+  messageId: string,
+) => Promise<ChatHistoryItem | null>
 
 const notFound = (what: string) => new ApiError('not_found', `no ${what} with that id`)
 
@@ -135,15 +138,24 @@ async function resolveTarget(
         throw notFound('chat message')
       }
       const [sender] = message.targetUserId
-        ? await db.select({ username: users.username }).from(users).where(eq(users.id, message.targetUserId))
+        ? await db
+            .select({ username: users.username })
+            .from(users)
+            .where(eq(users.id, message.targetUserId))
         : []
       message.context.sender_username = sender?.username ?? null
       return message
     }
     case 'media': {
-      const [media] = await db.select().from(userUploadedMedia).where(eq(userUploadedMedia.id, input.id))
+      const [media] = await db
+        .select()
+        .from(userUploadedMedia)
+        .where(eq(userUploadedMedia.id, input.id))
       const visible =
-        media && (seesAll || media.userId === me || (media.moderationStatus === 'approved' && !media.isArchived))
+        media &&
+        (seesAll ||
+          media.userId === me ||
+          (media.moderationStatus === 'approved' && !media.isArchived))
       if (!media || !visible) throw notFound('media')
       return {
         targetUserId: media.userId,
@@ -158,11 +170,19 @@ async function resolveTarget(
     }
     case 'quest': {
       const [quest] = await db
-        .select({ creatorId: quests.creatorId, title: quests.title, status: quests.status, isPublic: quests.isPublic })
+        .select({
+          creatorId: quests.creatorId,
+          title: quests.title,
+          status: quests.status,
+          isPublic: quests.isPublic,
+        })
         .from(quests)
         .where(eq(quests.id, input.id))
       const visible =
-        quest && (seesAll || quest.creatorId === me || (quest.isPublic !== false && quest.status !== 'hidden'))
+        quest &&
+        (seesAll ||
+          quest.creatorId === me ||
+          (quest.isPublic !== false && quest.status !== 'hidden'))
       if (!quest || !visible) throw notFound('quest')
       return {
         targetUserId: quest.creatorId,
@@ -176,7 +196,11 @@ async function resolveTarget(
         .from(aiCompanions)
         .where(eq(aiCompanions.id, input.id))
       if (!companion) throw notFound('companion')
-      return { targetUserId: companion.ownerId, instanceId: null, context: { name: companion.name } }
+      return {
+        targetUserId: companion.ownerId,
+        instanceId: null,
+        context: { name: companion.name },
+      }
     }
   }
 }
@@ -263,7 +287,12 @@ export async function listOwnReports(
     )
     .orderBy(desc(contentReports.createdAt), desc(contentReports.id))
     .limit(input.limit + 1)
-  return pageOf(rows, input.limit, (r) => reportResource(r.row), (r) => ({ t: r.cursorT, id: r.row.id }))
+  return pageOf(
+    rows,
+    input.limit,
+    (r) => reportResource(r.row),
+    (r) => ({ t: r.cursorT, id: r.row.id }),
+  )
 }
 
 /** Reports in the moderator queue: open ones oldest first, resolved ones newest first. */
@@ -337,9 +366,18 @@ export async function ratingSummary(
 ) {
   await resolveTarget(db, { actor: input.actor, type: input.content_type, id: input.content_id })
   const rows = await db
-    .select({ rating: contentRatings.rating, isOfficial: contentRatings.isOfficial, ratedBy: contentRatings.ratedBy })
+    .select({
+      rating: contentRatings.rating,
+      isOfficial: contentRatings.isOfficial,
+      ratedBy: contentRatings.ratedBy,
+    })
     .from(contentRatings)
-    .where(and(eq(contentRatings.contentType, input.content_type), eq(contentRatings.contentId, input.content_id)))
+    .where(
+      and(
+        eq(contentRatings.contentType, input.content_type),
+        eq(contentRatings.contentId, input.content_id),
+      ),
+    )
   const counts: Record<string, number> = {}
   for (const row of rows) if (!row.isOfficial) counts[row.rating] = (counts[row.rating] ?? 0) + 1
   return {
@@ -347,7 +385,8 @@ export async function ratingSummary(
     content_id: input.content_id,
     official: (rows.find((r) => r.isOfficial)?.rating ?? null) as Rating | null,
     counts,
-    mine: (rows.find((r) => r.ratedBy === input.actor.userId && !r.isOfficial)?.rating ?? null) as Rating | null,
+    mine: (rows.find((r) => r.ratedBy === input.actor.userId && !r.isOfficial)?.rating ??
+      null) as Rating | null,
   }
 }
 
@@ -430,7 +469,12 @@ export async function moderate(db: Db, input: { actor: Identity; body: ActionBod
         if (!before) throw notFound('media')
         await tx
           .update(userUploadedMedia)
-          .set({ moderationStatus: status, humanReviewed: true, reviewedBy: moderatorId, reviewedAt: sql`now()` })
+          .set({
+            moderationStatus: status,
+            humanReviewed: true,
+            reviewedBy: moderatorId,
+            reviewedAt: sql`now()`,
+          })
           .where(eq(userUploadedMedia.id, targetId))
         details = { previous_status: before.status, status }
         break
@@ -446,7 +490,8 @@ export async function moderate(db: Db, input: { actor: Identity; body: ActionBod
           .for('update')
         if (!quest) throw notFound('quest')
         if (body.action === 'hide_quest') {
-          if (quest.status === 'hidden') throw new ApiError('conflict', 'this quest is already hidden')
+          if (quest.status === 'hidden')
+            throw new ApiError('conflict', 'this quest is already hidden')
           await tx.update(quests).set({ status: 'hidden' }).where(eq(quests.id, targetId))
           details = { previous_status: quest.status }
         } else {
@@ -454,7 +499,12 @@ export async function moderate(db: Db, input: { actor: Identity; body: ActionBod
           const [hidden] = await tx
             .select({ details: moderationActions.details })
             .from(moderationActions)
-            .where(and(eq(moderationActions.action, 'hide_quest'), eq(moderationActions.targetId, targetId)))
+            .where(
+              and(
+                eq(moderationActions.action, 'hide_quest'),
+                eq(moderationActions.targetId, targetId),
+              ),
+            )
             .orderBy(desc(moderationActions.createdAt))
             .limit(1)
           const restored = String(hidden?.details.previous_status ?? 'active')
@@ -515,13 +565,22 @@ export async function moderate(db: Db, input: { actor: Identity; body: ActionBod
           .returning({ rating: contentRatings.rating })
         await tx
           .insert(contentRatings)
-          .values({ contentType: body.content_type, contentId: targetId, ratedBy: moderatorId, rating: body.rating, isOfficial: true })
+          .values({
+            contentType: body.content_type,
+            contentId: targetId,
+            ratedBy: moderatorId,
+            rating: body.rating,
+            isOfficial: true,
+          })
           .onConflictDoUpdate({
             target: [contentRatings.contentType, contentRatings.contentId, contentRatings.ratedBy],
             set: { rating: body.rating, isOfficial: true, ratedAt: sql`now()` },
           })
         if (body.content_type === 'media') {
-          await tx.update(userUploadedMedia).set({ contentRating: body.rating }).where(eq(userUploadedMedia.id, targetId))
+          await tx
+            .update(userUploadedMedia)
+            .set({ contentRating: body.rating })
+            .where(eq(userUploadedMedia.id, targetId))
         }
         details = { rating: body.rating, previous_rating: previous?.rating ?? null }
         break
@@ -544,7 +603,10 @@ export async function moderate(db: Db, input: { actor: Identity; body: ActionBod
         .where(and(eq(contentReports.id, body.report_id), eq(contentReports.status, 'open')))
         .returning({ id: contentReports.id })
       if (resolved.length === 0) {
-        const [exists] = await tx.select({ id: contentReports.id }).from(contentReports).where(eq(contentReports.id, body.report_id))
+        const [exists] = await tx
+          .select({ id: contentReports.id })
+          .from(contentReports)
+          .where(eq(contentReports.id, body.report_id))
         if (!exists) throw notFound('report')
         throw new ApiError('conflict', 'this report is already resolved')
       }
@@ -582,20 +644,32 @@ export async function listActions(
     )
     .orderBy(desc(moderationActions.createdAt), desc(moderationActions.id))
     .limit(input.limit + 1)
-  return pageOf(rows, input.limit, (r) => actionResource(r.row), (r) => ({ t: r.cursorT, id: r.row.id }))
+  return pageOf(
+    rows,
+    input.limit,
+    (r) => actionResource(r.row),
+    (r) => ({ t: r.cursorT, id: r.row.id }),
+  )
 }
 
 /** Uploads by moderation status: pending ones oldest first, the others newest first. */
 export async function listMediaQueue(
   db: Db,
-  input: { status: 'pending' | 'approved' | 'rejected' | 'flagged'; limit: number; cursor?: TimestampIdCursor },
+  input: {
+    status: 'pending' | 'approved' | 'rejected' | 'flagged'
+    limit: number
+    cursor?: TimestampIdCursor
+  },
 ) {
   const order = input.status === 'pending' ? 'asc' : 'desc'
   const by = order === 'asc' ? asc : desc
   const rows = await db
     .select({
       media: userUploadedMedia,
-      uploader: sql<{ id: string; username: string } | null>`(SELECT json_build_object('id', u.id, 'username', u.username) FROM users u WHERE u.id = ${userUploadedMedia.userId})`,
+      uploader: sql<{
+        id: string
+        username: string
+      } | null>`(SELECT json_build_object('id', u.id, 'username', u.username) FROM users u WHERE u.id = ${userUploadedMedia.userId})`,
       cursorT: cursorTimestamp(userUploadedMedia.uploadedAt),
     })
     .from(userUploadedMedia)

@@ -128,7 +128,10 @@ export async function blockUser(db: Db, input: { actor: Identity; user_id: strin
           .select({ createdAt: userBlocks.createdAt })
           .from(userBlocks)
           .where(and(eq(userBlocks.blockerId, me), eq(userBlocks.blockedId, user.id)))
-    return { created: inserted.length > 0, block: { user, created_at: isoTimestamp(row.createdAt) } }
+    return {
+      created: inserted.length > 0,
+      block: { user, created_at: isoTimestamp(row.createdAt) },
+    }
   })
 }
 

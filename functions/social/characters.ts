@@ -66,9 +66,11 @@ async function assertUsableMedia(db: Db, userId: string, mediaId: string): Promi
     .where(and(eq(userUploadedMedia.id, mediaId), eq(userUploadedMedia.userId, userId)))
   if (!media || media.archived) throw new ApiError('not_found', 'you have no media with that id')
   if (!['image', 'svg'].includes(media.mediaType) || media.status === 'rejected') {
-    throw new ApiError('validation_error', 'a character skin must be an image or SVG not rejected', [
-      { path: ['media_id'], code: 'custom', message: 'must be an image or SVG not rejected' },
-    ])
+    throw new ApiError(
+      'validation_error',
+      'a character skin must be an image or SVG not rejected',
+      [{ path: ['media_id'], code: 'custom', message: 'must be an image or SVG not rejected' }],
+    )
   }
 }
 

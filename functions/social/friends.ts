@@ -121,7 +121,13 @@ export async function listFriends(
   db: Db,
   input: { actor: Identity; limit: number; cursor?: TimestampIdCursor },
 ) {
-  const rows = await edgePage(db, input.actor.userId, sql`e.status = 'accepted'`, 'accepted_at', input)
+  const rows = await edgePage(
+    db,
+    input.actor.userId,
+    sql`e.status = 'accepted'`,
+    'accepted_at',
+    input,
+  )
   return pageOf(rows, input.limit, friendItem, cursorOf)
 }
 
@@ -218,7 +224,11 @@ async function acceptIn(tx: Db, me: string, from: string) {
     .update(userFriends)
     .set({ status: 'accepted', acceptedAt: sql`now()` })
     .where(
-      and(pairWhere(me, from), eq(userFriends.status, 'pending'), eq(userFriends.requestedBy, from)),
+      and(
+        pairWhere(me, from),
+        eq(userFriends.status, 'pending'),
+        eq(userFriends.requestedBy, from),
+      ),
     )
     .returning({ status: userFriends.status })
   if (updated.length === 0) throw new ApiError('not_found', 'no friend request from this user')
@@ -262,18 +272,36 @@ async function deletePair(
 /** Declines the pending request of `user_id` (it is deleted; they may ask again). */
 export async function declineFriend(db: Db, input: { actor: Identity; user_id: string }) {
   const { actor, user_id: other } = input
-  await deletePair(db, actor.userId, other, { status: 'pending', requestedBy: other }, 'no friend request from this user')
+  await deletePair(
+    db,
+    actor.userId,
+    other,
+    { status: 'pending', requestedBy: other },
+    'no friend request from this user',
+  )
 }
 
 /** Withdraws the caller's own pending request to `user_id`. */
 export async function cancelFriendRequest(db: Db, input: { actor: Identity; user_id: string }) {
   const me = input.actor.userId
-  await deletePair(db, me, input.user_id, { status: 'pending', requestedBy: me }, 'no friend request to this user')
+  await deletePair(
+    db,
+    me,
+    input.user_id,
+    { status: 'pending', requestedBy: me },
+    'no friend request to this user',
+  )
 }
 
 /** Ends a friendship. */
 export async function removeFriend(db: Db, input: { actor: Identity; user_id: string }) {
-  await deletePair(db, input.actor.userId, input.user_id, { status: 'accepted' }, 'this user is not your friend')
+  await deletePair(
+    db,
+    input.actor.userId,
+    input.user_id,
+    { status: 'accepted' },
+    'this user is not your friend',
+  )
 }
 
 /** Changes whether the caller shares presence with the friend `user_id`. */

@@ -53,7 +53,11 @@ export async function roomSocialContext(
 }
 
 /** Instances where `userId` is a visitor, most recently joined first (at most `limit`). */
-export async function visitorInstancesOf(db: Db, userId: string, limit?: number): Promise<string[]> {
+export async function visitorInstancesOf(
+  db: Db,
+  userId: string,
+  limit?: number,
+): Promise<string[]> {
   const query = db
     .select({ instanceId: instanceVisitors.instanceId })
     .from(instanceVisitors)

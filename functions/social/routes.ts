@@ -80,10 +80,16 @@ const friends = createNestedRouter()
       path: '/',
       summary: 'Your friends, with the live instance of those who share their presence with you',
       request: { query: TimestampIdPageQuerySchema },
-      responses: { 200: jsonResponse(pageSchema(FriendSchema), 'A page of friends'), 400: badRequest },
+      responses: {
+        200: jsonResponse(pageSchema(FriendSchema), 'A page of friends'),
+        400: badRequest,
+      },
     }),
     async (c) =>
-      c.json(await listFriends(nexus(c).db, { actor: identityOf(c), ...c.req.valid('query') }), 200),
+      c.json(
+        await listFriends(nexus(c).db, { actor: identityOf(c), ...c.req.valid('query') }),
+        200,
+      ),
   )
   .openapi(
     route({
@@ -138,7 +144,10 @@ const friends = createNestedRouter()
       },
     }),
     async (c) =>
-      c.json(await acceptFriend(nexus(c).db, { actor: identityOf(c), ...c.req.valid('param') }), 200),
+      c.json(
+        await acceptFriend(nexus(c).db, { actor: identityOf(c), ...c.req.valid('param') }),
+        200,
+      ),
   )
   .openapi(
     route({
@@ -209,7 +218,10 @@ const blocks = createNestedRouter()
       path: '/',
       summary: 'The users you block, newest first',
       request: { query: TimestampIdPageQuerySchema },
-      responses: { 200: jsonResponse(pageSchema(BlockSchema), 'A page of blocks'), 400: badRequest },
+      responses: {
+        200: jsonResponse(pageSchema(BlockSchema), 'A page of blocks'),
+        400: badRequest,
+      },
     }),
     async (c) =>
       c.json(await listBlocks(nexus(c).db, { actor: identityOf(c), ...c.req.valid('query') }), 200),
@@ -320,7 +332,10 @@ const contactCards = createNestedRouter().openapi(
     },
   }),
   async (c) =>
-    c.json(await getCardByCode(nexus(c).db, { actor: identityOf(c), ...c.req.valid('param') }), 200),
+    c.json(
+      await getCardByCode(nexus(c).db, { actor: identityOf(c), ...c.req.valid('param') }),
+      200,
+    ),
 )
 
 const characters = createNestedRouter()
@@ -336,7 +351,10 @@ const characters = createNestedRouter()
       },
     }),
     async (c) =>
-      c.json(await listCharacters(nexus(c).db, { actor: identityOf(c), ...c.req.valid('query') }), 200),
+      c.json(
+        await listCharacters(nexus(c).db, { actor: identityOf(c), ...c.req.valid('query') }),
+        200,
+      ),
   )
   .openapi(
     route({

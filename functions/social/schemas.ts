@@ -28,9 +28,7 @@ export const UserIdParamSchema = z.object({ user_id: idSchema('user_id') })
 export const TargetUserBodySchema = z.strictObject({ user_id: idSchema('user_id') })
 
 /** The public minimum of another user: what a blocked pair still sees of each other. */
-export const UserRefSchema = z
-  .object({ id: z.uuid(), username: z.string() })
-  .openapi('UserRef')
+export const UserRefSchema = z.object({ id: z.uuid(), username: z.string() }).openapi('UserRef')
 
 /** A friend's live presence, when they share it with you. */
 export const FriendPresenceSchema = z
@@ -79,7 +77,12 @@ export const BlockSchema = z
   .openapi('Block')
 
 /** Fields of your profile a contact card may show. */
-export const CARD_FIELDS = ['display_name', 'avatar_url', 'akashic_rank', 'active_character'] as const
+export const CARD_FIELDS = [
+  'display_name',
+  'avatar_url',
+  'akashic_rank',
+  'active_character',
+] as const
 
 const linkSchema = z.strictObject({
   label: labelText(40),

@@ -1,26 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseTransform, sanitizeSvg, SvgRejected } from '../../functions/media/svg'
-
-/** An SVG that tries every way we know to run script or load something. */
-export const HOSTILE_SVG = `<?xml version="1.0"?>
-<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:html="http://www.w3.org/1999/xhtml"
-     width="100" height="50" onload="alert(1)">
-  <script>alert('script')</script>
-  <script xlink:href="https://evil.example/x.js"/>
-  <style>@import url(https://evil.example/x.css); rect { fill: red }</style>
-  <foreignObject width="10" height="10"><html:iframe src="https://evil.example"/></foreignObject>
-  <image href="https://evil.example/tracker.png" width="1" height="1"/>
-  <a href="javascript:alert(2)"><rect id="leaf" x="0" y="0" width="50" height="50" fill="#0f0" onclick="alert(3)"/></a>
-  <rect x="50" y="0" width="50" height="50" style="fill:#8B4513;background:url(https://evil.example/bg.png);stroke:url(#grad)"/>
-  <use href="https://evil.example/sprite.svg#a"/>
-  <use xlink:href="#leaf"/>
-  <circle cx="200" cy="200" r="5" fill="url(https://evil.example/p.svg#x)" filter="url(#f)"/>
-  <animate attributeName="href" to="javascript:alert(4)"/>
-  <set attributeName="onmouseover" to="alert(5)"/>
-  <html:script>alert(6)</html:script>
-  <!-- a comment --><?php echo 1 ?>
-  <text x="1" y="2">a &lt;b&gt; &amp; c</text>
-</svg>`
+import { HOSTILE_SVG } from './fixtures'
 
 describe('sanitizeSvg', () => {
   it('keeps shapes and drops scripts, handlers, external references and foreign elements', () => {
