@@ -326,11 +326,13 @@ export async function getQueuedReport(db: Db, input: { id: string }) {
   return queuedReport(row)
 }
 
+/** Rows of the queue; the subqueries name the outer table explicitly (drizzle leaves columns bare). */
 async function queueRows(db: Db, where: SQL, order: 'asc' | 'desc', limit: number) {
-  const reporter = sql`(SELECT json_build_object('id', u.id, 'username', u.username) FROM users u WHERE u.id = ${contentReports.reporterId})`
-  const targetUser = sql`(SELECT json_build_object('id', u.id, 'username', u.username) FROM users u WHERE u.id = ${contentReports.targetUserId})`
+  const reporter = sql`(SELECT json_build_object('id', u.id, 'username', u.username) FROM users u WHERE u.id = content_reports.reporter_id)`
+  const targetUser = sql`(SELECT json_build_object('id', u.id, 'username', u.username) FROM users u WHERE u.id = content_reports.target_user_id)`
   const openOnTarget = sql<number>`(SELECT count(*)::int FROM content_reports o
-    WHERE o.target_type = ${contentReports.targetType} AND o.target_id = ${contentReports.targetId} AND o.status = 'open')`
+    WHERE o.target_type = content_reports.target_type AND o.target_id = content_reports.target_id
+      AND o.status = 'open')`
   const by = order === 'asc' ? asc : desc
   return db
     .select({
@@ -669,7 +671,7 @@ export async function listMediaQueue(
       uploader: sql<{
         id: string
         username: string
-      } | null>`(SELECT json_build_object('id', u.id, 'username', u.username) FROM users u WHERE u.id = ${userUploadedMedia.userId})`,
+      } | null>`(SELECT json_build_object('id', u.id, 'username', u.username) FROM users u WHERE u.id = user_uploaded_media.user_id)`,
       cursorT: cursorTimestamp(userUploadedMedia.uploadedAt),
     })
     .from(userUploadedMedia)
