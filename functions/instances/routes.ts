@@ -9,6 +9,7 @@ import { identityOf, offeredProtocols, ROOM_PROTOCOL } from '../lib/auth'
 import { assertNotBanned } from '../lib/bans'
 import { nexus } from '../lib/db'
 import { ApiError } from '../lib/errors'
+import { blockedAmong } from '../social/blocks'
 import { roomSocialContext } from '../social/live'
 import { authRoutes, createRouter, errorResponseSpec, jsonBody, jsonResponse } from '../lib/openapi'
 import { pageSchema } from '../lib/pagination'
@@ -347,8 +348,14 @@ export const instancesRouter = createRouter({ auth: true })
     }),
     async (c) => {
       const { id } = c.req.valid('param')
-      await loadInstance(nexus(c).db, id, identityOf(c))
-      return c.json(await roomGateway(c).chatHistory(id, c.req.valid('query')), 200)
+      const actor = identityOf(c)
+      await loadInstance(nexus(c).db, id, actor)
+      const page = await roomGateway(c).chatHistory(id, c.req.valid('query'))
+      // A blocked pair's messages are not shown to each other here either (a page may shrink).
+      const senders = [...new Set(page.items.map((item) => item.user_id))]
+      const hidden = await blockedAmong(nexus(c).db, actor.userId, senders)
+      const items = page.items.filter((item) => !hidden.has(item.user_id))
+      return c.json({ ...page, items }, 200)
     },
   )
   .openapi(

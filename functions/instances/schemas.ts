@@ -12,6 +12,7 @@ import {
 } from '../../durable-objects/instance-room/protocol'
 import { zoneSchema } from '../../durable-objects/instance-room/zones'
 import { idSchema } from '../lib/ids'
+import { CharacterSnapshotSchema } from '../social/schemas'
 import { cursorParam, TimestampIdPageQuerySchema } from '../lib/pagination'
 
 /** Bytes `custom_properties` may take once serialized. */
@@ -244,6 +245,8 @@ export const RoomPresenceSchema = z
         zone: zoneSchema,
         position: RoomPositionSchema,
         activity: activitySchema,
+        /** The player's active character (functions/social/characters.ts), or null. */
+        character: CharacterSnapshotSchema.nullable(),
       }),
     ),
   })

@@ -203,6 +203,27 @@ export async function blockPartnersIn(
   return rows.rows.map((r) => r.other)
 }
 
+/** Which of `candidates` are in a blocked pair with `userId` (either way). */
+export async function blockedAmong(
+  db: Db,
+  userId: string,
+  candidates: string[],
+): Promise<Set<string>> {
+  const others = candidates.filter((id) => id !== userId)
+  if (others.length === 0) return new Set()
+  const list = sql.join(
+    others.map((id) => sql`${id}::uuid`),
+    sql`, `,
+  )
+  const rows = await db.execute<{ other: string }>(sql`
+    SELECT blocked_id AS other FROM user_blocks
+    WHERE blocker_id = ${userId}::uuid AND blocked_id IN (${list})
+    UNION
+    SELECT blocker_id FROM user_blocks
+    WHERE blocked_id = ${userId}::uuid AND blocker_id IN (${list})`)
+  return new Set(rows.rows.map((r) => r.other))
+}
+
 /** Instances where both users are visitors: the only live rooms where a block between them matters. */
 export async function instancesSharedBy(db: Db, a: string, b: string): Promise<string[]> {
   const rows = await db.execute<{ instance_id: string }>(sql`

@@ -66,6 +66,16 @@ describe('a block in a live room', () => {
     })
     await roomB.waitForEvent((e) => e.type === 'move' && e.user_id === a.id, "a's move at b")
 
+    // The room's chat history leaves them out for each other too.
+    const historyOf = async (player: Player) => {
+      const res = await api(`/v1/instances/${instance.id}/chat?limit=50`, { token: player.token })
+      expect(res.status, res.text).toBe(200)
+      return res.body.items.map((item: any) => item.user_id)
+    }
+    expect(await historyOf(b)).not.toContain(a.id)
+    expect(await historyOf(a)).not.toContain(b.id)
+    expect(await historyOf(c)).toEqual(expect.arrayContaining([a.id, b.id]))
+
     const lifted = await api(`/v1/social/blocks/${a.id}`, { method: 'DELETE', token: b.token })
     expect(lifted.status, lifted.text).toBe(204)
     roomA.send({ type: 'chat', text: 'friends again', scope: 'instance' })
