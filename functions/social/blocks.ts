@@ -90,6 +90,16 @@ export async function lockUserSocial(tx: Db, kind: string, userId: string): Prom
 }
 
 /**
+ * Serializes the writes that concern one pair of users (friend requests, accepting, blocking),
+ * so a request checked against the blocks cannot commit after a block it did not see. Take it
+ * first in the transaction, before any per-user lock.
+ */
+export async function lockPair(tx: Db, a: string, b: string): Promise<void> {
+  const [low, high] = a < b ? [a, b] : [b, a]
+  await lockUserSocial(tx, 'pair', `${low}:${high}`)
+}
+
+/**
  * Blocks `user_id`: removes any friendship or friend request between the two in the same
  * transaction. Blocking someone already blocked is not an error (`created: false`).
  */
@@ -102,6 +112,7 @@ export async function blockUser(db: Db, input: { actor: Identity; user_id: strin
   }
   return db.transaction(async (tx) => {
     const user = await userRef(tx, input.user_id)
+    await lockPair(tx, me, user.id)
     await lockUserSocial(tx, 'blocks', me)
     const [{ count }] = (
       await tx.execute<{ count: number }>(

@@ -15,7 +15,7 @@ import type { Identity } from '../lib/auth'
 import { ApiError } from '../lib/errors'
 import { pageOf, type TimestampIdCursor } from '../lib/pagination'
 import { isoTimestamp } from '../lib/time'
-import { assertNotBlocked, lockUserSocial } from './blocks'
+import { assertNotBlocked, lockPair, lockUserSocial } from './blocks'
 import { MAX_FRIENDS_PER_USER, MAX_PENDING_FRIEND_REQUESTS } from './schemas'
 
 /** A session heartbeat older than this does not count as being live (a room that died unsynced). */
@@ -184,6 +184,7 @@ export async function requestFriend(db: Db, input: { actor: Identity; user_id: s
   return db.transaction(async (tx) => {
     const [target] = await tx.select({ id: users.id }).from(users).where(eq(users.id, other))
     if (!target) throw new ApiError('not_found', 'no user with that id')
+    await lockPair(tx, me, other)
     await assertNotBlocked(tx, me, other)
     await lockUserSocial(tx, 'friends', me)
     const existing = await edgeWith(tx, me, other)
@@ -239,6 +240,7 @@ async function acceptIn(tx: Db, me: string, from: string) {
 export async function acceptFriend(db: Db, input: { actor: Identity; user_id: string }) {
   const me = input.actor.userId
   return db.transaction(async (tx) => {
+    await lockPair(tx, me, input.user_id)
     await assertNotBlocked(tx, me, input.user_id, 'no friend request from this user')
     await lockUserSocial(tx, 'friends', me)
     return acceptIn(tx, me, input.user_id)

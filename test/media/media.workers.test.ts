@@ -1,6 +1,7 @@
 import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { api, registerPlayer, tokenFor, type Player } from '../support/api'
+import { api, registerPlayer, type Player } from '../support/api'
+import { registerModerator } from '../support/moderation'
 import { bytesOf, HOSTILE_SVG, JPEG_123x45, PNG_64x48 } from './fixtures'
 
 /** Uploads raw bytes as the body (a ReadableStream body is sent without Content-Length). */
@@ -30,11 +31,6 @@ async function content(player: Player, id: string, headers: Record<string, strin
   return SELF.fetch(`http://nexus.test/v1/media/${id}/content`, {
     headers: { Authorization: `Bearer ${player.token}`, ...headers },
   })
-}
-
-async function moderator(): Promise<Player> {
-  const user = await registerPlayer('mod')
-  return { ...user, token: await tokenFor(user, ['moderator']) }
 }
 
 async function approve(mod: Player, mediaId: string) {
@@ -168,7 +164,7 @@ describe('GET /v1/media/{id}', () => {
   it("never shows another player's pending media, and shows it once approved, with caching headers", async () => {
     const owner = await registerPlayer('up')
     const other = await registerPlayer('see')
-    const mod = await moderator()
+    const mod = await registerModerator()
     const { body: media } = await upload(owner, bytesOf(PNG_64x48))
     for (const path of [`/v1/media/${media.id}`, `/v1/media/${media.id.toUpperCase()}`]) {
       const res = await api(path, { token: other.token })
@@ -200,7 +196,7 @@ describe('GET /v1/media/{id}', () => {
     const owner = await registerPlayer('up')
     const other = await registerPlayer('see')
     const { body: media } = await upload(owner, bytesOf(PNG_64x48))
-    await approve(await moderator(), media.id)
+    await approve(await registerModerator(), media.id)
     const block = await api('/v1/social/blocks', {
       token: owner.token,
       body: { user_id: other.id },

@@ -1,13 +1,9 @@
 import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { api, registerPlayer, sqlRows, tokenFor, type Player } from '../support/api'
+import { api, registerPlayer, sqlRows, type Player } from '../support/api'
+import { registerModerator } from '../support/moderation'
 import { createInstance, enterRoom } from '../support/instances'
 import { bytesOf, PNG_64x48 } from '../media/fixtures'
-
-async function moderator(): Promise<Player> {
-  const user = await registerPlayer('mod')
-  return { ...user, token: await tokenFor(user, ['moderator']) }
-}
 
 const report = (player: Player, body: Record<string, unknown>) =>
   api('/v1/moderation/reports', { token: player.token, body: { reason: 'harassment', ...body } })
@@ -54,7 +50,7 @@ describe('POST /v1/moderation/reports', () => {
     const sender = await registerPlayer('snd')
     const reporter = await registerPlayer('rp')
     const outsider = await registerPlayer('out')
-    const mod = await moderator()
+    const mod = await registerModerator()
     const instance = await createInstance(host)
     const roomS = await enterRoom(sender, instance.id)
     const roomR = await enterRoom(reporter, instance.id)
@@ -127,7 +123,7 @@ describe('/v1/admin/moderation', () => {
   })
 
   it('lists open reports oldest first with context, and an action resolves and audits one', async () => {
-    const mod = await moderator()
+    const mod = await registerModerator()
     const reporter = await registerPlayer('rp')
     const target = await registerPlayer('tg')
     const filed = await report(reporter, {
@@ -179,7 +175,7 @@ describe('/v1/admin/moderation', () => {
   })
 
   it('approves and rejects media from the pending queue', async () => {
-    const mod = await moderator()
+    const mod = await registerModerator()
     const owner = await registerPlayer('own')
     const other = await registerPlayer('see')
     const first = await uploadPng(owner)
@@ -203,7 +199,7 @@ describe('/v1/admin/moderation', () => {
   })
 
   it('hides and restores a quest, and sets its official rating', async () => {
-    const mod = await moderator()
+    const mod = await registerModerator()
     const creator = await registerPlayer('cr')
     const player = await registerPlayer('pl')
     const quest = await questOf(creator)
@@ -248,7 +244,7 @@ describe('/v1/admin/moderation', () => {
   })
 
   it('replays a retried action with the same Idempotency-Key instead of auditing it twice', async () => {
-    const mod = await moderator()
+    const mod = await registerModerator()
     const target = await registerPlayer('tg')
     const key = crypto.randomUUID()
     const send = () =>

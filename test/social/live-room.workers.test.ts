@@ -1,17 +1,13 @@
 import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { api, registerPlayer, tokenFor, type Player } from '../support/api'
+import { api, registerPlayer, type Player } from '../support/api'
+import { registerModerator } from '../support/moderation'
 import { createInstance, enterRoom } from '../support/instances'
 import type { RoomClient } from '../support/room-client'
 
 const chatFrom = (userId: string, text: string) => (e: any) =>
   e.type === 'chat' && e.user_id === userId && e.text === text
 const emoteFrom = (userId: string) => (e: any) => e.type === 'emote' && e.user_id === userId
-
-async function moderator(): Promise<Player> {
-  const user = await registerPlayer('mod')
-  return { ...user, token: await tokenFor(user, ['moderator']) }
-}
 
 async function act(mod: Player, body: Record<string, unknown>) {
   const res = await api('/v1/admin/moderation/actions', { token: mod.token, body })
@@ -151,7 +147,7 @@ describe('mutes and bans in a live room', () => {
     const host = await registerPlayer('host')
     const a = await registerPlayer('ma')
     const c = await registerPlayer('mc')
-    const mod = await moderator()
+    const mod = await registerModerator()
     const instance = await createInstance(host)
     const roomA = await enterRoom(a, instance.id)
     const roomC = await enterRoom(c, instance.id)
@@ -182,7 +178,7 @@ describe('mutes and bans in a live room', () => {
   it("closes a banned player's socket with 4005, refuses their tokens at once, and lets them back after an unban", async () => {
     const host = await registerPlayer('host')
     const a = await registerPlayer('ba')
-    const mod = await moderator()
+    const mod = await registerModerator()
     const instance = await createInstance(host)
     const roomA = await enterRoom(a, instance.id)
     await act(mod, { action: 'ban', target_id: a.id, reason: 'cheating', duration_seconds: 3600 })
@@ -207,7 +203,7 @@ describe('mutes and bans in a live room', () => {
   })
 
   it('refuses a moderator sanctioning themself, and players acting as moderators', async () => {
-    const mod = await moderator()
+    const mod = await registerModerator()
     const player = await registerPlayer('pl')
     const self = await api('/v1/admin/moderation/actions', {
       token: mod.token,
