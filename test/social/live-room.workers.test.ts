@@ -1,6 +1,6 @@
 import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { api, registerPlayer, type Player } from '../support/api'
+import { api, registerPlayer, TEST_PASSWORD, type Player } from '../support/api'
 import { registerModerator } from '../support/moderation'
 import { createInstance, enterRoom } from '../support/instances'
 import type { RoomClient } from '../support/room-client'
@@ -195,6 +195,12 @@ describe('mutes and bans in a live room', () => {
     await upgrade.text()
     const refresh = await api('/v1/auth/refresh', { body: { refresh_token: a.refresh_token } })
     expect(refresh.status, refresh.text).toBe(401)
+    // Signing in again answers the ban (after the password), not a new pair of tokens.
+    const login = await api('/v1/auth/login', {
+      body: { username: a.username, password: TEST_PASSWORD },
+    })
+    expect(login.status, login.text).toBe(403)
+    expect(login.body.error.details.reason).toBe('banned')
 
     await act(mod, { action: 'unban', target_id: a.id, reason: 'appeal granted' })
     expect((await api('/v1/users/me', { token: a.token })).status).toBe(200)
