@@ -27,6 +27,16 @@ const APPROVED_MAX_AGE_SECONDS = 3_600
 /** An SVG opened directly in a browser may still not run or load anything. */
 const SVG_CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
+/** The bytes an R2 read of a range returned, first and last inclusive. */
+function byteRange(object: R2Object): { start: number; end: number } | null {
+  const range = object.range as { offset?: number; length?: number; suffix?: number } | undefined
+  if (!range) return null
+  const start =
+    range.suffix !== undefined ? Math.max(0, object.size - range.suffix) : (range.offset ?? 0)
+  const length = range.length ?? object.size - start
+  return { start, end: Math.min(object.size, start + length) - 1 }
+}
+
 const route = authRoutes({ tags: ['media'] })
 const notFound = errorResponseSpec('No such media, or not visible to you')
 
@@ -129,13 +139,14 @@ export const mediaRouter = createRouter({ auth: true, maxBodyBytes: MAX_MEDIA_BY
       path: '/{id}/content',
       summary: 'The file itself',
       description:
-        'Approved media is cacheable privately (ETag, Cache-Control max-age); pending or rejected media (its owner and moderators only) is not cached. `If-None-Match` answers 304.',
+        'Approved media is cacheable privately (ETag, Cache-Control max-age); pending or rejected media (its owner and moderators only) is not cached. `If-None-Match` answers 304; `Range: bytes=…` answers 206 (audio seeking).',
       request: { params: MediaIdParamSchema },
       responses: {
         200: {
           content: { '*/*': { schema: z.string().openapi({ format: 'binary' }) } },
           description: 'The bytes, with their stored Content-Type',
         },
+        206: { description: 'The requested byte range' },
         304: { description: 'Not modified' },
         404: notFound,
       },
@@ -145,7 +156,17 @@ export const mediaRouter = createRouter({ auth: true, maxBodyBytes: MAX_MEDIA_BY
         actor: identityOf(c),
         id: c.req.valid('param').id,
       })
-      const object = await c.env.MEDIA_BUCKET.get(media.filePath, { onlyIf: c.req.raw.headers })
+      const ranged = c.req.header('Range') !== undefined
+      let object: R2Object | R2ObjectBody | null
+      try {
+        object = await c.env.MEDIA_BUCKET.get(media.filePath, {
+          onlyIf: c.req.raw.headers,
+          ...(ranged ? { range: c.req.raw.headers } : {}),
+        })
+      } catch {
+        // R2 refuses a range it cannot serve (past the end, malformed).
+        throw new ApiError('validation_error', 'the requested range cannot be served')
+      }
       if (!object) {
         c.var.log.error('media object missing', { media_id: media.id })
         throw new ApiError('not_found', 'no media with that id')
@@ -162,7 +183,14 @@ export const mediaRouter = createRouter({ auth: true, maxBodyBytes: MAX_MEDIA_BY
       )
       if (media.mediaType === 'svg')
         headers.set('Content-Security-Policy', SVG_CONTENT_SECURITY_POLICY)
+      headers.set('Accept-Ranges', 'bytes')
       if (!('body' in object)) return new Response(null, { status: 304, headers })
+      const range = ranged ? byteRange(object) : null
+      if (range) {
+        headers.set('Content-Range', `bytes ${range.start}-${range.end}/${object.size}`)
+        headers.set('Content-Length', String(range.end - range.start + 1))
+        return new Response(object.body, { status: 206, headers })
+      }
       headers.set('Content-Length', String(object.size))
       return new Response(object.body, { status: 200, headers })
     },

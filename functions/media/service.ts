@@ -74,6 +74,7 @@ export async function recordUpload(
       originalFilename: input.original_filename ?? null,
       width: stored.width,
       height: stored.height,
+      durationSeconds: stored.duration_seconds,
       svgRegionsCount: stored.svg?.regions_count ?? null,
       svgRegionMapping: stored.svg?.regions ?? null,
       usageContext: input.usage_context ?? null,

@@ -49,6 +49,8 @@ export interface StoredMedia {
   size_bytes: number
   width: number | null
   height: number | null
+  /** Whole seconds, where the header tells (WAV); null otherwise. */
+  duration_seconds: number | null
   svg: SanitizedSvg | null
 }
 
@@ -124,6 +126,23 @@ export async function storeUpload(
   } finally {
     reader.releaseLock()
   }
+}
+
+/**
+ * A WAV file's length from its header: the `data` chunk's size over the `fmt ` chunk's byte rate,
+ * rounded to whole seconds (the seed's column); null when the head does not hold both chunks.
+ */
+export function wavDurationSeconds(head: Uint8Array): number | null {
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength)
+  const tag = (at: number) => String.fromCharCode(...head.subarray(at, at + 4))
+  let byteRate: number | null = null
+  for (let at = 12; at + 8 <= head.byteLength;) {
+    const size = view.getUint32(at + 4, true)
+    if (tag(at) === 'fmt ' && at + 20 <= head.byteLength) byteRate = view.getUint32(at + 16, true)
+    if (tag(at) === 'data') return byteRate ? Math.round(size / byteRate) : null
+    at += 8 + size + (size % 2)
+  }
+  return null
 }
 
 /** Reads an image's width and height from a copy of its first bytes only, as they arrive. */
@@ -212,6 +231,7 @@ async function streamBinary(
     size_bytes: received,
     width: dims?.width ?? null,
     height: dims?.height ?? null,
+    duration_seconds: accepted.mime_type === 'audio/wav' ? wavDurationSeconds(head) : null,
     svg: null,
   }
 }
@@ -256,6 +276,7 @@ async function storeSvg(
     size_bytes: bytes.byteLength,
     width: result.width,
     height: result.height,
+    duration_seconds: null,
     svg: result,
   }
 }

@@ -32,3 +32,27 @@ export const HOSTILE_SVG = `<?xml version="1.0"?>
 
 /** Bytes of a base64 string. */
 export const bytesOf = (base64: string) => Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0))
+
+/** A real WAV file: `seconds` of 8 kHz, 8-bit mono silence behind a 44-byte RIFF header. */
+export function wavOf(seconds: number): Uint8Array {
+  const rate = 8000
+  const data = rate * seconds
+  const bytes = new Uint8Array(44 + data).fill(128, 44)
+  const view = new DataView(bytes.buffer)
+  const text = (at: number, value: string) =>
+    [...value].forEach((ch, i) => view.setUint8(at + i, ch.charCodeAt(0)))
+  text(0, 'RIFF')
+  view.setUint32(4, 36 + data, true)
+  text(8, 'WAVE')
+  text(12, 'fmt ')
+  view.setUint32(16, 16, true)
+  view.setUint16(20, 1, true) // PCM
+  view.setUint16(22, 1, true) // mono
+  view.setUint32(24, rate, true)
+  view.setUint32(28, rate, true) // byte rate
+  view.setUint16(32, 1, true) // block align
+  view.setUint16(34, 8, true) // bits per sample
+  text(36, 'data')
+  view.setUint32(40, data, true)
+  return bytes
+}

@@ -2,7 +2,7 @@ import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { api, registerPlayer, type Player } from '../support/api'
 import { registerModerator } from '../support/moderation'
-import { bytesOf, HOSTILE_SVG, JPEG_123x45, PNG_64x48 } from './fixtures'
+import { bytesOf, HOSTILE_SVG, JPEG_123x45, PNG_64x48, wavOf } from './fixtures'
 
 /** Uploads raw bytes as the body (a ReadableStream body is sent without Content-Length). */
 async function upload(
@@ -126,6 +126,24 @@ describe('POST /v1/media', () => {
       expect(svg, svg).not.toContain(forbidden)
     }
     expect(res.body.file_size_bytes).toBe(new TextEncoder().encode(svg).byteLength)
+  })
+
+  it('stores audio with its length from the header, and serves byte ranges for seeking', async () => {
+    const owner = await registerPlayer('up')
+    const wav = wavOf(2)
+    const res = await upload(owner, wav, '?filename=hoot.mp3', 'audio/mpeg')
+    expect(res.status, res.text).toBe(201)
+    expect(res.body).toMatchObject({
+      media_type: 'audio',
+      mime_type: 'audio/wav',
+      duration_seconds: 2,
+      width: null,
+      file_size_bytes: wav.byteLength,
+    })
+    const part = await content(owner, res.body.id, { Range: 'bytes=0-99' })
+    expect(part.status).toBe(206)
+    expect(part.headers.get('Content-Range')).toBe(`bytes 0-99/${wav.byteLength}`)
+    expect(new Uint8Array(await part.arrayBuffer())).toEqual(wav.slice(0, 100))
   })
 
   it('refuses what is not an accepted type (415), an unreadable image (415) and an empty body', async () => {
