@@ -65,7 +65,9 @@ export const userContactCards = pgTable('user_contact_cards', {
   userId: uuid('user_id')
     .primaryKey()
     .references(() => users.id, { onDelete: 'cascade' }),
-  shareCode: varchar('share_code', { length: 16 }).notNull().unique('user_contact_cards_share_code_key'),
+  shareCode: varchar('share_code', { length: 16 })
+    .notNull()
+    .unique('user_contact_cards_share_code_key'),
   headline: varchar('headline', { length: 100 }),
   bio: text('bio'),
   links: jsonb('links').$type<{ label: string; url: string }[]>().notNull().default([]),
@@ -87,7 +89,10 @@ export const userCharacters = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     name: varchar('name', { length: 50 }).notNull(),
     baseModel: varchar('base_model', { length: 64 }).notNull(),
-    appearance: jsonb('appearance').$type<Record<string, string | number | boolean | null>>().notNull().default({}),
+    appearance: jsonb('appearance')
+      .$type<Record<string, string | number | boolean | null>>()
+      .notNull()
+      .default({}),
     mediaId: uuid('media_id').references(() => userUploadedMedia.id, { onDelete: 'set null' }),
     isActive: boolean('is_active').notNull().default(false),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
