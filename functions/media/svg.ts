@@ -26,126 +26,38 @@ const SVG_NS = 'http://www.w3.org/2000/svg'
 const XLINK_NS = 'http://www.w3.org/1999/xlink'
 const XML_NS = 'http://www.w3.org/XML/1998/namespace'
 
+/** The words of a space-separated list. */
+const words = (list: string) => list.split(' ')
+
 /** Regions an SVG may have (the neighbour computation is quadratic). */
 export const MAX_SVG_REGIONS = 2_000
 
-const KEPT_ELEMENTS = new Set([
-  'svg',
-  'g',
-  'defs',
-  'title',
-  'desc',
-  'symbol',
-  'use',
-  'path',
-  'rect',
-  'circle',
-  'ellipse',
-  'line',
-  'polyline',
-  'polygon',
-  'text',
-  'tspan',
-  'textPath',
-  'linearGradient',
-  'radialGradient',
-  'stop',
-  'clipPath',
-  'mask',
-  'pattern',
-  'marker',
-])
+const KEPT_ELEMENTS = new Set(
+  words(
+    'svg g defs title desc symbol use path rect circle ellipse line polyline polygon text ' +
+      'tspan textPath linearGradient radialGradient stop clipPath mask pattern marker',
+  ),
+)
 /** Dropped as a tag but kept as content. */
 const UNWRAPPED_ELEMENTS = new Set(['a'])
 const REGION_SHAPES = new Set(['path', 'rect', 'circle', 'ellipse', 'polygon', 'polyline'])
 
-const PRESENTATION = [
-  'fill',
-  'fill-opacity',
-  'fill-rule',
-  'stroke',
-  'stroke-width',
-  'stroke-opacity',
-  'stroke-linecap',
-  'stroke-linejoin',
-  'stroke-miterlimit',
-  'stroke-dasharray',
-  'stroke-dashoffset',
-  'opacity',
-  'stop-color',
-  'stop-opacity',
-  'clip-path',
-  'clip-rule',
-  'mask',
-  'font-family',
-  'font-size',
-  'font-weight',
-  'font-style',
-  'text-anchor',
-  'dominant-baseline',
-  'letter-spacing',
-  'visibility',
-  'display',
-  'color',
-  'vector-effect',
-  'paint-order',
-  'marker-start',
-  'marker-mid',
-  'marker-end',
-  'shape-rendering',
-]
+const PRESENTATION = words(
+  'fill fill-opacity fill-rule stroke stroke-width stroke-opacity stroke-linecap ' +
+    'stroke-linejoin stroke-miterlimit stroke-dasharray stroke-dashoffset opacity ' +
+    'stop-color stop-opacity clip-path clip-rule mask font-family font-size font-weight ' +
+    'font-style text-anchor dominant-baseline letter-spacing visibility display color ' +
+    'vector-effect paint-order marker-start marker-mid marker-end shape-rendering',
+)
 const KEPT_ATTRIBUTES = new Set([
   ...PRESENTATION,
-  'id',
-  'class',
-  'd',
-  'x',
-  'y',
-  'x1',
-  'y1',
-  'x2',
-  'y2',
-  'cx',
-  'cy',
-  'r',
-  'rx',
-  'ry',
-  'fx',
-  'fy',
-  'fr',
-  'width',
-  'height',
-  'points',
-  'transform',
-  'viewBox',
-  'preserveAspectRatio',
-  'offset',
-  'gradientUnits',
-  'gradientTransform',
-  'spreadMethod',
-  'patternUnits',
-  'patternContentUnits',
-  'patternTransform',
-  'clipPathUnits',
-  'maskUnits',
-  'maskContentUnits',
-  'dx',
-  'dy',
-  'rotate',
-  'textLength',
-  'lengthAdjust',
-  'markerWidth',
-  'markerHeight',
-  'refX',
-  'refY',
-  'orient',
-  'markerUnits',
-  'version',
-  'baseProfile',
-  'pathLength',
-  'startOffset',
-  'style',
-  'href',
+  ...words(
+    'id class d x y x1 y1 x2 y2 cx cy r rx ry fx fy fr width height points transform ' +
+      'viewBox preserveAspectRatio offset gradientUnits gradientTransform spreadMethod ' +
+      'patternUnits patternContentUnits patternTransform clipPathUnits maskUnits ' +
+      'maskContentUnits dx dy rotate textLength lengthAdjust markerWidth markerHeight refX ' +
+      'refY orient markerUnits version baseProfile pathLength startOffset style href',
+  ),
 ])
 const STYLE_PROPERTIES = new Set(PRESENTATION)
 

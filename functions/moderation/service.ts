@@ -434,19 +434,6 @@ export interface ActionEffects {
   sanctions?: { user_id: string; state: SanctionState }
 }
 
-/** Target type of each action (set_rating names its own). */
-const ACTION_TARGETS = {
-  approve_media: 'media',
-  reject_media: 'media',
-  hide_quest: 'quest',
-  unhide_quest: 'quest',
-  mute: 'user',
-  unmute: 'user',
-  ban: 'user',
-  unban: 'user',
-  dismiss_report: 'report',
-} as const
-
 /** Runs one moderator action with its audit row and the report it resolves, in one transaction. */
 export async function moderate(db: Db, input: { actor: Identity; body: ActionBody }) {
   const { actor, body } = input
@@ -588,7 +575,7 @@ export async function moderate(db: Db, input: { actor: Identity; body: ActionBod
         break
       }
       case 'dismiss_report': {
-        targetType = ACTION_TARGETS.dismiss_report
+        targetType = 'report'
         targetId = body.report_id
         break
       }
