@@ -35,6 +35,11 @@ import { inventoryRouter } from './inventory/routes'
 import { itemsAdminRouter, itemTemplatesAdminRouter } from './items/admin-routes'
 import { itemsRouter } from './items/routes'
 
+import { socialRouter } from './social/routes'
+import { mediaRouter } from './media/routes'
+import { moderationRouter } from './moderation/routes'
+import { moderationAdminRouter } from './moderation/admin-routes'
+
 /** Maps statuses raised by Hono itself (malformed JSON, body limits) to our codes. */
 const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
   400: 'bad_request',
@@ -79,6 +84,11 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/v1/admin/assets', assetsAdminRouter)
 
   app.route('/console', consoleRouter)
+
+  app.route('/v1/social', socialRouter)
+  app.route('/v1/media', mediaRouter)
+  app.route('/v1/moderation', moderationRouter)
+  app.route('/v1/admin/moderation', moderationAdminRouter)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -7,10 +7,12 @@ import { getConfig, type Env } from './lib/env'
 import { deleteExpiredIdempotencyKeys } from './lib/idempotency'
 import { createLogger, describeError } from './lib/logger'
 import { runCompression } from './memory/compression/job'
+import { repairBanList } from './moderation/sanctions'
 
 export { InstanceRoom } from '../durable-objects/instance-room'
 export { QuestSession } from '../durable-objects/quest-session'
 export { RateLimiter } from '../durable-objects/rate-limiter'
+export { BanList } from '../durable-objects/ban-list'
 
 const app = createApp()
 
@@ -34,6 +36,13 @@ export default {
     } catch (error) {
       failures.push(error)
       logger.error('scheduled housekeeping failed', describeError(error))
+    }
+    try {
+      const bans = await repairBanList(nexusClient.db, env)
+      logger.info('scheduled ban list repair', { bans_in_force: bans })
+    } catch (error) {
+      failures.push(error)
+      logger.error('scheduled ban list repair failed', describeError(error))
     } finally {
       await nexusClient.close()
     }

@@ -92,7 +92,9 @@ const session = unwrap(
   }),
 )
 unwrap(
-  await bob.client.api.POST('/v1/quest-sessions/{id}/join', { params: { path: { id: session.id } } }),
+  await bob.client.api.POST('/v1/quest-sessions/{id}/join', {
+    params: { path: { id: session.id } },
+  }),
 )
 console.log(`session ${session.id}: ${alice.username} hosts, ${bob.username} joined`)
 

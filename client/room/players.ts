@@ -33,7 +33,23 @@ export class PlayerTracker {
       case 'move': {
         // A literal, not a rest spread: observers apply thousands of these a second.
         const { user_id, zone, position, velocity, rotation, activity } = event
-        this.players.set(user_id, { user_id, zone, position, velocity, rotation, activity })
+        // A move carries no character: keep the one the player was seen with.
+        const character = this.players.get(user_id)?.character ?? null
+        this.players.set(user_id, {
+          user_id,
+          zone,
+          position,
+          velocity,
+          rotation,
+          activity,
+          character,
+        })
+        return true
+      }
+      case 'character': {
+        const player = this.players.get(event.user_id)
+        if (!player) return false
+        this.players.set(event.user_id, { ...player, character: event.character })
         return true
       }
       case 'enter':

@@ -52,6 +52,15 @@ export const CLOSE_REMOVED = 4003
 /** WebSocket close code (application range): the instance was deleted. */
 export const CLOSE_INSTANCE_DELETED = 4004
 
+/** WebSocket close code (application range): a moderator banned the player. */
+export const CLOSE_BANNED = 4005
+
+/** How long a ban notice refuses the user's new connections (closing the race with an upgrade). */
+export const BAN_REFUSAL_MS = 60_000
+
+/** Block partners one connection may carry (the Worker sends only visitors of the instance). */
+export const MAX_BLOCK_PARTNERS = 2_000
+
 /** Chat messages the room keeps after they are synced, for the chat history. */
 export const CHAT_HISTORY_MESSAGES = 1_000
 

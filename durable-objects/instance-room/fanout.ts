@@ -8,6 +8,11 @@
  * only the viewer's own events (a player never receives what it is the subject of) are left out,
  * as string slices, which V8 makes without copying. A viewer who is the target of a `user`
  * event this tick (a zone crossing) takes the exact per-event path.
+ *
+ * Blocks: a chat or emote is never delivered between two players of a blocked pair (either way).
+ * The room hands the fan-out its pairs (`BlockPairs`); a viewer with no pair takes the zone path
+ * unchanged, and a viewer with pairs has the blocked senders' chat and emotes of this tick cut
+ * out of the zone's text like its own events, so the common no-block case costs one map lookup.
  */
 import type { ServerEvent } from './protocol'
 import { canSee, type Zone } from './zones'
@@ -36,9 +41,30 @@ export interface Viewer {
   zone: Zone
 }
 
-/** Whether `viewer` receives `envelope`. */
-export function deliversTo(envelope: RoomEnvelope, viewer: Viewer): boolean {
+/** Users each player is in a blocked pair with (symmetric: if a holds b, b holds a). */
+export type BlockPairs = ReadonlyMap<string, ReadonlySet<string>>
+
+const NO_BLOCKS: BlockPairs = new Map()
+
+/** The sender of a chat or emote (what a block hides), or undefined for other events. */
+export function chatSenderOf(event: ServerEvent): string | undefined {
+  return event.type === 'chat' || event.type === 'emote' ? event.user_id : undefined
+}
+
+/**
+ * Whether `viewer` receives `envelope`; `blocked` are the users the viewer is in a blocked pair
+ * with, whose chat and emotes it never receives.
+ */
+export function deliversTo(
+  envelope: RoomEnvelope,
+  viewer: Viewer,
+  blocked?: ReadonlySet<string>,
+): boolean {
   if (envelope.subject === viewer.userId) return false
+  if (blocked !== undefined) {
+    const sender = chatSenderOf(envelope.event)
+    if (sender !== undefined && blocked.has(sender)) return false
+  }
   const to = envelope.to
   switch (to.kind) {
     case 'all':
@@ -68,9 +94,13 @@ export function observerEventsOf(envelopes: RoomEnvelope[]): ServerEvent[] {
   return envelopes.filter(deliversToObserver).map((e) => e.event)
 }
 
-/** The events of `envelopes` that `viewer` receives, in order. */
-export function eventsFor(envelopes: RoomEnvelope[], viewer: Viewer): ServerEvent[] {
-  return envelopes.filter((envelope) => deliversTo(envelope, viewer)).map((e) => e.event)
+/** The events of `envelopes` that `viewer` receives, in order (see `deliversTo`). */
+export function eventsFor(
+  envelopes: RoomEnvelope[],
+  viewer: Viewer,
+  blocked?: ReadonlySet<string>,
+): ServerEvent[] {
+  return envelopes.filter((envelope) => deliversTo(envelope, viewer, blocked)).map((e) => e.event)
 }
 
 /** The `batch` frame around already serialized, comma-joined events. */
@@ -100,35 +130,40 @@ export class TickFanout {
   private readonly userTargets = new Set<string>()
   /** The observers' frame, built on first use. */
   private observerJson: string | null | undefined
+  /** Chat and emote envelope indexes by sender, ascending (what a block may hide). */
+  private readonly bySender = new Map<string, number[]>()
 
   constructor(
     private readonly seq: number,
     private readonly envelopes: RoomEnvelope[],
+    private readonly blocks: BlockPairs = NO_BLOCKS,
   ) {
     this.eventJson = envelopes.map((envelope) => JSON.stringify(envelope.event))
     envelopes.forEach((envelope, index) => {
       if (envelope.to.kind === 'user') this.userTargets.add(envelope.to.userId)
-      if (envelope.subject === undefined) return
-      const list = this.bySubject.get(envelope.subject)
-      if (list) list.push(index)
-      else this.bySubject.set(envelope.subject, [index])
+      const sender = chatSenderOf(envelope.event)
+      if (sender !== undefined) appendTo(this.bySender, sender, index)
+      if (envelope.subject !== undefined) appendTo(this.bySubject, envelope.subject, index)
     })
   }
 
   /** The `batch` frame JSON for `viewer`, or null when it receives nothing this tick. */
   frameFor(viewer: Viewer): string | null {
-    if (this.userTargets.has(viewer.userId)) return this.exactFrameFor(viewer)
+    const blocked = this.blocks.get(viewer.userId)
+    if (this.userTargets.has(viewer.userId)) return this.exactFrameFor(viewer, blocked)
     const view = this.zoneView(viewer.zone)
-    const own = (this.bySubject.get(viewer.userId) ?? [])
-      .map((index) => view.positionOf[index])
-      .filter((position) => position >= 0)
-    const count = view.indexes.length - own.length
+    const hidden = blocked === undefined ? undefined : this.hiddenFrom(blocked)
+    // Left out of the zone's text: the viewer's own events, and chat of blocked senders.
+    const own = this.bySubject.get(viewer.userId)
+    const left = (hidden ? mergeAscending(own, hidden) : own) ?? []
+    const cut = left.map((index) => view.positionOf[index]).filter((position) => position >= 0)
+    const count = view.indexes.length - cut.length
     if (count === 0) return null
-    if (own.length === 0) return batchFrameJson(this.seq, view.joined)
-    // Keep the runs between the viewer's own events, each one slice of the joined text.
+    if (cut.length === 0) return batchFrameJson(this.seq, view.joined)
+    // Keep the runs between the events left out, each one slice of the joined text.
     const parts: string[] = []
     let runStart = 0
-    for (const skipped of [...own, view.indexes.length]) {
+    for (const skipped of [...cut, view.indexes.length]) {
       if (skipped > runStart) {
         parts.push(view.joined.slice(view.starts[runStart], view.starts[skipped] - 1))
       }
@@ -148,9 +183,18 @@ export class TickFanout {
   }
 
   /** The per-event path: every envelope checked with `deliversTo`. */
-  private exactFrameFor(viewer: Viewer): string | null {
-    const selected = this.eventJson.filter((_, i) => deliversTo(this.envelopes[i], viewer))
+  private exactFrameFor(viewer: Viewer, blocked?: ReadonlySet<string>): string | null {
+    const selected = this.eventJson.filter((_, i) => deliversTo(this.envelopes[i], viewer, blocked))
     return selected.length === 0 ? null : batchFrameJson(this.seq, selected.join(','))
+  }
+
+  /** Indexes of this tick's chat and emotes sent by `blocked` users, ascending; undefined if none. */
+  private hiddenFrom(blocked: ReadonlySet<string>): number[] | undefined {
+    let hidden: number[] | undefined
+    for (const [sender, indexes] of this.bySender) {
+      if (blocked.has(sender)) hidden = mergeAscending(hidden, indexes)
+    }
+    return hidden
   }
 
   private zoneView(zone: Zone): ZoneView {
@@ -179,6 +223,19 @@ export class TickFanout {
     this.zoneViews.set(zone, view)
     return view
   }
+}
+
+function appendTo(map: Map<string, number[]>, key: string, index: number): void {
+  const list = map.get(key)
+  if (list) list.push(index)
+  else map.set(key, [index])
+}
+
+/** The union of two ascending index lists, ascending, without duplicates. */
+function mergeAscending(a: number[] | undefined, b: number[] | undefined): number[] | undefined {
+  if (a === undefined || a.length === 0) return b
+  if (b === undefined || b.length === 0) return a
+  return [...new Set([...a, ...b])].sort((x, y) => x - y)
 }
 
 function assertNever(value: never): never {

@@ -9,6 +9,12 @@
  *   into its own copy (which is newer than Postgres between syncs) and tells everyone.
  * - `building_changed`: a building was placed, moved or removed (`buildings.ts`); everyone gets a
  *   `building` event and the room remembers the version.
+
+ * - `block_changed`: two users now do (or no longer) block each other; their chat and emotes stop
+ *   (or resume) reaching each other at once.
+ * - `sanctions_changed`: a moderator muted, unmuted, banned or unbanned a user; a ban closes the
+ *   user's socket with 4005 (`CLOSE_BANNED`).
+ * - `character_changed`: the user's active character changed; the room's presence follows.
  */
 import { z } from 'zod'
 import { buildingChangedNoticeSchema } from './buildings'
@@ -38,6 +44,18 @@ export const roomPermissionsSchema = z.strictObject({
   can_change_environment: z.boolean(),
 })
 
+/** A character as it travels into the room (functions/social/characters.ts). */
+export const roomCharacterSchema = z.strictObject({
+  id: z.uuid(),
+  name: z.string().min(1).max(50),
+  base_model: z.string().min(1).max(64),
+  appearance: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  media_id: z.uuid().nullable(),
+})
+
+/** A player's active character in the room. */
+export type RoomCharacter = z.infer<typeof roomCharacterSchema>
+
 /** A notice as the room accepts it (it validates what comes over RPC too). */
 export const roomNoticeSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('visitor_left'), user_id: userId }),
@@ -55,6 +73,28 @@ export const roomNoticeSchema = z.discriminatedUnion('type', [
     changes: z.record(z.string(), z.unknown()),
   }),
   buildingChangedNoticeSchema,
+
+  z.strictObject({
+    type: z.literal('block_changed'),
+    user_id: userId,
+    other_user_id: userId,
+    /** Whether either now blocks the other. */
+    blocked: z.boolean(),
+  }),
+  z.strictObject({
+    type: z.literal('sanctions_changed'),
+    user_id: userId,
+    /** Epoch ms the mute ends; null when not muted. */
+    muted_until_ms: z.int().nullable(),
+    banned: z.boolean(),
+    /** When the sanction row changed (epoch ms): the room keeps the newest it heard of. */
+    updated_at_ms: z.int(),
+  }),
+  z.strictObject({
+    type: z.literal('character_changed'),
+    user_id: userId,
+    character: roomCharacterSchema.nullable(),
+  }),
 ])
 
 /** A notice the Worker sends. */

@@ -17,6 +17,7 @@ import {
   QUATERNION_NORM_TOLERANCE,
 } from './config'
 import type { BuildingChange, BuildingSnapshot } from './buildings'
+import type { RoomCharacter } from './notices'
 import type { Zone } from './zones'
 
 // zod v4's z.number() already rejects NaN and ±Infinity; the bounds keep magnitudes sane too.
@@ -263,6 +264,8 @@ export interface PlayerSnapshot {
   velocity: Velocity
   rotation: Rotation
   activity: Activity
+  /** The player's active character, or null. */
+  character: RoomCharacter | null
 }
 
 /** One event inside a `batch`. */
@@ -304,6 +307,8 @@ export type ServerEvent =
    * newer than the version held for that building.
    */
   | { type: 'building'; change: BuildingChange; building: BuildingSnapshot }
+  /** A visible player changed their active character. */
+  | { type: 'character'; user_id: string; character: RoomCharacter | null }
 
 /** A server event's `type`. */
 export type ServerEventType = ServerEvent['type']
@@ -313,6 +318,8 @@ export type ServerErrorCode =
   | ClientFrameErrorCode
   | 'rate_limited'
   | 'forbidden'
+  /** A moderator muted the player; chat and emotes are refused until the mute ends. */
+  | 'muted'
   | 'internal'
   /** A move farther than the room's speed limit allows; `position` is where the player stays. */
   | 'implausible_move'

@@ -20,6 +20,7 @@ import { CLOSE_NORMAL } from '../core/config'
 import { checkMove, startTrack, type MovementTrack } from '../core/movement'
 import {
   CHAT_PAGE_MAX_MESSAGES,
+  CLOSE_BANNED,
   CLOSE_INSTANCE_DELETED,
   CLOSE_LEFT_INSTANCE,
   CLOSE_MESSAGE_TOO_BIG,
@@ -30,7 +31,12 @@ import {
 } from './config'
 import { BUILDINGS_VERSION_SEEN_KEY } from './buildings'
 import { eventsFor, observerEventsOf, TickFanout, type RoomEnvelope } from './fanout'
-import { roomNoticeSchema, type RoomNotice, type RoomPermissions } from './notices'
+import {
+  roomNoticeSchema,
+  type RoomCharacter,
+  type RoomNotice,
+  type RoomPermissions,
+} from './notices'
 import {
   parseClientFrame,
   parseInstanceEnvironment,
@@ -60,6 +66,7 @@ import {
   type RoomPresence,
 } from './rpc'
 import { ROOM_MIGRATIONS, type ChatRow, type PlayerRow } from './schema'
+import { RoomSocial } from './social'
 import {
   CHAT_SYNCED_THROUGH_KEY,
   collectRoomSync,
@@ -114,6 +121,7 @@ interface PlayerState {
   updatedAtMs: number
   /** The last accepted position and its distance budget, while the room has a speed limit. */
   track: MovementTrack | null
+  character: RoomCharacter | null
 }
 
 const ORIGIN: Position = { x: 0, y: 0, z: 0 }
@@ -127,6 +135,8 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   /** Players that moved during the current tick; persisted once at its end. */
   private readonly movedPlayers = new Set<string>()
   private readonly environmentVersion: VersionCounter
+  /** Block pairs and sanctions (issue 15). */
+  private readonly social: RoomSocial
   private instanceId: string | null
   private bounds: AreaBounds
   /** The instance's speed limit (movement-limit.ts); null accepts any position. */
@@ -140,6 +150,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     this.bounds = parseAreaBounds(this.meta.getJson('metadata', {}))
     this.maxSpeedMps = maxSpeedOf(this.meta.getJson('metadata', {}))
     this.environment = this.meta.getJson<InstanceEnvironment>('environment', {})
+    this.social = new RoomSocial(this.sql)
     this.restoreConnectedPlayers()
   }
 
@@ -161,6 +172,9 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       return refusalResponse('bad_request', `missing or invalid ${ROOM_CONNECTION_HEADER} header`)
     }
     const { instance_id: instanceId, user_id: userId, username, permissions } = parsed.data
+    if (this.social.refusesConnection(userId, Date.now())) {
+      return refusalResponse('forbidden', 'this account is banned')
+    }
     if (this.instanceId === null) {
       this.instanceId = instanceId
       this.meta.set('instance_id', instanceId)
@@ -194,9 +208,19 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       return new Response(null, { status: 101, webSocket })
     }
 
+    this.social.addPairs(userId, parsed.data.blocked_user_ids)
+    this.social.applySanctions(
+      userId,
+      {
+        mutedUntilMs: parsed.data.muted_until_ms,
+        banned: false,
+        updatedAtMs: parsed.data.sanctions_updated_at_ms,
+      },
+      Date.now(),
+    )
     const previous = this.players.get(userId)
     if (previous) this.replaceConnection(previous)
-    const player = this.joinPlayer(userId, username)
+    const player = this.joinPlayer(userId, username, parsed.data.character)
     const webSocket = this.acceptConnection({
       userId,
       username,
@@ -221,6 +245,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
         zone: player.zone,
         position: player.position,
         activity: player.activity,
+        character: player.character,
       })),
     }
   }
@@ -253,6 +278,14 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     }
   }
 
+  /** RPC: one chat message or emote of the room's history by id (for reports), or null. */
+  chatMessage(messageId: string): ChatHistoryItem | null {
+    const row = this.sql
+      .exec('SELECT * FROM chat WHERE message_id = ?', messageId)
+      .toArray()[0] as unknown as ChatRow | undefined
+    return row ? this.chatHistoryItem(row) : null
+  }
+
   /** RPC: one page of chat history, newest first. */
   chatHistory(query: ChatHistoryQuery): Answer<ChatHistorySlice> {
     const { limit, before_seq: beforeSeq, before_ms: beforeMs } = query
@@ -274,8 +307,13 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       )
       .toArray() as unknown as ChatRow[]
     const page = rows.slice(0, limit)
-    const syncedThrough = this.meta.getNumber(CHAT_SYNCED_THROUGH_KEY)
-    const items = page.map((row): ChatHistoryItem => ({
+    const items = page.map((row) => this.chatHistoryItem(row))
+    const hasMore = rows.length > limit
+    return accept({ items, next_before_seq: hasMore ? page[page.length - 1].seq : null })
+  }
+
+  private chatHistoryItem(row: ChatRow): ChatHistoryItem {
+    return {
       message_id: row.message_id,
       user_id: row.user_id,
       username: row.username,
@@ -284,10 +322,8 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       zone: row.zone as Zone,
       text: row.text,
       sent_at: new Date(row.sent_at_ms).toISOString(),
-      synced: row.seq <= syncedThrough,
-    }))
-    const hasMore = rows.length > limit
-    return accept({ items, next_before_seq: hasMore ? page[page.length - 1].seq : null })
+      synced: row.seq <= this.meta.getNumber(CHAT_SYNCED_THROUGH_KEY),
+    }
   }
 
   /** RPC: a change made over HTTP (notices.ts): evict a player, or change what they may do. */
@@ -330,6 +366,24 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
           event: { type: 'building', change: notice.change, building: notice.building },
           to: { kind: 'all' },
         })
+        break
+      case 'block_changed':
+        this.social.setPair(notice.user_id, notice.other_user_id, notice.blocked)
+        break
+      case 'sanctions_changed': {
+        const state = {
+          mutedUntilMs: notice.muted_until_ms,
+          banned: notice.banned,
+          updatedAtMs: notice.updated_at_ms,
+        }
+        const applied = this.social.applySanctions(notice.user_id, state, Date.now())
+        if (applied && notice.banned) {
+          await this.evict(notice.user_id, CLOSE_BANNED, 'your account is banned')
+        }
+        break
+      }
+      case 'character_changed':
+        this.changeCharacter(notice.user_id, notice.character)
         break
       default:
         assertNever(notice)
@@ -439,13 +493,20 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
         this.acceptMove(attachment, player, frame, nowMs)
         break
       case 'chat':
-      case 'emote':
+      case 'emote': {
         if (!attachment.permissions.can_chat) {
           send(ws, { type: 'error', code: 'forbidden', message: 'you may not chat here' })
           break
         }
+        const mutedUntilMs = this.social.mutedUntil(player.userId, nowMs)
+        if (mutedUntilMs !== null) {
+          const until = new Date(mutedUntilMs).toISOString()
+          send(ws, { type: 'error', code: 'muted', message: `you are muted until ${until}` })
+          break
+        }
         this.acceptChat(player, frame, nowMs)
         break
+      }
       case 'env.set':
         if (!attachment.permissions.can_change_environment) {
           send(ws, {
@@ -483,7 +544,8 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
 
   /** Answers `hello`: the missed batches when the ring still holds them, else a `welcome`. */
   private greet(ws: WebSocket, player: PlayerState, frame: HelloFrame): void {
-    if (this.resume(ws, frame, (envelopes) => eventsFor(envelopes, player))) return
+    const blocked = this.social.blockPairs.get(player.userId)
+    if (this.resume(ws, frame, (envelopes) => eventsFor(envelopes, player, blocked))) return
     const players = [...this.players.values()]
       .filter((other) => other.userId !== player.userId && canSee(player.zone, other.zone))
       .map(snapshotOf)
@@ -705,7 +767,25 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
 
   // ---------------------------------------------------------------- joining and leaving
 
-  private joinPlayer(userId: string, username: string): PlayerState {
+  /** A player's active character changed: stored, and shown to those who see them. */
+  private changeCharacter(userId: string, character: RoomCharacter | null): void {
+    const player = this.players.get(userId)
+    const json = character === null ? null : JSON.stringify(character)
+    this.sql.exec('UPDATE players SET character = ? WHERE user_id = ?', json, userId)
+    if (!player) return
+    player.character = character
+    this.enqueue({
+      event: { type: 'character', user_id: userId, character },
+      to: { kind: 'seers', zone: player.zone },
+      subject: userId,
+    })
+  }
+
+  private joinPlayer(
+    userId: string,
+    username: string,
+    character: RoomCharacter | null,
+  ): PlayerState {
     const nowMs = Date.now()
     const stored = this.sql
       .exec('SELECT * FROM players WHERE user_id = ?', userId)
@@ -722,16 +802,18 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       activity: 'idle',
       updatedAtMs: nowMs,
       track: this.maxSpeedMps === null ? null : startTrack(position, nowMs, this.maxSpeedMps),
+      character,
     }
     this.players.set(userId, player)
     this.sql.exec(
       `INSERT INTO players (user_id, username, session_id, zone, position, velocity, rotation,
-                            activity, updated_at_ms, version, synced_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0)
+                            activity, updated_at_ms, version, synced_version, character)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, ?)
        ON CONFLICT (user_id) DO UPDATE SET
          username = excluded.username, session_id = excluded.session_id, zone = excluded.zone,
          velocity = excluded.velocity, activity = excluded.activity,
-         updated_at_ms = excluded.updated_at_ms, version = players.version + 1`,
+         updated_at_ms = excluded.updated_at_ms, version = players.version + 1,
+         character = excluded.character`,
       userId,
       username,
       player.sessionId,
@@ -741,6 +823,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       JSON.stringify(player.rotation),
       player.activity,
       nowMs,
+      character === null ? null : JSON.stringify(character),
     )
     this.sql.exec(
       `INSERT INTO sessions (session_id, user_id, zone, connected_at_ms, heartbeat_at_ms,
@@ -782,6 +865,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     // A replaced or already departed session: nothing left to do.
     if (!player || player.sessionId !== attachment.sessionId) return
     this.departPlayer(player)
+    this.social.forgetPairsOf(player.userId)
     if (this.players.size === 0) await this.flushAfterLastClient()
   }
 
@@ -837,6 +921,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
         activity: row.activity as Activity,
         updatedAtMs: row.updated_at_ms,
         track: null,
+        character: row.character === null ? null : JSON.parse(row.character),
       })
     })
     const orphaned = this.sql
@@ -870,7 +955,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
 
   /** Sends each greeted socket its cut of the tick (fanout.ts). */
   protected override deliverBatch(seq: number, envelopes: RoomEnvelope[]): void {
-    const fanout = new TickFanout(seq, envelopes)
+    const fanout = new TickFanout(seq, envelopes, this.social.blockPairs)
     for (const [ws, attachment] of this.connections()) {
       if (!attachment.greeted) continue
       if (attachment.observer) {
@@ -971,6 +1056,7 @@ function snapshotOf(player: PlayerState): PlayerSnapshot {
     velocity: player.velocity,
     rotation: player.rotation,
     activity: player.activity,
+    character: player.character,
   }
 }
 

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod'
 import type { ChatScope, Position, Activity } from './protocol'
-import { roomPermissionsSchema } from './notices'
+import { roomCharacterSchema, roomPermissionsSchema, type RoomCharacter } from './notices'
+import { MAX_BLOCK_PARTNERS } from './config'
 import type { Zone } from './zones'
 
 /** The upgrade request's header carrying `RoomConnection` as JSON. */
@@ -29,10 +30,19 @@ export const roomConnectionSchema = z.strictObject({
   metadata: z.record(z.string(), z.unknown()),
   /** The version of the instance's buildings in Postgres at connect (buildings.ts). */
   buildings_version: z.int().min(0).optional(),
+
+  /** Visitors of the instance the user blocks or is blocked by (functions/social/blocks.ts). */
+  blocked_user_ids: z.array(z.uuid()).max(MAX_BLOCK_PARTNERS).default([]),
+  /** Epoch ms the user's chat mute ends; null when not muted. */
+  muted_until_ms: z.int().nullable().default(null),
+  /** When the user's sanctions last changed (epoch ms), to order this against notices. */
+  sanctions_updated_at_ms: z.int().default(0),
+  /** The user's active character. */
+  character: roomCharacterSchema.nullable().default(null),
 })
 
-/** A connection request. */
-export type RoomConnection = z.infer<typeof roomConnectionSchema>
+/** A connection request (fields with defaults may be left out). */
+export type RoomConnection = z.input<typeof roomConnectionSchema>
 
 /** A connected player in the presence list. */
 export interface PresentPlayer {
@@ -41,6 +51,7 @@ export interface PresentPlayer {
   zone: Zone
   position: Position
   activity: Activity
+  character: RoomCharacter | null
 }
 
 /** Who is in the room now. */

@@ -4,6 +4,7 @@
  * - `players`: last known state of every player who joined, `session_id` set while connected;
  *   `version` is bumped on each change and `synced_version` records what Postgres has.
  * - `sessions`: socket sessions (open, or closed and not yet deleted from `active_sessions`).
+ * - `block_pairs`, `sanctions`: what `social.ts` keeps of blocks and moderation (version 4).
  * - `chat`: chat and emotes by room seq; rows up to the `chat_synced_through` meta key are in
  *   Postgres and are kept as history (CHAT_HISTORY_MESSAGES) for the chat history RPC.
  * - meta keys (`object_meta`): `instance_id`, `metadata` (area bounds), `environment`, the
@@ -73,6 +74,24 @@ export const ROOM_MIGRATIONS: readonly Migration[] = [
     name: 'forget batches stored with the camelCase protocol',
     up: 'DELETE FROM batches',
   },
+  {
+    version: 4,
+    name: 'block pairs, sanctions and the active character (issue 15)',
+    up: `
+      CREATE TABLE block_pairs (
+        user_id TEXT NOT NULL,
+        other_id TEXT NOT NULL,
+        PRIMARY KEY (user_id, other_id)
+      );
+      CREATE TABLE sanctions (
+        user_id TEXT PRIMARY KEY,
+        muted_until_ms INTEGER,
+        ban_refused_until_ms INTEGER,
+        updated_at_ms INTEGER NOT NULL
+      );
+      ALTER TABLE players ADD COLUMN character TEXT;
+    `,
+  },
 ]
 
 /** A `players` row. */
@@ -88,6 +107,8 @@ export interface PlayerRow {
   updated_at_ms: number
   version: number
   synced_version: number
+  /** The active character as JSON, or null (schema version 4). */
+  character: string | null
 }
 
 /** A `sessions` row. */

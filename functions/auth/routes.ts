@@ -22,6 +22,7 @@ import {
   type RateLimit,
 } from '../lib/rate-limits'
 import { LoginBodySchema, RefreshBodySchema, RegisterBodySchema, TokenPairSchema } from './schemas'
+import { assertNotBanned } from '../lib/bans'
 import { login, logout, refresh, register } from './service'
 
 const tags = ['auth']
@@ -96,6 +97,7 @@ export const authRouter = createRouter({ auth: false })
       responses: {
         200: jsonResponse(TokenPairSchema, 'Signed in'),
         401: errorResponseSpec('Unknown user or wrong password (indistinguishable)'),
+        403: errorResponseSpec('The account is banned (`details.reason = "banned"`)'),
         429: errorResponseSpec('Too many failed logins for this account or address; see Retry-After'),
       },
     }),
@@ -126,6 +128,8 @@ export const authRouter = createRouter({ auth: false })
       }
       await resetRateLimit(c, limits.account, accountKey)
       if (address) await refundRateLimit(c, limits.address, address)
+      // Only after the password: a ban is told to the account's owner, not to anyone guessing.
+      await assertNotBanned(c, pair.user.id, { fresh: true })
       return c.json(pair, 200)
     },
   )
@@ -141,10 +145,14 @@ export const authRouter = createRouter({ auth: false })
       responses: {
         200: jsonResponse(TokenPairSchema, 'New token pair'),
         401: errorResponseSpec('Invalid, expired, revoked or reused refresh token'),
+        403: errorResponseSpec('The account is banned (`details.reason = "banned"`)'),
       },
     }),
-    async (c) =>
-      c.json(await refresh(nexus(c).db, { config: getConfig(c.env), ...c.req.valid('json') }), 200),
+    async (c) => {
+      const pair = await refresh(nexus(c).db, { config: getConfig(c.env), ...c.req.valid('json') })
+      await assertNotBanned(c, pair.user.id, { fresh: true })
+      return c.json(pair, 200)
+    },
   )
   .openapi(
     createRoute({

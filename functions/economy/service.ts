@@ -19,6 +19,7 @@ import {
   type TimestampIdCursor,
 } from '../lib/pagination'
 import { isoTimestamp } from '../lib/time'
+import { assertNotBlocked } from '../social/blocks'
 import { assertTokensMayLeave, type TokenOutboundPolicy } from './policy'
 
 /** Daily reward schedule: 10 tokens on day 1, +5 per consecutive day, capped at 50 (day 9 on). */
@@ -141,6 +142,8 @@ export async function transferTokens(
   return db.transaction(async (tx) => {
     const [recipient] = await tx.select({ id: users.id }).from(users).where(eq(users.id, toUserId))
     if (!recipient) throw new ApiError('not_found', 'no user with that id to receive the tokens')
+    // A blocked pair: 403 for the one who blocked, the unknown-user 404 for the one blocked.
+    await assertNotBlocked(tx, fromUserId, toUserId, 'no user with that id to receive the tokens')
     const locked = await lockBalances(tx, [fromUserId, toUserId])
     if (!locked.has(toUserId)) throw new ApiError('not_found', 'the recipient has no balance')
     await assertTokensMayLeave(tx, { userId: fromUserId, amount, policy: input.policy })

@@ -97,6 +97,11 @@ export class RoomGateway extends LiveObjectGateway<InstanceRoom> {
     }
   }
 
+  /** One chat message or emote still held by the room (for reports), or null. */
+  async chatMessage(instanceId: string, messageId: string): Promise<ChatHistoryItem | null> {
+    return this.call(instanceId, 'chatMessage', (room) => room.chatMessage(messageId))
+  }
+
   /** Tells the live room about a committed change; logs (never throws) when it cannot. */
   async notify(instanceId: string, notice: RoomNotice): Promise<void> {
     const room = this.stubOf(instanceId)

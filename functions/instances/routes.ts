@@ -8,8 +8,11 @@ import { roomPermissionsOf } from '../../durable-objects/instance-room/notices'
 import type { Context } from 'hono'
 import { hasRole, identityOf, offeredProtocols, ROOM_PROTOCOL } from '../lib/auth'
 import type { AppEnv } from '../lib/context'
+import { assertNotBanned } from '../lib/bans'
 import { nexus } from '../lib/db'
 import { ApiError } from '../lib/errors'
+import { blockedAmong } from '../social/blocks'
+import { roomSocialContext } from '../social/live'
 import { authRoutes, createRouter, errorResponseSpec, jsonBody, jsonResponse } from '../lib/openapi'
 import { pageSchema } from '../lib/pagination'
 import {
@@ -378,8 +381,14 @@ export const instancesRouter = createRouter({ auth: true })
     }),
     async (c) => {
       const { id } = c.req.valid('param')
-      await loadInstance(nexus(c).db, id, identityOf(c))
-      return c.json(await roomGateway(c).chatHistory(id, c.req.valid('query')), 200)
+      const actor = identityOf(c)
+      await loadInstance(nexus(c).db, id, actor)
+      const page = await roomGateway(c).chatHistory(id, c.req.valid('query'))
+      // A blocked pair's messages are not shown to each other here either (a page may shrink).
+      const senders = [...new Set(page.items.map((item) => item.user_id))]
+      const hidden = await blockedAmong(nexus(c).db, actor.userId, senders)
+      const items = page.items.filter((item) => !hidden.has(item.user_id))
+      return c.json({ ...page, items }, 200)
     },
   )
   .openapi(
@@ -405,13 +414,19 @@ export const instancesRouter = createRouter({ auth: true })
       const identity = identityOf(c)
       assertWebSocketUpgrade(c)
       const { id } = c.req.valid('param')
-      const joined = await joinInstance(nexus(c).db, { actor: identity, instance_id: id })
+      const db = nexus(c).db
+      const joined = await joinInstance(db, { actor: identity, instance_id: id })
+      // After the visitor row is written: a ban or block committed meanwhile is seen here, or
+      // its notice reaches this room (functions/social/live.ts, functions/lib/bans.ts).
+      await assertNotBanned(c, identity.userId, { fresh: true })
+      const social = await roomSocialContext(db, { user_id: identity.userId, instance_id: id })
       const webSocket = await roomGateway(c).connect(id, {
         user_id: identity.userId,
         username: joined.username,
         permissions: roomPermissionsOf(joined.visitor.permissions, joined.access.isOwner),
         metadata: readableMetadata(joined.instance.metadata, false),
         buildings_version: await buildingsVersionOf(nexus(c).db, id),
+        ...social,
       })
       return switchedToRoom(c, webSocket)
     },

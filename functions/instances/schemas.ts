@@ -13,6 +13,7 @@ import {
 import { maxSpeedSchema } from '../../durable-objects/instance-room/movement-limit'
 import { zoneSchema } from '../../durable-objects/instance-room/zones'
 import { idSchema } from '../lib/ids'
+import { CharacterSnapshotSchema } from '../social/schemas'
 import { cursorParam, TimestampIdPageQuerySchema } from '../lib/pagination'
 
 /** Bytes `custom_properties` may take once serialized. */
@@ -248,6 +249,8 @@ export const RoomPresenceSchema = z
         zone: zoneSchema,
         position: RoomPositionSchema,
         activity: activitySchema,
+        /** The player's active character (functions/social/characters.ts), or null. */
+        character: CharacterSnapshotSchema.nullable(),
       }),
     ),
   })

@@ -20,6 +20,7 @@ import {
 } from 'jose'
 import { sql } from 'drizzle-orm'
 import { z } from 'zod'
+import { assertNotBanned } from './bans'
 import type { AppEnv } from './context'
 import { nexus, runAfterResponse } from './db'
 import { getConfig, type Config } from './env'
@@ -241,11 +242,13 @@ function touchLastSeen(c: Context<AppEnv>, userId: string): void {
 }
 
 /**
- * Verifies `token`, sets `identity` on the context and returns it. Gateway users are created on
- * first sight; `last_seen` is refreshed in the background (see `touchLastSeen`).
+ * Verifies `token`, refuses a banned account (403, see `lib/bans.ts`), sets `identity` on the
+ * context and returns it. Gateway users are created on first sight; `last_seen` is refreshed in
+ * the background (see `touchLastSeen`).
  */
 export async function authenticate(c: Context<AppEnv>, token: string): Promise<Identity> {
   const identity = await verifyAccessToken(token, getConfig(c.env), c.var.log)
+  await assertNotBanned(c, identity.userId)
   c.set('identity', identity)
   if (identity.issuer === 'gateway') await ensureGatewayUser(c, identity)
   touchLastSeen(c, identity.userId)

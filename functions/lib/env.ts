@@ -8,6 +8,7 @@ import { z } from 'zod'
 import type { InstanceRoom } from '../../durable-objects/instance-room'
 import type { QuestSession } from '../../durable-objects/quest-session'
 import type { RateLimiter } from '../../durable-objects/rate-limiter'
+import type { BanList } from '../../durable-objects/ban-list'
 import { ApiError } from './errors'
 import { log } from './logger'
 
@@ -47,6 +48,10 @@ export interface Env {
   QUEST_SESSION: DurableObjectNamespace<QuestSession>
   /** Abuse limits by key (reach them through `lib/rate-limits.ts`). */
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>
+  /** The accounts banned now (reach it through `lib/bans.ts`). */
+  BAN_LIST: DurableObjectNamespace<BanList>
+  /** Uploaded media (`functions/media`): images, audio and SVG. */
+  MEDIA_BUCKET: R2Bucket
 }
 
 const postgresUrl = z

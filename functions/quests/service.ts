@@ -180,7 +180,10 @@ async function assertRewardItemsExist(db: Db, rewards: QuestRewards | undefined)
   if (lines.length === 0) return
   const { rows } = await db.execute<{ id: string }>(sql`
     SELECT id::text FROM items
-    WHERE id IN (${sql.join(lines.map((line) => sql`${line.item_id}::uuid`), sql`, `)})`)
+    WHERE id IN (${sql.join(
+      lines.map((line) => sql`${line.item_id}::uuid`),
+      sql`, `,
+    )})`)
   const known = new Set(rows.map((row) => row.id))
   const issues = lines
     .map((line, index) => ({ line, index }))

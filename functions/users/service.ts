@@ -6,6 +6,7 @@ import type { Identity } from '../lib/auth'
 import { balanceResource } from '../lib/balance'
 import { ApiError } from '../lib/errors'
 import { pageOf } from '../lib/pagination'
+import { blockedPairSql } from '../social/blocks'
 import { isoTimestamp as iso } from '../lib/time'
 import { attributeNames } from './schemas'
 
@@ -84,11 +85,20 @@ export async function updateProfile(
   return getProfile(db, { actor })
 }
 
-/** Another user's public profile. */
+/**
+ * The public minimum a blocked pair still sees of each other (social/blocks.ts): the game's
+ * public facts, without the name and picture the user chose.
+ */
+const minimalUser = (u: User) => ({ ...publicUser(u), display_name: null, avatar_url: null })
+
+/** Another user's public profile (the public minimum between a blocked pair). */
 export async function getPublicUser(db: Db, input: { actor: Identity; user_id: string }) {
-  const [u] = await db.select().from(users).where(eq(users.id, input.user_id))
-  if (!u) throw new ApiError('not_found', 'no user with that id')
-  return publicUser(u)
+  const [row] = await db
+    .select({ user: users, blocked: blockedPairSql(input.actor.userId, users.id) })
+    .from(users)
+    .where(eq(users.id, input.user_id))
+  if (!row) throw new ApiError('not_found', 'no user with that id')
+  return row.blocked ? minimalUser(row.user) : publicUser(row.user)
 }
 
 /** Users ordered by username, optionally by prefix, a page at a time. */
@@ -98,7 +108,7 @@ export async function listUsers(
 ) {
   const escaped = query.prefix?.replace(/[\\%_]/g, (ch) => `\\${ch}`)
   const rows = await db
-    .select()
+    .select({ user: users, blocked: blockedPairSql(query.actor.userId, users.id) })
     .from(users)
     .where(
       and(
@@ -108,5 +118,10 @@ export async function listUsers(
     )
     .orderBy(asc(users.username))
     .limit(query.limit + 1)
-  return pageOf(rows, query.limit, publicUser, (u) => ({ u: u.username }))
+  return pageOf(
+    rows,
+    query.limit,
+    (r) => (r.blocked ? minimalUser(r.user) : publicUser(r.user)),
+    (r) => ({ u: r.user.username }),
+  )
 }

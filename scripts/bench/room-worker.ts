@@ -5,7 +5,7 @@
 import worker from '../../functions/index'
 import type { Env } from '../../functions/lib/env'
 
-export { InstanceRoom, QuestSession, RateLimiter } from '../../functions/index'
+export { BanList, InstanceRoom, QuestSession, RateLimiter } from '../../functions/index'
 export { BaselineRoom } from './baseline-room'
 
 const BASELINE_PATH = /^\/bench\/baseline\/([0-9a-f-]{36})\/(ws|stats)$/

@@ -4,6 +4,7 @@ import {
   eventsFor,
   TickFanout,
   type Audience,
+  type BlockPairs,
   type RoomEnvelope,
 } from '../../durable-objects/instance-room/fanout'
 import { ZONES, type Zone } from '../../durable-objects/instance-room/zones'
@@ -28,6 +29,15 @@ const envelope: fc.Arbitrary<RoomEnvelope> = fc.record(
         type: fc.constant('emote' as const),
         user_id: user,
         name: fc.string({ maxLength: 6 }),
+      }),
+      fc.record({
+        type: fc.constant('chat' as const),
+        message_id: fc.constant('m'),
+        user_id: user,
+        scope: fc.constant('zone' as const),
+        zone,
+        text: fc.string({ maxLength: 6 }),
+        sent_at_ms: fc.constant(1),
       }),
     ),
     to: audience,
@@ -75,5 +85,72 @@ describe('TickFanout', () => {
     ])
     const onlyOwn = new TickFanout(2, [move('a', 1)]).frameFor({ userId: 'a', zone: 'north' })
     expect(onlyOwn).toBeNull()
+  })
+
+  /** Symmetric block pairs among the test users. */
+  const blockPairs: fc.Arbitrary<BlockPairs> = fc
+    .uniqueArray(fc.tuple(user, user), { maxLength: 4 })
+    .map((pairs) => {
+      const map = new Map<string, Set<string>>()
+      for (const [a, b] of pairs) {
+        if (a === b) continue
+        if (!map.has(a)) map.set(a, new Set())
+        if (!map.has(b)) map.set(b, new Set())
+        map.get(a)!.add(b)
+        map.get(b)!.add(a)
+      }
+      return map
+    })
+
+  it('never delivers chat or emotes between a blocked pair, and otherwise what deliversTo selects', () => {
+    fc.assert(
+      fc.property(
+        fc.array(envelope, { maxLength: 40 }),
+        fc.array(viewer, { maxLength: 12 }),
+        blockPairs,
+        (envelopes, viewers, blocks) => {
+          const fanout = new TickFanout(9, envelopes, blocks)
+          for (const v of viewers) {
+            const blocked = blocks.get(v.userId)
+            const expected = eventsFor(envelopes, v, blocked)
+            const frame = fanout.frameFor(v)
+            const events = frame === null ? [] : JSON.parse(frame).events
+            expect(events).toEqual(expected)
+            for (const event of events) {
+              if (event.type === 'chat' || event.type === 'emote') {
+                expect(blocked?.has(event.user_id) ?? false).toBe(false)
+              }
+            }
+          }
+        },
+      ),
+      { numRuns: 500 },
+    )
+  })
+
+  it("cuts a blocked sender's chat out of the zone's batch and keeps everyone else's", () => {
+    const chat = (userId: string, text: string): RoomEnvelope => ({
+      event: {
+        type: 'chat',
+        message_id: text,
+        user_id: userId,
+        scope: 'instance',
+        zone: 'center',
+        text,
+        sent_at_ms: 1,
+      },
+      to: { kind: 'all' },
+    })
+    const envelopes = [chat('x', 'one'), chat('y', 'two'), chat('x', 'three'), chat('z', 'four')]
+    const blocks: BlockPairs = new Map([
+      ['a', new Set(['x'])],
+      ['x', new Set(['a'])],
+    ])
+    const fanout = new TickFanout(3, envelopes, blocks)
+    const texts = (userId: string) =>
+      JSON.parse(fanout.frameFor({ userId, zone: 'center' })!).events.map((e: any) => e.text)
+    expect(texts('a')).toEqual(['two', 'four'])
+    expect(texts('b')).toEqual(['one', 'two', 'three', 'four'])
+    expect(texts('x')).toEqual(['one', 'two', 'three', 'four'])
   })
 })

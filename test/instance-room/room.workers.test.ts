@@ -686,6 +686,7 @@ describe('InstanceRoom durability and HTTP', () => {
           zone: 'north_west',
           position: { x: -100, y: 0, z: 100 },
           activity: 'moving',
+          character: null,
         },
       ],
     })

@@ -27,7 +27,15 @@ describe('InstanceRoom storage', () => {
     const adopted = await runInDurableObject(stub, (_current, state) => {
       const sql = state.storage.sql
       // Rewind this object's storage to what the code before versions left behind.
-      for (const table of ['object_meta', 'players', 'sessions', 'chat', 'batches']) {
+      for (const table of [
+        'object_meta',
+        'players',
+        'sessions',
+        'chat',
+        'batches',
+        'block_pairs',
+        'sanctions',
+      ]) {
         sql.exec(`DROP TABLE IF EXISTS ${table}`)
       }
       sql.exec(LEGACY_ROOM_TABLES)
@@ -81,7 +89,15 @@ describe('InstanceRoom storage', () => {
       schema_version: String(ROOM_MIGRATIONS.length),
       core_schema_version: '1',
     })
-    expect(adopted.tables).toEqual(['batches', 'chat', 'object_meta', 'players', 'sessions'])
+    expect(adopted.tables).toEqual([
+      'batches',
+      'block_pairs',
+      'chat',
+      'object_meta',
+      'players',
+      'sanctions',
+      'sessions',
+    ])
     // Batches of the camelCase protocol are dropped: a resuming client gets a fresh welcome.
     expect(adopted.batches).toEqual([])
     expect(adopted.players).toEqual([{ user_id: userId, zone: 'north', version: 4 }])

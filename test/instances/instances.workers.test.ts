@@ -761,6 +761,7 @@ describe('GET /v1/instances/:id/presence and /chat', () => {
           zone: 'center',
           position: { x: 0, y: 0, z: 0 },
           activity: 'idle',
+          character: null,
         },
       ],
     })

@@ -373,6 +373,32 @@ describe('POST /v1/inventory/gifts', () => {
     })
   })
 
+  it('refuses a gift between a blocked pair either way, moving nothing and never revealing the block', async () => {
+    const [blocker, blocked] = [await registerPlayer('gblocker'), await registerPlayer('gblocked')]
+    const item = await createItem(admin)
+    await grantOk(admin, blocker.id, [{ item_id: item.id, quantity: 2 }])
+    await grantOk(admin, blocked.id, [{ item_id: item.id, quantity: 2 }])
+    const block = await api('/v1/social/blocks', {
+      token: blocker.token,
+      body: { user_id: blocked.id },
+    })
+    expect(block.status, block.text).toBe(201)
+    const fromBlocker = await gift(blocker, {
+      to_user_id: blocked.id,
+      item_id: item.id,
+      quantity: 1,
+    })
+    expect(fromBlocker.status, fromBlocker.text).toBe(403)
+    const fromBlocked = await gift(blocked, {
+      to_user_id: blocker.id,
+      item_id: item.id,
+      quantity: 1,
+    })
+    expect(fromBlocked.status, fromBlocked.text).toBe(404)
+    expect(fromBlocked.body.error.message).toBe('no user with that id')
+    expect([await heldBy(blocker, item.id), await heldBy(blocked, item.id)]).toEqual([2, 2])
+  })
+
   it('refuses untradeable items, gifts to yourself, unknown recipients and too many units', async () => {
     const [from, to] = [await registerPlayer('giver'), await registerPlayer('taker')]
     const [bound, free] = [

@@ -72,7 +72,13 @@ describe('quest item rewards', () => {
       rewards: { tokens: 5, items: [{ item_id: item.id.toUpperCase(), quantity: 2 }] },
     })
     const sessionId = await playToCompletion(player, quest.id)
-    expect(await eventually(() => held(player.id, item.id), (n) => n === 2, 'the reward units')).toBe(2)
+    expect(
+      await eventually(
+        () => held(player.id, item.id),
+        (n) => n === 2,
+        'the reward units',
+      ),
+    ).toBe(2)
     const audit = await sqlRows<{ n: number }>(
       `SELECT count(*)::int AS n FROM transactions
        WHERE transaction_type = 'quest_reward' AND to_user = $1 AND reference_id = $2

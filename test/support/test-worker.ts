@@ -11,7 +11,7 @@ import type { ChatHistoryQuery } from '../../durable-objects/instance-room/rpc'
 import type { RoomNotice } from '../../durable-objects/instance-room/notices'
 import type { Env } from '../../functions/lib/env'
 
-export { default, InstanceRoom, RateLimiter } from '../../functions/index'
+export { default, BanList, InstanceRoom, RateLimiter } from '../../functions/index'
 
 /** Faults a `TestInstanceRoom` injects until they are changed. */
 export interface RoomFaults {
