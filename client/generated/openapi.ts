@@ -157,6 +157,15 @@ export interface paths {
             'application/json': components['schemas']['Error']
           }
         }
+        /** @description The account is banned (`details.reason = "banned"`) */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
         /** @description Too many failed logins for this account or address; see Retry-After */
         429: {
           headers: {
@@ -211,6 +220,15 @@ export interface paths {
         }
         /** @description Invalid, expired, revoked or reused refresh token */
         401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description The account is banned (`details.reason = "banned"`) */
+        403: {
           headers: {
             [name: string]: unknown
           }
@@ -7004,6 +7022,2145 @@ export interface paths {
     }
     trace?: never
   }
+  '/v1/social/friends': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Your friends, with the live instance of those who share their presence with you */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of friends */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['Friend'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid body, id or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/social/friends/requests': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Pending friend requests to you (incoming) or from you (outgoing) */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+          direction?: 'incoming' | 'outgoing'
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of requests */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['FriendRequest'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid body, id or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    /** Ask someone to be your friend (accepts their request if they already asked you) */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': {
+            /** Format: uuid */
+            user_id: string
+          }
+        }
+      }
+      responses: {
+        /** @description Already requested, or now friends */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['FriendRequest']
+          }
+        }
+        /** @description Request sent */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['FriendRequest']
+          }
+        }
+        /** @description Invalid body, id or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description You blocked this user */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such user */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Too many friends or waiting requests */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Too many requests; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/social/friends/requests/{user_id}/accept': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** Accept someone's friend request */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          user_id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Now friends */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['FriendRequest']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No request from this user */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Too many friends */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/social/friends/requests/{user_id}/decline': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** Decline someone's friend request */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          user_id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Done */
+        204: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No request from this user */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/social/friends/requests/{user_id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post?: never
+    /** Withdraw your friend request */
+    delete: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          user_id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Done */
+        204: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No request to this user */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/social/friends/{user_id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post?: never
+    /** End a friendship */
+    delete: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          user_id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Done */
+        204: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Not your friend */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    options?: never
+    head?: never
+    /** Share (or stop sharing) your presence with a friend */
+    patch: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          user_id: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': {
+            share_presence: boolean
+          }
+        }
+      }
+      responses: {
+        /** @description The friend */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Friend']
+          }
+        }
+        /** @description Invalid body, id or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Not your friend */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    trace?: never
+  }
+  '/v1/social/blocks': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** The users you block, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of blocks */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['Block'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid body, id or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    /** Block a user (ends any friendship or request; enforced everywhere, both ways) */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': {
+            /** Format: uuid */
+            user_id: string
+          }
+        }
+      }
+      responses: {
+        /** @description Already blocked */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Block']
+          }
+        }
+        /** @description Blocked */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Block']
+          }
+        }
+        /** @description Invalid body, id or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such user */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Too many blocks */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/social/blocks/{user_id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post?: never
+    /** Lift your block of a user */
+    delete: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          user_id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Done */
+        204: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description You do not block this user */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/social/contact-card': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Your contact card, with its share code */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Your card */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['ContactCard']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description You have no card */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    /** Create or change your contact card and choose what it shows */
+    put: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['ContactCardBody']
+        }
+      }
+      responses: {
+        /** @description Changed */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['ContactCard']
+          }
+        }
+        /** @description Created */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['ContactCard']
+          }
+        }
+        /** @description Invalid body, id or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    post?: never
+    /** Delete your contact card */
+    delete: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Done */
+        204: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description You have no card */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/social/contact-card/share-code': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** Give your card a new share code (old shares stop working) */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Your card */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['ContactCard']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description You have no card */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/social/contact-cards/{share_code}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** A contact card by its share code (any letter case) */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          share_code: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The card */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['ContactCard']
+          }
+        }
+        /** @description Invalid body, id or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No card with that code */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/social/characters': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Your characters, oldest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of characters */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['Character'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid body, id or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    /** Create a character (your first one is active) */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['CreateCharacterBody']
+        }
+      }
+      responses: {
+        /** @description Created */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Character']
+          }
+        }
+        /** @description Invalid body, id or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such media of yours */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Too many characters */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/social/characters/{id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post?: never
+    /** Delete a character */
+    delete: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Done */
+        204: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such character of yours */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    options?: never
+    head?: never
+    /** Change a character */
+    patch: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['UpdateCharacterBody']
+        }
+      }
+      responses: {
+        /** @description Changed */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Character']
+          }
+        }
+        /** @description Invalid body, id or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such character of yours */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    trace?: never
+  }
+  '/v1/social/characters/{id}/activate': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** Make a character your active one (shown in live rooms) */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Active */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Character']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such character of yours */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/media': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Your uploads, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of your media */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['Media'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    /**
+     * Upload an image, audio file or SVG (at most 5,000,000 bytes)
+     * @description The body is the file itself (any Content-Type; send Content-Length). Its type is decided by its first bytes, never by its name or header: PNG, JPEG, GIF, WebP, MP3, Ogg, WAV, FLAC, M4A, or SVG (stored sanitized, with its regions mapped). New media is `pending` until a moderator approves it.
+     */
+    post: {
+      parameters: {
+        query?: {
+          filename?: string
+          usage_context?: string
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/octet-stream': string
+        }
+      }
+      responses: {
+        /** @description Stored, pending moderation */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Media']
+          }
+        }
+        /** @description Empty, truncated or malformed body */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Larger than 5,000,000 bytes */
+        413: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Not an accepted type, an unreadable image or an unsafe SVG */
+        415: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Too many uploads; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/media/{id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Media metadata (yours in any status; others only when approved) */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The media */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Media']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such media, or not visible to you */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    /** Delete one of your uploads */
+    delete: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Deleted */
+        204: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such media, or not visible to you */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/media/{id}/content': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The file itself
+     * @description Approved media is cacheable privately (ETag, Cache-Control max-age); pending or rejected media (its owner and moderators only) is not cached. `If-None-Match` answers 304; `Range: bytes=…` answers 206 (audio seeking).
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The bytes, with their stored Content-Type */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            '*/*': string
+          }
+        }
+        /** @description The requested byte range */
+        206: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+        /** @description Not modified */
+        304: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such media, or not visible to you */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/moderation/reports': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Your reports and what became of them, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of your reports */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['Report'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    /**
+     * Report a user, chat message, media, quest or companion
+     * @description One open report per reporter and target: reporting again answers the open report (200). A chat message not yet written to Postgres is found in its live room when `instance_id` is given. You can report only what you could see (a message of a room you visited).
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['CreateReportBody']
+        }
+      }
+      responses: {
+        /** @description Your open report on this target */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Report']
+          }
+        }
+        /** @description Reported */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Report']
+          }
+        }
+        /** @description Invalid body or a report of yourself */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such thing, or not one you could see */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Too many reports; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/moderation/ratings/{content_type}/{content_id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** The maturity ratings of media, a quest or a companion */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          content_type: 'media' | 'quest' | 'companion'
+          content_id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Ratings */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['RatingSummary']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such thing, or not one you could see */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    /** Suggest a maturity rating (G, PG, T, M, AO); moderators set the official one */
+    put: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          content_type: 'media' | 'quest' | 'companion'
+          content_id: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['RateBody']
+        }
+      }
+      responses: {
+        /** @description Ratings with yours */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['RatingSummary']
+          }
+        }
+        /** @description Invalid rating */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such thing, or not one you could see */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/admin/moderation/reports': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** The report queue: open reports oldest first, with what was reported */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+          status?: 'open' | 'actioned' | 'dismissed'
+          target_type?: 'user' | 'chat_message' | 'media' | 'quest' | 'companion'
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of reports */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['QueuedReport'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid filter, limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Needs the moderator or admin role */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/admin/moderation/reports/{id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** One report with its context */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The report */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['QueuedReport']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Needs the moderator or admin role */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such report */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/admin/moderation/media': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Uploads by moderation status (pending ones oldest first) */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+          status?: 'pending' | 'approved' | 'rejected' | 'flagged'
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of media */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: (components['schemas']['Media'] & {
+                uploader: {
+                  /** Format: uuid */
+                  id: string
+                  username: string
+                } | null
+              })[]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid status, limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Needs the moderator or admin role */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/admin/moderation/actions': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** The audit log of moderator actions, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+          target_id?: string
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of actions */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['ModerationAction'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid filter, limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Needs the moderator or admin role */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    /**
+     * Act: approve or reject media, hide a quest, mute, ban, rate, dismiss a report
+     * @description Every action is audited (`GET /actions`). `report_id` resolves that report with the action. A ban stops the user's tokens at once (403) and closes their live sockets with 4005; a mute refuses their chat frames with an error frame `muted`. An optional Idempotency-Key makes a retry replay the first answer.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['ModerationActionBody']
+        }
+      }
+      responses: {
+        /** @description Done and audited */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['ModerationAction']
+          }
+        }
+        /** @description Invalid action, or a sanction of yourself */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Needs the moderator or admin role */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such target or report */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description The report is already resolved, or the quest is already (not) hidden */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Idempotency-Key reused with a different request */
+        422: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
 }
 export type webhooks = Record<string, never>
 export interface components {
@@ -7345,8 +9502,20 @@ export interface components {
         }
         /** @enum {string} */
         activity: 'idle' | 'moving' | 'interacting'
+        character: components['schemas']['CharacterSnapshot']
       }[]
     }
+    CharacterSnapshot: {
+      /** Format: uuid */
+      id: string
+      name: string
+      base_model: string
+      appearance: {
+        [key: string]: string | number | boolean | null
+      }
+      /** Format: uuid */
+      media_id: string | null
+    } | null
     ChatHistoryPage: {
       items: {
         /** Format: uuid */
@@ -8688,6 +10857,321 @@ export interface components {
       requires_premium?: boolean
       min_user_level?: number
     }
+    Friend: {
+      user: {
+        /** Format: uuid */
+        id: string
+        username: string
+        display_name: string | null
+        avatar_url: string | null
+      }
+      since: string | null
+      share_presence: boolean
+      presence: components['schemas']['FriendPresence']
+    }
+    FriendPresence: {
+      online: boolean
+      /** Format: uuid */
+      instance_id: string | null
+      last_seen: string | null
+    } | null
+    FriendRequest: {
+      user: components['schemas']['UserRef']
+      /** @enum {string} */
+      direction: 'incoming' | 'outgoing'
+      /** @enum {string} */
+      status: 'pending' | 'accepted'
+      requested_at: string | null
+      accepted_at: string | null
+    }
+    UserRef: {
+      /** Format: uuid */
+      id: string
+      username: string
+    }
+    Block: {
+      user: components['schemas']['UserRef']
+      created_at: string | null
+    }
+    ContactCard: {
+      user: components['schemas']['UserRef']
+      share_code?: string
+      headline: string | null
+      bio: string | null
+      links: {
+        label: string
+        url: string
+      }[]
+      shown_fields: ('display_name' | 'avatar_url' | 'akashic_rank' | 'active_character')[]
+      shown: {
+        display_name?: string | null
+        avatar_url?: string | null
+        akashic_rank?: {
+          rank: number
+          title: string
+        }
+        active_character?: components['schemas']['CharacterSnapshot']
+      }
+      updated_at: string | null
+    }
+    ContactCardBody: {
+      headline?: string | null
+      bio?: string | null
+      links?: {
+        label: string
+        /** Format: uri */
+        url: string
+      }[]
+      shown_fields?: ('display_name' | 'avatar_url' | 'akashic_rank' | 'active_character')[]
+    }
+    Character: components['schemas']['CharacterSnapshot'] & {
+      is_active: boolean
+      created_at: string | null
+      updated_at: string | null
+    }
+    CreateCharacterBody: {
+      name: string
+      base_model: string
+      appearance?: {
+        [key: string]: string | number | boolean | null
+      }
+      /** Format: uuid */
+      media_id?: string | null
+      active?: boolean
+    }
+    UpdateCharacterBody: {
+      name?: string
+      base_model?: string
+      appearance?: {
+        [key: string]: string | number | boolean | null
+      }
+      /** Format: uuid */
+      media_id?: string | null
+    }
+    Media: {
+      /** Format: uuid */
+      id: string
+      /** Format: uuid */
+      user_id: string | null
+      /** @enum {string} */
+      media_type: 'image' | 'audio' | 'video' | 'svg'
+      mime_type: string
+      file_size_bytes: number
+      original_filename: string | null
+      width: number | null
+      height: number | null
+      duration_seconds: number | null
+      svg_regions_count: number | null
+      svg_region_mapping: {
+        [key: string]: {
+          svg_path: string
+          neighbors: string[]
+          default_color: string
+        }
+      } | null
+      usage_context: string | null
+      content_rating: string | null
+      /** @enum {string} */
+      moderation_status: 'pending' | 'approved' | 'rejected' | 'flagged'
+      uploaded_at: string | null
+      reviewed_at: string | null
+      content_url: string
+    }
+    Report: {
+      /** Format: uuid */
+      id: string
+      /** @enum {string} */
+      target_type: 'user' | 'chat_message' | 'media' | 'quest' | 'companion'
+      /** Format: uuid */
+      target_id: string
+      /** @enum {string} */
+      reason:
+        | 'spam'
+        | 'harassment'
+        | 'hate'
+        | 'sexual'
+        | 'violence'
+        | 'self_harm'
+        | 'cheating'
+        | 'impersonation'
+        | 'other'
+      details: string | null
+      /** @enum {string} */
+      status: 'open' | 'actioned' | 'dismissed'
+      created_at: string | null
+      resolved_at: string | null
+    }
+    CreateReportBody: {
+      /** @enum {string} */
+      target_type: 'user' | 'chat_message' | 'media' | 'quest' | 'companion'
+      /** Format: uuid */
+      target_id: string
+      /** @enum {string} */
+      reason:
+        | 'spam'
+        | 'harassment'
+        | 'hate'
+        | 'sexual'
+        | 'violence'
+        | 'self_harm'
+        | 'cheating'
+        | 'impersonation'
+        | 'other'
+      details?: string
+      /** Format: uuid */
+      instance_id?: string
+    }
+    RatingSummary: {
+      /** @enum {string} */
+      content_type: 'media' | 'quest' | 'companion'
+      /** Format: uuid */
+      content_id: string
+      /** @enum {string|null} */
+      official: 'G' | 'PG' | 'T' | 'M' | 'AO' | null
+      counts: {
+        [key: string]: number
+      }
+      /** @enum {string|null} */
+      mine: 'G' | 'PG' | 'T' | 'M' | 'AO' | null
+    }
+    RateBody: {
+      /** @enum {string} */
+      rating: 'G' | 'PG' | 'T' | 'M' | 'AO'
+    }
+    QueuedReport: components['schemas']['Report'] & {
+      reporter: {
+        /** Format: uuid */
+        id: string
+        username: string
+      }
+      target_user: {
+        /** Format: uuid */
+        id: string
+        username: string
+      } | null
+      /** Format: uuid */
+      instance_id: string | null
+      context: {
+        [key: string]: unknown
+      }
+      open_reports_on_target: number
+      /** Format: uuid */
+      resolved_by: string | null
+      resolution_note: string | null
+    }
+    ModerationAction: {
+      /** Format: uuid */
+      id: string
+      /** Format: uuid */
+      moderator_id: string | null
+      action: string
+      target_type: string
+      /** Format: uuid */
+      target_id: string
+      /** Format: uuid */
+      report_id: string | null
+      reason: string
+      expires_at: string | null
+      details: {
+        [key: string]: unknown
+      }
+      created_at: string | null
+    }
+    ModerationActionBody:
+      | {
+          /** @enum {string} */
+          action: 'approve_media'
+          /** Format: uuid */
+          target_id: string
+          reason: string
+          /** Format: uuid */
+          report_id?: string
+        }
+      | {
+          /** @enum {string} */
+          action: 'reject_media'
+          /** Format: uuid */
+          target_id: string
+          reason: string
+          /** Format: uuid */
+          report_id?: string
+        }
+      | {
+          /** @enum {string} */
+          action: 'hide_quest'
+          /** Format: uuid */
+          target_id: string
+          reason: string
+          /** Format: uuid */
+          report_id?: string
+        }
+      | {
+          /** @enum {string} */
+          action: 'unhide_quest'
+          /** Format: uuid */
+          target_id: string
+          reason: string
+          /** Format: uuid */
+          report_id?: string
+        }
+      | {
+          /** @enum {string} */
+          action: 'mute'
+          /** Format: uuid */
+          target_id: string
+          duration_seconds: number
+          reason: string
+          /** Format: uuid */
+          report_id?: string
+        }
+      | {
+          /** @enum {string} */
+          action: 'unmute'
+          /** Format: uuid */
+          target_id: string
+          reason: string
+          /** Format: uuid */
+          report_id?: string
+        }
+      | {
+          /** @enum {string} */
+          action: 'ban'
+          /** Format: uuid */
+          target_id: string
+          duration_seconds?: number
+          reason: string
+          /** Format: uuid */
+          report_id?: string
+        }
+      | {
+          /** @enum {string} */
+          action: 'unban'
+          /** Format: uuid */
+          target_id: string
+          reason: string
+          /** Format: uuid */
+          report_id?: string
+        }
+      | {
+          /** @enum {string} */
+          action: 'set_rating'
+          /** @enum {string} */
+          content_type: 'media' | 'quest' | 'companion'
+          /** Format: uuid */
+          target_id: string
+          /** @enum {string} */
+          rating: 'G' | 'PG' | 'T' | 'M' | 'AO'
+          reason: string
+          /** Format: uuid */
+          report_id?: string
+        }
+      | {
+          /** @enum {string} */
+          action: 'dismiss_report'
+          /** Format: uuid */
+          report_id: string
+          reason: string
+        }
   }
   responses: never
   parameters: never
