@@ -78,7 +78,8 @@ export async function loadSession(db: Db, sessionId: string, identity: Identity)
   const me = identity.userId
   const plays = row.host_user_id === me || row.participants.includes(me)
   const questVisible =
-    (row.quest_public !== false && row.quest_status !== 'draft') || row.creator_id === me
+    (row.quest_public !== false && !['draft', 'hidden'].includes(row.quest_status ?? 'active')) ||
+    row.creator_id === me
   if (!plays && !isStaff(identity) && !questVisible) {
     throw new ApiError('not_found', 'no quest session with that id')
   }
@@ -100,6 +101,7 @@ export async function createSession(
   const { quest, access } = await loadQuest(db, questId, identity)
   const status = quest.status ?? 'active'
   if (status === 'archived') throw new ApiError('conflict', 'this quest is archived')
+  if (status === 'hidden') throw new ApiError('conflict', 'this quest was hidden by a moderator')
   if (status === 'draft' && !access.canManage) {
     throw new ApiError('not_found', 'no quest with that id')
   }

@@ -45,9 +45,13 @@ const boundedObject = (bytes: number) =>
     })
     .refine(jsonHasNoNul, noNul)
 
-/** Quest lifecycle (`quests.status`). */
+/** Quest lifecycle (`quests.status`) as the quest API sets it. */
 export const QUEST_STATUSES = ['draft', 'active', 'featured', 'archived'] as const
-export type QuestStatus = (typeof QUEST_STATUSES)[number]
+/**
+ * A quest's stored status: the lifecycle, or `hidden`, which only moderation sets and lifts
+ * (`functions/moderation/service.ts`); a hidden quest is seen by its creator and staff only.
+ */
+export type QuestStatus = (typeof QUEST_STATUSES)[number] | 'hidden'
 
 /** Where a quest is played (`quests.requires_instance_type`). */
 export const INSTANCE_REQUIREMENTS = ['any', 'personal', 'holodeck'] as const
@@ -150,7 +154,7 @@ export const QuestSchema = z
     requires_instance_type: z.string(),
     instance_template: z.record(z.string(), z.unknown()).nullable(),
     quest_version: z.number().int(),
-    status: z.enum(QUEST_STATUSES),
+    status: z.enum([...QUEST_STATUSES, 'hidden']),
     is_ranked: z.boolean(),
     is_public: z.boolean(),
     media_assets: z.record(z.string(), z.unknown()),

@@ -56,7 +56,7 @@ export const isStaff = (identity: Identity): boolean => hasRole(identity, 'moder
 export function accessOf(quest: Quest, identity: Identity): QuestAccess {
   const staff = isStaff(identity)
   const isCreator = quest.creatorId === identity.userId
-  const listed = quest.isPublic !== false && quest.status !== 'draft'
+  const listed = quest.isPublic !== false && quest.status !== 'draft' && quest.status !== 'hidden'
   return { canSee: listed || isCreator || staff, canManage: isCreator || staff, isStaff: staff }
 }
 
@@ -66,6 +66,8 @@ const STATUS_CHANGES: Record<QuestStatus, readonly QuestStatus[]> = {
   active: ['featured', 'archived'],
   featured: ['active', 'archived'],
   archived: ['active'],
+  // Only moderation lifts it (the moderation queue's unhide action).
+  hidden: [],
 }
 
 /** Fields a running session depends on: changing one bumps `quest_version`. */

@@ -69,11 +69,12 @@ describe('RoomGateway', () => {
     const instanceId = crypto.randomUUID()
     await stubOf(instanceId).injectFaults({ rpc: true })
     const errors = vi.spyOn(console, 'error')
+    // Each call starts only when the previous one was awaited, so no rejection goes unhandled.
     for (const call of [
-      gateway.presence(instanceId),
-      gateway.chatHistory(instanceId, { limit: 5 }),
+      () => gateway.presence(instanceId),
+      () => gateway.chatHistory(instanceId, { limit: 5 }),
     ]) {
-      const error = await apiErrorOf(call)
+      const error = await apiErrorOf(call())
       expect(error.code).toBe('service_unavailable')
       expect(error.status).toBe(503)
       expect(error.message, 'no internal detail reaches the client').not.toMatch(/injected/)

@@ -214,6 +214,22 @@ describe('/v1/admin/moderation', () => {
     })
     // A hidden quest is out of players' reach, reports included.
     expect((await report(player, { target_type: 'quest', target_id: quest })).status).toBe(404)
+    expect((await api(`/v1/quests/${quest}`, { token: player.token })).status).toBe(404)
+    // Its creator still sees it, cannot lift the hiding, and cannot open a session on it.
+    const seen = await api(`/v1/quests/${quest}`, { token: creator.token })
+    expect(seen.status, seen.text).toBe(200)
+    expect(seen.body.status).toBe('hidden')
+    const relisted = await api(`/v1/quests/${quest}`, {
+      method: 'PATCH',
+      token: creator.token,
+      body: { status: 'active' },
+    })
+    expect(relisted.status, relisted.text).toBe(409)
+    const opened = await api(`/v1/quests/${quest}/sessions`, {
+      token: creator.token,
+      body: { session_type: 'standard' },
+    })
+    expect(opened.status, opened.text).toBe(409)
     expect((await act({ action: 'unhide_quest', target_id: quest })).status).toBe(201)
     expect((await sqlRows('SELECT status FROM quests WHERE id = $1', [quest]))[0]).toEqual({
       status: 'active',
