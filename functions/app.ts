@@ -30,6 +30,8 @@ import { inventoryAdminRouter } from './inventory/admin-routes'
 import { inventoryRouter } from './inventory/routes'
 import { itemsAdminRouter, itemTemplatesAdminRouter } from './items/admin-routes'
 import { itemsRouter } from './items/routes'
+import { marketplaceRouter } from './marketplace/routes'
+import { tradesRouter } from './trades/routes'
 
 /** Maps statuses raised by Hono itself (malformed JSON, body limits) to our codes. */
 const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
@@ -70,6 +72,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/v1/admin/item-templates', itemTemplatesAdminRouter)
   app.route('/v1/admin/inventory', inventoryAdminRouter)
   app.route('/v1/admin/assets', assetsAdminRouter)
+  app.route('/v1/marketplace', marketplaceRouter)
+  app.route('/v1/trades', tradesRouter)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -6,6 +6,8 @@ import { createApp } from './app'
 import { getConfig, type Env } from './lib/env'
 import { deleteExpiredIdempotencyKeys } from './lib/idempotency'
 import { createLogger, describeError } from './lib/logger'
+import { expireDueListings } from './marketplace/service'
+import { expireDueTrades } from './trades/service'
 import { runCompression } from './memory/compression/job'
 
 export { InstanceRoom } from '../durable-objects/instance-room'
@@ -17,8 +19,9 @@ const app = createApp()
 export default {
   fetch: app.fetch,
   /**
-   * Every 15 minutes: housekeeping (expired idempotency keys) and memory compression (a bounded
-   * run, see `memory/compression/job.ts`). The two are independent: one failing does not stop the
+   * Every 15 minutes: housekeeping (expired idempotency keys), escrow expiry (marketplace
+   * listings after 7 days, pending trades after 1 hour: their escrow goes back) and memory
+   * compression (a bounded run, see `memory/compression/job.ts`). The two are independent: one failing does not stop the
    * other; the handler fails afterwards so the failure shows in the cron's history.
    */
   async scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext) {
@@ -29,11 +32,25 @@ export default {
       wsProxy: config.NEON_WS_PROXY,
     })
     try {
-      const expiredKeys = await deleteExpiredIdempotencyKeys(nexusClient.db)
-      logger.info('scheduled housekeeping', { expired_idempotency_keys: expiredKeys })
-    } catch (error) {
-      failures.push(error)
-      logger.error('scheduled housekeeping failed', describeError(error))
+      try {
+        const expiredKeys = await deleteExpiredIdempotencyKeys(nexusClient.db)
+        logger.info('scheduled housekeeping', { expired_idempotency_keys: expiredKeys })
+      } catch (error) {
+        failures.push(error)
+        logger.error('scheduled housekeeping failed', describeError(error))
+      }
+      try {
+        // Bounded batches, each listing or trade in its own transaction; a second run is a no-op.
+        const listings = await expireDueListings(nexusClient.db)
+        const trades = await expireDueTrades(nexusClient.db)
+        logger.info('scheduled escrow expiry', {
+          expired_listings: listings,
+          expired_trades: trades,
+        })
+      } catch (error) {
+        failures.push(error)
+        logger.error('scheduled escrow expiry failed', describeError(error))
+      }
     } finally {
       await nexusClient.close()
     }

@@ -9,9 +9,12 @@
  *   into its own copy (which is newer than Postgres between syncs) and tells everyone.
  * - `building_changed`: a building was placed, moved or removed (`buildings.ts`); everyone gets a
  *   `building` event and the room remembers the version.
+ * - `trade_changed`: a trade concerning one player changed (`trades.ts`); that player, when
+ *   connected here, gets a `trade` event.
  */
 import { z } from 'zod'
 import { buildingChangedNoticeSchema } from './buildings'
+import { tradeChangedNoticeSchema } from './trades'
 
 /** What a connection may do in the room, from the Worker's authorization. */
 export interface RoomPermissions {
@@ -55,6 +58,7 @@ export const roomNoticeSchema = z.discriminatedUnion('type', [
     changes: z.record(z.string(), z.unknown()),
   }),
   buildingChangedNoticeSchema,
+  tradeChangedNoticeSchema,
 ])
 
 /** A notice the Worker sends. */

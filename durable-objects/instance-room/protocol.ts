@@ -16,6 +16,7 @@ import {
   QUATERNION_NORM_TOLERANCE,
 } from './config'
 import type { BuildingChange, BuildingSnapshot } from './buildings'
+import type { TradeChange, TradeSnapshot } from './trades'
 import type { Zone } from './zones'
 
 // zod v4's z.number() already rejects NaN and ±Infinity; the bounds keep magnitudes sane too.
@@ -347,6 +348,11 @@ export type ServerEvent =
    * newer than the version held for that building.
    */
   | { type: 'building'; change: BuildingChange; building: BuildingSnapshot }
+  /**
+   * A trade of the receiver's was offered to them, or completed, declined or cancelled by the other
+   * party (trades.ts); only the player concerned receives it.
+   */
+  | { type: 'trade'; change: TradeChange; trade: TradeSnapshot }
 
 /** A server event's `type`. */
 export type ServerEventType = ServerEvent['type']

@@ -376,7 +376,11 @@ export const instancesRouter = createRouter({ auth: true })
         throw new ApiError('bad_request', 'this route expects a WebSocket upgrade')
       }
       const { id } = c.req.valid('param')
-      const joined = await joinInstance(nexus(c).db, { actor: identity, instance_id: id })
+      const joined = await joinInstance(nexus(c).db, {
+        actor: identity,
+        instance_id: id,
+        connecting: true,
+      })
       const webSocket = await roomGateway(c).connect(id, {
         user_id: identity.userId,
         username: joined.username,

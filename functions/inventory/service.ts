@@ -75,7 +75,11 @@ export type ItemMovementType =
   | 'drop'
   | 'building_placed'
   | 'building_removed'
+  | 'listing_escrow'
+  | 'listing_returned'
   | 'purchase'
+  | 'trade_escrow'
+  | 'trade_returned'
   | 'trade'
 
 const insufficient = (item_id: string, held: number, requested: number) =>
@@ -163,7 +167,11 @@ export async function giveUnits(tx: Tx, units: ItemUnits): Promise<number> {
   }
 }
 
-/** Writes the `transactions` audit row of an item movement. */
+/**
+ * Writes the `transactions` audit row of an item movement. A movement that also moves tokens (a
+ * purchase, a trade) records them here too, and its token legs (economy/ledger.ts) reference this
+ * row.
+ */
 export async function recordItemMovement(
   tx: Tx,
   movement: {
@@ -171,6 +179,7 @@ export async function recordItemMovement(
     from_user_id?: string | null
     to_user_id?: string | null
     items: MovedUnits[]
+    tokens_transferred?: number
     reference_id?: string | null
     metadata?: Record<string, unknown>
   },
@@ -182,7 +191,7 @@ export async function recordItemMovement(
       toUser: movement.to_user_id ?? null,
       transactionType: movement.transaction_type,
       itemsTransferred: movement.items,
-      tokensTransferred: 0,
+      tokensTransferred: movement.tokens_transferred ?? 0,
       referenceId: movement.reference_id ?? null,
       metadata: movement.metadata ?? {},
     })
