@@ -18,7 +18,10 @@
  *    `details.reason = 'insufficient_quantity'`.
  * 3. `giveUnits(tx, { user_id, item_id, quantity })`: adds to the stack or creates it. A stack
  *    that would exceed the item's `max_stack_size` is refused whole (409 `conflict`,
- *    `details.reason = 'stack_full'`), never truncated; an unknown item is 404.
+ *    `details.reason = 'stack_full'`), never truncated; an unknown item is 404. A stack that does
+ *    not exist yet cannot be locked by `lockStacks`: its insert waits for another transaction
+ *    inserting the same stack. So a transaction that gives to several stacks gives in
+ *    `inStackOrder`, or two of them could each wait for the other's new stack.
  * 4. `recordItemMovement(tx, { transaction_type, from_user_id, to_user_id, items, ... })`: the
  *    audit row (`items_transferred` = `[{ item_id, quantity }]`).
  *
@@ -110,6 +113,13 @@ export async function lockStacks(tx: Tx, stacks: StackKey[]): Promise<Map<string
     ORDER BY user_id, item_id
     FOR UPDATE`)
   return new Map(rows.rows.map((r) => [`${r.user_id}:${r.item_id}`, r.quantity]))
+}
+
+/** `units` sorted in the lock order (user_id, item_id), for giving to several stacks. */
+export const inStackOrder = <T extends StackKey>(units: T[]): T[] => {
+  // Code-point order of the canonical text, which is Postgres's order of uuids.
+  const key = (u: StackKey) => `${u.user_id}:${u.item_id}`
+  return [...units].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
 }
 
 /**

@@ -194,7 +194,11 @@ export async function purchaseListing(
     await assertItemsMayPass(tx, { from_user_id: row.sellerId, to_user_id: buyerId })
     await lockStacks(tx, [{ user_id: buyerId, item_id: row.itemId }])
     await giveUnits(tx, { user_id: buyerId, item_id: row.itemId, quantity })
-    const locked = await lockBalances(tx, [buyerId, row.sellerId, HOUSE_USER_ID])
+    const locked = await lockBalances(tx, [
+      buyerId,
+      row.sellerId,
+      ...(fee > 0 ? [HOUSE_USER_ID] : []),
+    ])
     if (!locked.has(buyerId)) throw new ApiError('not_found', 'this account has no balance')
     await assertTokensMayLeave(tx, { userId: buyerId, amount: total, policy: input.policy })
 

@@ -34,6 +34,7 @@ import { assertTokensMayLeave, type TokenOutboundPolicy } from '../economy/polic
 import { assertItemsMayPass } from '../inventory/policy'
 import {
   giveUnits,
+  inStackOrder,
   lockStacks,
   recordItemMovement,
   takeUnits,
@@ -240,8 +241,11 @@ export async function acceptTrade(
       ...stacksOf(requesterId, row.recipientItems),
     ])
     for (const line of row.recipientItems) await takeUnits(tx, { user_id: recipientId, ...line })
-    for (const line of row.recipientItems) await giveUnits(tx, { user_id: requesterId, ...line })
-    for (const line of row.requesterItems) await giveUnits(tx, { user_id: recipientId, ...line })
+    const gifts = inStackOrder([
+      ...row.recipientItems.map((line) => ({ user_id: requesterId, ...line })),
+      ...row.requesterItems.map((line) => ({ user_id: recipientId, ...line })),
+    ])
+    for (const units of gifts) await giveUnits(tx, units)
     const hasTokens = row.requesterTokens > 0 || row.recipientTokens > 0
     if (hasTokens) await lockBalances(tx, [requesterId, recipientId])
     if (row.recipientTokens > 0) {
@@ -324,7 +328,8 @@ async function returnEscrow(
     // A savepoint: a refusal by the stack limit's trigger must not abort the whole transaction.
     await tx.transaction(async (sp) => {
       await lockStacks(sp, stacksOf(requesterId, row.requesterItems))
-      for (const line of row.requesterItems) await giveUnits(sp, { user_id: requesterId, ...line })
+      const units = row.requesterItems.map((line) => ({ user_id: requesterId, ...line }))
+      for (const line of inStackOrder(units)) await giveUnits(sp, line)
     })
   } catch (error) {
     if (strict || !(error instanceof ApiError) || error.code !== 'conflict') throw error
