@@ -26,7 +26,8 @@
  *    audit row (`items_transferred` = `[{ item_id, quantity }]`).
  *
  * Escrow (issue 13) is `takeUnits` from the seller into the listing's or trade's own row in the
- * same transaction, and `giveUnits` to the buyer (or back to the seller) when it ends; the units
+ * same transaction, and `giveUnits` to the buyer, or `giveBackFromEscrow` to the seller, when it
+ * ends; the units
  * of every item are then conserved over inventories + escrow + placed buildings
  * (`buildings.from_inventory`) − what was consumed or dropped, which the audit rows record.
  * Player-to-player movements also ask `assertItemsMayPass` (policy.ts) first.
@@ -173,6 +174,32 @@ export async function giveUnits(tx: Tx, units: ItemUnits): Promise<number> {
     if (constraintOf(error) === 'inventories_user_id_users_id_fk') {
       throw new ApiError('not_found', 'no user with that id', { user_id: userId })
     }
+    throw error
+  }
+}
+
+/**
+ * Gives units held in escrow (a listing's or a trade's) back to their owner: locks the stacks and
+ * gives in `inStackOrder`, inside a savepoint. With `keepIfFull`, a stack without room (409
+ * `stack_full`) gives nothing back and answers false, so the caller keeps the units in escrow;
+ * any other refusal, or any refusal without it, is thrown.
+ */
+export async function giveBackFromEscrow(
+  tx: Tx,
+  units: ItemUnits[],
+  options: { keepIfFull: boolean },
+): Promise<boolean> {
+  try {
+    // A savepoint: the stack limit's trigger may refuse a row, which would abort the caller's
+    // whole transaction.
+    await tx.transaction(async (sp) => {
+      await lockStacks(sp, units)
+      for (const line of inStackOrder(units)) await giveUnits(sp, line)
+    })
+    return true
+  } catch (error) {
+    const reason = error instanceof ApiError && (error.details as { reason?: unknown })?.reason
+    if (options.keepIfFull && reason === 'stack_full') return false
     throw error
   }
 }

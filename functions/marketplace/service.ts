@@ -36,7 +36,13 @@ import {
 import { HOUSE_USER_ID, lockBalances, postTokenLegs } from '../economy/ledger'
 import { assertTokensMayLeave, type TokenOutboundPolicy } from '../economy/policy'
 import { assertItemsMayPass } from '../inventory/policy'
-import { giveUnits, lockStacks, recordItemMovement, takeUnits } from '../inventory/service'
+import {
+  giveBackFromEscrow,
+  giveUnits,
+  lockStacks,
+  recordItemMovement,
+  takeUnits,
+} from '../inventory/service'
 import { itemResource, loadItem } from '../items/service'
 import { hasRole, type Identity } from '../lib/auth'
 import { ApiError } from '../lib/errors'
@@ -285,15 +291,8 @@ async function returnEscrow(
   reason: 'cancelled' | 'expired',
   strict: boolean,
 ): Promise<boolean> {
-  const give = (sp: Tx) =>
-    giveUnits(sp, { user_id: row.sellerId, item_id: row.itemId, quantity: row.escrowQuantity })
-  try {
-    // A savepoint: a refusal by the stack limit's trigger must not abort the whole transaction.
-    await tx.transaction(give)
-  } catch (error) {
-    if (strict || !(error instanceof ApiError) || error.code !== 'conflict') throw error
-    return false
-  }
+  const units = { user_id: row.sellerId, item_id: row.itemId, quantity: row.escrowQuantity }
+  if (!(await giveBackFromEscrow(tx, [units], { keepIfFull: !strict }))) return false
   await recordItemMovement(tx, {
     transaction_type: 'listing_returned',
     to_user_id: row.sellerId,

@@ -33,6 +33,7 @@ import { lockBalances, postTokenLegs, type TokenLeg } from '../economy/ledger'
 import { assertTokensMayLeave, type TokenOutboundPolicy } from '../economy/policy'
 import { assertItemsMayPass } from '../inventory/policy'
 import {
+  giveBackFromEscrow,
   giveUnits,
   inStackOrder,
   lockStacks,
@@ -324,17 +325,8 @@ async function returnEscrow(
 ): Promise<boolean> {
   const { requesterId } = row
   if (row.requesterItems.length === 0 && row.requesterTokens === 0) return true
-  try {
-    // A savepoint: a refusal by the stack limit's trigger must not abort the whole transaction.
-    await tx.transaction(async (sp) => {
-      await lockStacks(sp, stacksOf(requesterId, row.requesterItems))
-      const units = row.requesterItems.map((line) => ({ user_id: requesterId, ...line }))
-      for (const line of inStackOrder(units)) await giveUnits(sp, line)
-    })
-  } catch (error) {
-    if (strict || !(error instanceof ApiError) || error.code !== 'conflict') throw error
-    return false
-  }
+  const units = row.requesterItems.map((line) => ({ user_id: requesterId, ...line }))
+  if (!(await giveBackFromEscrow(tx, units, { keepIfFull: !strict }))) return false
   if (row.requesterTokens > 0) await lockBalances(tx, [requesterId])
   const audit = await recordItemMovement(tx, {
     transaction_type: 'trade_returned',

@@ -13,17 +13,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createNexusClient, type NexusClient } from '../../db/client'
 import { createApp } from '../../functions/app'
 import { HOUSE_USER_ID } from '../../functions/economy/ledger'
-import { issueAccessToken } from '../../functions/lib/auth'
-import { getConfig, type Env } from '../../functions/lib/env'
 import { expireDueListings } from '../../functions/marketplace/service'
 import { expireDueTrades } from '../../functions/trades/service'
-import { replyLabel, replySender, tally, unexpected, type Reply } from '../support/http-replies'
+import { itemRequests, replySender, tally, unexpected, type Reply } from '../support/http-replies'
 import {
+  adminToken,
   CONCURRENCY_DATABASE_URL_VAR,
   createUsers,
   directPool,
   playerToken,
   startConcurrencyPostgres,
+  unreachableRooms,
   type ConcurrencyPostgres,
 } from '../support/postgres-server'
 import { appErrors, recordLogs } from '../support/recording-logger'
@@ -47,14 +47,6 @@ const LOAD_WORKERS = 12
 const LOAD_STARTING_TOKENS = 500
 /** The default `MARKETPLACE_FEE_PERCENT`. */
 const FEE_PERCENT = 5
-
-/** No live rooms in Node: a namespace whose rooms cannot be reached (notices are logged). */
-const unreachableRooms = {
-  idFromName: (name: string) => ({ name }),
-  get: () => ({
-    applyNotice: () => Promise.reject(new Error('no live rooms in the Node suite')),
-  }),
-} as unknown as Env['INSTANCE_ROOM']
 
 const pick = <T>(values: readonly T[]): T => values[Math.floor(Math.random() * values.length)]
 /** One of the 40 newest: contention on fresh listings and trades, where it happens in a game. */
@@ -84,20 +76,16 @@ describe.skipIf(!adminUrl)('marketplace and trades on a real multi-connection Po
   let server: ConcurrencyPostgres
   let pool: pg.Pool
   let send: ReturnType<typeof replySender>
-  let adminToken: string
+  let createItem: ReturnType<typeof itemRequests>['createItem']
+  let grantReply: ReturnType<typeof itemRequests>['grant']
 
   beforeAll(async () => {
     server = await startConcurrencyPostgres(adminUrl!)
     server.env.INSTANCE_ROOM = unreachableRooms
     pool = directPool(server.url, 8)
     send = replySender(app, server.env)
-    const [adminId] = await createUsers(pool, 'market_admin', 1)
-    adminToken = (
-      await issueAccessToken(
-        { userId: adminId, username: 'market_admin', roles: ['admin'] },
-        getConfig(server.env),
-      )
-    ).token
+    const admin = await adminToken(server, pool, 'market_admin')
+    ;({ createItem, grant: grantReply } = itemRequests(send, admin))
   })
 
   afterAll(async () => {
@@ -105,19 +93,8 @@ describe.skipIf(!adminUrl)('marketplace and trades on a real multi-connection Po
     await server?.close()
   })
 
-  async function createItem(body: Record<string, unknown>): Promise<string> {
-    const reply = await send('POST', '/v1/items', adminToken, {
-      body: { name: `item ${randomUUID()}`, glb_path: '/models/x.glb', ...body },
-    })
-    expect(reply.status, reply.text).toBe(201)
-    return reply.json.id
-  }
-
   async function grant(userId: string, items: Array<{ item_id: string; quantity: number }>) {
-    const reply = await send('POST', '/v1/admin/inventory/grants', adminToken, {
-      body: { user_id: userId, items, reason: 'concurrency test' },
-      idempotencyKey: randomUUID(),
-    })
+    const reply = await grantReply(userId, items)
     expect(reply.status, reply.text).toBe(201)
   }
 
