@@ -6,7 +6,12 @@ import { tokenPolicyOf } from '../economy/policy'
 import { identityOf } from '../lib/auth'
 import { nexus } from '../lib/db'
 import { getConfig } from '../lib/env'
-import { IdempotencyHeaderSchema, idempotencyKeyOf, runIdempotent } from '../lib/idempotency'
+import {
+  answeredStatus,
+  IdempotencyHeaderSchema,
+  idempotencyKeyOf,
+  runIdempotent,
+} from '../lib/idempotency'
 import { describeError } from '../lib/logger'
 import { authRoutes, createRouter, errorResponseSpec, jsonBody, jsonResponse } from '../lib/openapi'
 import { pageSchema, TimestampIdPageQuerySchema } from '../lib/pagination'
@@ -200,8 +205,7 @@ export const marketplaceRouter = createRouter({ auth: true })
         }),
       )
       // A refused purchase may have met an expired listing: end it now (its escrow goes home).
-      // (The typed response hides its status from the type, not from the object.)
-      if ((response as unknown as Response).status === 409) {
+      if (answeredStatus(response) === 409) {
         await expireListingIfDue(db, listingId).catch((error) =>
           c.var.log.warn('lazy listing expiry failed', {
             listing_id: listingId,

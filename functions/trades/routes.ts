@@ -3,13 +3,19 @@
  * hears of each change in their live room (`live.ts`). Escrow and expiry: `service.ts`.
  */
 import type { Context } from 'hono'
+import type { Tx } from '../../db/client'
 import type { TradeSnapshot } from '../../durable-objects/instance-room/trades'
 import { tokenPolicyOf } from '../economy/policy'
 import { identityOf } from '../lib/auth'
 import type { AppEnv } from '../lib/context'
 import { nexus } from '../lib/db'
 import { getConfig } from '../lib/env'
-import { IdempotencyHeaderSchema, idempotencyKeyOf, runIdempotent } from '../lib/idempotency'
+import {
+  answeredStatus,
+  IdempotencyHeaderSchema,
+  idempotencyKeyOf,
+  runIdempotent,
+} from '../lib/idempotency'
 import { describeError } from '../lib/logger'
 import { authRoutes, createRouter, errorResponseSpec, jsonBody, jsonResponse } from '../lib/openapi'
 import { pageSchema } from '../lib/pagination'
@@ -48,7 +54,7 @@ type Outcome = {
 async function tradeAction(
   c: Context<AppEnv>,
   options: { tradeId: string; keyRequired: boolean },
-  act: (db: Parameters<typeof acceptTrade>[0]) => Promise<Outcome>,
+  act: (tx: Tx) => Promise<Outcome>,
 ) {
   const actor = identityOf(c)
   const { tradeId } = options
@@ -64,8 +70,7 @@ async function tradeAction(
     },
   )
   if (outcome?.tell) await tellPlayer(c, outcome.tell.user_id, outcome.tell.change, outcome.trade)
-  // (The typed response hides its status from the type, not from the object.)
-  if ((response as unknown as Response).status === 409) {
+  if (answeredStatus(response) === 409) {
     await expireTradeIfDue(db, tradeId).catch((error) =>
       c.var.log.warn('lazy trade expiry failed', { trade_id: tradeId, ...describeError(error) }),
     )
@@ -171,8 +176,8 @@ export const tradesRouter = createRouter({ auth: true })
       const actor = identityOf(c)
       const policy = tokenPolicyOf(getConfig(c.env))
       const tradeId = c.req.valid('param').id
-      return tradeAction(c, { tradeId, keyRequired: true }, async (db) => {
-        const trade = await acceptTrade(db, { actor, trade_id: tradeId, policy })
+      return tradeAction(c, { tradeId, keyRequired: true }, async (tx) => {
+        const trade = await acceptTrade(tx, { actor, trade_id: tradeId, policy })
         return { trade, tell: { user_id: trade.requester_id, change: 'completed' } }
       })
     },
@@ -192,8 +197,8 @@ export const tradesRouter = createRouter({ auth: true })
     (c) => {
       const actor = identityOf(c)
       const tradeId = c.req.valid('param').id
-      return tradeAction(c, { tradeId, keyRequired: false }, async (db) => {
-        const trade = await declineTrade(db, { actor, trade_id: tradeId })
+      return tradeAction(c, { tradeId, keyRequired: false }, async (tx) => {
+        const trade = await declineTrade(tx, { actor, trade_id: tradeId })
         return { trade, tell: { user_id: trade.requester_id, change: 'declined' } }
       })
     },
@@ -214,8 +219,8 @@ export const tradesRouter = createRouter({ auth: true })
     (c) => {
       const actor = identityOf(c)
       const tradeId = c.req.valid('param').id
-      return tradeAction(c, { tradeId, keyRequired: false }, async (db) => {
-        const trade = await cancelTrade(db, { actor, trade_id: tradeId })
+      return tradeAction(c, { tradeId, keyRequired: false }, async (tx) => {
+        const trade = await cancelTrade(tx, { actor, trade_id: tradeId })
         const tell =
           trade.status === 'cancelled'
             ? { user_id: trade.recipient_id, change: 'cancelled' as const }
