@@ -122,18 +122,18 @@ export const BrowseListingsQuerySchema = z
     max_price: priceQuery('max_price').openapi({ description: 'Highest unit price' }),
   })
   .superRefine((query, ctx) => {
-    if (query.cursor !== undefined && 'p' in query.cursor !== (query.sort === 'price')) {
+    // zod runs this even when a field failed (its value is then the raw input): look before using.
+    const cursor: unknown = query.cursor
+    const priceCursor = typeof cursor === 'object' && cursor !== null && 'p' in cursor
+    if (typeof cursor === 'object' && cursor !== null && priceCursor !== (query.sort === 'price')) {
       ctx.addIssue({
         code: 'custom',
         path: ['cursor'],
         message: 'the cursor is not valid for this list',
       })
     }
-    if (
-      query.min_price !== undefined &&
-      query.max_price !== undefined &&
-      query.min_price > query.max_price
-    ) {
+    const { min_price: low, max_price: high } = query
+    if (typeof low === 'number' && typeof high === 'number' && low > high) {
       ctx.addIssue({
         code: 'custom',
         path: ['max_price'],

@@ -211,6 +211,7 @@ describe('GET /v1/marketplace/listings', () => {
       `&sort=newest&cursor=${cursor}`,
       '&cursor=eyJwIjoiMSJ9',
       '&cursor=%%%',
+      `&cursor=${'x'.repeat(600)}`,
       '&min_price=10&max_price=5',
       '&sort=cheapest',
       '&min_price=0',
