@@ -21,8 +21,9 @@ export default {
   /**
    * Every 15 minutes: housekeeping (expired idempotency keys), escrow expiry (marketplace
    * listings after 7 days, pending trades after 1 hour: their escrow goes back) and memory
-   * compression (a bounded run, see `memory/compression/job.ts`). The two are independent: one failing does not stop the
-   * other; the handler fails afterwards so the failure shows in the cron's history.
+   * compression (a bounded run, see `memory/compression/job.ts`). The three are independent: one
+   * failing does not stop the others; the handler fails afterwards so the failure shows in the
+   * cron's history.
    */
   async scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext) {
     const config = getConfig(env)
