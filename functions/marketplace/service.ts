@@ -44,6 +44,7 @@ import {
   takeUnits,
 } from '../inventory/service'
 import { itemResource, loadItem } from '../items/service'
+import { lockUserScope } from '../lib/advisory-locks'
 import { hasRole, type Identity } from '../lib/auth'
 import { ApiError } from '../lib/errors'
 import {
@@ -124,9 +125,7 @@ export async function createListing(db: Db, input: { actor: Identity } & CreateL
   const { item_id: itemId, quantity, price } = input
   return db.transaction(async (tx) => {
     // Serializes one seller's listings, so the cap holds under simultaneous requests.
-    await tx.execute(
-      sql`SELECT pg_advisory_xact_lock(hashtextextended(${`marketplace-seller:${sellerId}`}, 0))`,
-    )
+    await lockUserScope(tx, 'marketplace-seller', sellerId)
     const item = await loadItem(tx, itemId)
     if (!item.isTradeable) {
       throw new ApiError('conflict', 'this item cannot be sold or traded', {

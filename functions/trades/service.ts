@@ -41,6 +41,7 @@ import {
   takeUnits,
   type StackKey,
 } from '../inventory/service'
+import { lockUserScope } from '../lib/advisory-locks'
 import { hasRole, type Identity } from '../lib/auth'
 import { ApiError } from '../lib/errors'
 import {
@@ -150,9 +151,7 @@ export async function createTrade(
   }
   return db.transaction(async (tx) => {
     // Serializes one requester's offers, so the cap of pending trades holds.
-    await tx.execute(
-      sql`SELECT pg_advisory_xact_lock(hashtextextended(${`trades-requester:${requesterId}`}, 0))`,
-    )
+    await lockUserScope(tx, 'trades-requester', requesterId)
     const [recipient] = await tx
       .select({ id: users.id })
       .from(users)
