@@ -34,6 +34,8 @@ import { inventoryAdminRouter } from './inventory/admin-routes'
 import { inventoryRouter } from './inventory/routes'
 import { itemsAdminRouter, itemTemplatesAdminRouter } from './items/admin-routes'
 import { itemsRouter } from './items/routes'
+import { marketplaceRouter } from './marketplace/routes'
+import { tradesRouter } from './trades/routes'
 
 import { socialRouter } from './social/routes'
 import { mediaRouter } from './media/routes'
@@ -82,6 +84,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/v1/admin/item-templates', itemTemplatesAdminRouter)
   app.route('/v1/admin/inventory', inventoryAdminRouter)
   app.route('/v1/admin/assets', assetsAdminRouter)
+  app.route('/v1/marketplace', marketplaceRouter)
+  app.route('/v1/trades', tradesRouter)
 
   app.route('/console', consoleRouter)
 

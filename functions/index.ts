@@ -6,6 +6,8 @@ import { createApp } from './app'
 import { getConfig, type Env } from './lib/env'
 import { deleteExpiredIdempotencyKeys } from './lib/idempotency'
 import { createLogger, describeError } from './lib/logger'
+import { expireDueListings } from './marketplace/service'
+import { expireDueTrades } from './trades/service'
 import { runCompression } from './memory/compression/job'
 import { repairBanList } from './moderation/sanctions'
 
@@ -19,46 +21,51 @@ const app = createApp()
 export default {
   fetch: app.fetch,
   /**
-   * Every 15 minutes: housekeeping (expired idempotency keys) and memory compression (a bounded
-   * run, see `memory/compression/job.ts`). The two are independent: one failing does not stop the
-   * other; the handler fails afterwards so the failure shows in the cron's history.
+   * Every 15 minutes, independent jobs (one failing does not stop the others; the handler fails
+   * afterwards so the failure shows in the cron's history):
+   * - housekeeping: expired idempotency keys;
+   * - the ban list: Postgres's bans re-applied to the BanList object;
+   * - escrow expiry: marketplace listings after 7 days, pending trades after 1 hour (bounded
+   *   batches, each row in its own transaction; a second run is a no-op);
+   * - memory compression: a bounded run (`memory/compression/job.ts`).
    */
   async scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext) {
     const config = getConfig(env)
     const logger = createLogger({ cron: controller.cron })
     const failures: unknown[] = []
-    const nexusClient = createNexusClient(config.NEXUS_DATABASE_URL, {
-      wsProxy: config.NEON_WS_PROXY,
-    })
-    try {
-      const expiredKeys = await deleteExpiredIdempotencyKeys(nexusClient.db)
-      logger.info('scheduled housekeeping', { expired_idempotency_keys: expiredKeys })
-    } catch (error) {
-      failures.push(error)
-      logger.error('scheduled housekeeping failed', describeError(error))
+    /** Runs one job, logging what it did or why it failed. */
+    const run = async (job: string, work: () => Promise<Record<string, unknown>>) => {
+      try {
+        logger.info(`scheduled ${job}`, await work())
+      } catch (error) {
+        failures.push(error)
+        logger.error(`scheduled ${job} failed`, describeError(error))
+      }
     }
+    const options = { wsProxy: config.NEON_WS_PROXY }
+    const nexusClient = createNexusClient(config.NEXUS_DATABASE_URL, options)
     try {
-      const bans = await repairBanList(nexusClient.db, env)
-      logger.info('scheduled ban list repair', { bans_in_force: bans })
-    } catch (error) {
-      failures.push(error)
-      logger.error('scheduled ban list repair failed', describeError(error))
+      const db = nexusClient.db
+      await run('housekeeping', async () => ({
+        expired_idempotency_keys: await deleteExpiredIdempotencyKeys(db),
+      }))
+      await run('ban list repair', async () => ({ bans_in_force: await repairBanList(db, env) }))
+      await run('escrow expiry', async () => ({
+        expired_listings: await expireDueListings(db),
+        expired_trades: await expireDueTrades(db),
+      }))
     } finally {
       await nexusClient.close()
     }
-    const memoryClient = createMemoryClient(config.MEMORY_DATABASE_URL, {
-      wsProxy: config.NEON_WS_PROXY,
-    })
+    const memoryClient = createMemoryClient(config.MEMORY_DATABASE_URL, options)
     try {
-      const report = await runCompression(memoryClient)
-      const { models_trained, ...counts } = report
-      logger.info('scheduled memory compression', {
-        ...counts,
-        models_trained: models_trained.map((m) => `${m.kind}:${m.companion_id ?? 'global'}`),
+      await run('memory compression', async () => {
+        const { models_trained, ...counts } = await runCompression(memoryClient)
+        return {
+          ...counts,
+          models_trained: models_trained.map((m) => `${m.kind}:${m.companion_id ?? 'global'}`),
+        }
       })
-    } catch (error) {
-      failures.push(error)
-      logger.error('scheduled memory compression failed', describeError(error))
     } finally {
       await memoryClient.close()
     }

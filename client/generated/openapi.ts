@@ -7022,6 +7022,1031 @@ export interface paths {
     }
     trace?: never
   }
+  '/v1/marketplace/listings': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** What is for sale now, cheapest first (or newest first) */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+          /** @description `price`: cheapest first (default); `newest`: newest first */
+          sort?: 'price' | 'newest'
+          item_id?: string
+          seller_id?: string
+          type?: 'weapon' | 'clothing' | 'building' | 'consumable' | 'decoration' | 'seed'
+          rarity?: 'common' | 'uncommon' | 'rare' | 'epic' | 'legendary'
+          /** @description Lowest unit price */
+          min_price?: number
+          /** @description Highest unit price */
+          max_price?: number
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of active listings */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['MarketplaceListing'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid filter, sort, limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    /**
+     * List units of a tradeable item of yours for sale (they go into escrow)
+     * @description `price` is per unit. The units leave your inventory into the listing in the same transaction and come back when you cancel it or it expires (7 days). Needs an Idempotency-Key: a retry with the same key and body replays the first answer.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header: {
+          /** @description Unique per intended operation; a retry with the same key and body replays the response */
+          'idempotency-key': string
+        }
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['CreateListingBody']
+        }
+      }
+      responses: {
+        /** @description Listed */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['MarketplaceListing']
+          }
+        }
+        /** @description Invalid body (price × quantity too large) or missing Idempotency-Key */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No item with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description `details.reason`: `insufficient_quantity`, `not_tradeable` or `listing_limit` */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Idempotency-Key reused with a different request */
+        422: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/marketplace/listings/mine': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Your listings (every status), newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+          status?: 'active' | 'sold' | 'cancelled' | 'expired'
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of your listings */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['MarketplaceListing'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid status, limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/marketplace/listings/{id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** One listing (any status) */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The listing */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['MarketplaceListing']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No listing with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    /**
+     * End your listing: what is left in escrow returns to your inventory
+     * @description An active listing becomes `cancelled`; an expired one whose units are still in escrow (your stack had no room when it expired) gives them back. An Idempotency-Key is optional.
+     */
+    delete: {
+      parameters: {
+        query?: never
+        header?: {
+          /** @description Unique per intended operation; a retry with the same key and body replays the response */
+          'idempotency-key'?: string
+        }
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The listing after it ended */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['MarketplaceListing']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Not your listing */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No listing with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description `details.reason`: `stack_full` (make room first), or `listing_sold` / `listing_cancelled` / `listing_expired` (nothing left to return) */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Idempotency-Key reused with a different request */
+        422: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/marketplace/listings/{id}/purchase': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Buy units of a listing
+     * @description Tokens go from you to the seller (less the marketplace fee, which goes to the house), units from the listing’s escrow to you, in one transaction. Partial purchases of a multi-unit listing are allowed. Needs an Idempotency-Key: a retry with the same key and body replays the first answer byte for byte and moves nothing. Buying moves tokens to another player, so the outbound rules for new accounts apply (README, "Abuse limits").
+     */
+    post: {
+      parameters: {
+        query?: never
+        header: {
+          /** @description Unique per intended operation; a retry with the same key and body replays the response */
+          'idempotency-key': string
+        }
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['PurchaseBody']
+        }
+      }
+      responses: {
+        /** @description Bought */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['MarketplacePurchaseResult']
+          }
+        }
+        /** @description Invalid quantity or missing Idempotency-Key */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Your own listing (`own_listing`), or your account is too new to send tokens (`account_too_new`) */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No listing with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description `insufficient_funds`, or `conflict` with `details.reason`: `listing_sold`, `listing_cancelled`, `listing_expired`, `insufficient_quantity` (fewer units left), `stack_full` (yours) */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Idempotency-Key reused with a different request */
+        422: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description A new account’s daily outbound cap is reached; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/marketplace/purchases': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Your purchases, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of your purchases */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['MarketplacePurchase'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/trades': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Your trades, newest first (incoming, outgoing or both; by status) */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+          /** @description `incoming`: offered to you; `outgoing`: offered by you */
+          role?: 'incoming' | 'outgoing' | 'all'
+          status?: 'pending' | 'completed' | 'declined' | 'cancelled' | 'expired'
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of your trades */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['Trade'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid role, status, limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    /**
+     * Offer a trade to another player (your side goes into escrow at once)
+     * @description Your items and tokens leave your inventory and balance into the trade now and come back if it is declined, cancelled or expires (1 hour). The recipient hears of the offer in their live room. Needs an Idempotency-Key. Tokens you offer count as tokens sent to another player (README, "Abuse limits").
+     */
+    post: {
+      parameters: {
+        query?: never
+        header: {
+          /** @description Unique per intended operation; a retry with the same key and body replays the response */
+          'idempotency-key': string
+        }
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['CreateTradeBody']
+        }
+      }
+      responses: {
+        /** @description Offered */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Trade']
+          }
+        }
+        /** @description Invalid body, an empty trade, a trade with yourself, or a missing Idempotency-Key */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Your account is too new to send tokens (`account_too_new`) */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such recipient or item */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description `insufficient_funds`, or `conflict` with `details.reason`: `insufficient_quantity`, `not_tradeable`, `trade_limit` */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Idempotency-Key reused with a different request */
+        422: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description A new account’s daily outbound cap is reached; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/trades/{id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** One of your trades */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The trade */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Trade']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No trade of yours with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/trades/{id}/accept': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Accept a trade offered to you: both sides swap in one transaction
+     * @description Your side is taken from your inventory and balance and the requester’s escrow comes to you, all at once. Needs an Idempotency-Key: a retry replays the first answer byte for byte and moves nothing.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header: {
+          /** @description Unique per intended operation; a retry with the same key and body replays the response */
+          'idempotency-key': string
+        }
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The trade after the change */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Trade']
+          }
+        }
+        /** @description Invalid Idempotency-Key */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Only the recipient may do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No trade of yours with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description `insufficient_funds`, or `conflict` with `details.reason`: `trade_completed` / `trade_declined` / `trade_cancelled` / `trade_expired`, `insufficient_quantity`, `not_tradeable`, `stack_full` */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Idempotency-Key reused with a different request */
+        422: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description A new account’s daily outbound cap is reached; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/trades/{id}/decline': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Decline a trade offered to you (the requester’s escrow goes back)
+     * @description An Idempotency-Key is optional.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: {
+          /** @description Unique per intended operation; a retry with the same key and body replays the response */
+          'idempotency-key'?: string
+        }
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The trade after the change */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Trade']
+          }
+        }
+        /** @description Invalid Idempotency-Key */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Only the recipient may do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No trade of yours with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description `details.reason`: `trade_completed` / `trade_declined` / `trade_cancelled` / `trade_expired` */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Idempotency-Key reused with a different request */
+        422: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/trades/{id}/cancel': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Cancel your trade offer (or take back escrow that could not be returned)
+     * @description A pending trade becomes `cancelled` and your side returns to you. A trade that was declined or expired while your stack had no room keeps your side (`escrow_held`); cancel gives it back once you have room. An Idempotency-Key is optional.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: {
+          /** @description Unique per intended operation; a retry with the same key and body replays the response */
+          'idempotency-key'?: string
+        }
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The trade after the change */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Trade']
+          }
+        }
+        /** @description Invalid Idempotency-Key */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Only the requester may do this */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No trade of yours with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description `details.reason`: `stack_full` (make room first), or `trade_completed` / `trade_declined` / `trade_cancelled` / `trade_expired` (nothing held) */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Idempotency-Key reused with a different request */
+        422: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/social/friends': {
     parameters: {
       query?: never
@@ -9827,7 +10852,7 @@ export interface components {
       } | null
       quest_version: number
       /** @enum {string} */
-      status: 'draft' | 'active' | 'featured' | 'archived'
+      status: 'draft' | 'active' | 'featured' | 'archived' | 'hidden'
       is_ranked: boolean
       is_public: boolean
       media_assets: {
@@ -10856,6 +11881,132 @@ export interface components {
       requires_quest?: boolean
       requires_premium?: boolean
       min_user_level?: number
+    }
+    MarketplaceListing: {
+      /** Format: uuid */
+      id: string
+      /** Format: uuid */
+      seller_id: string
+      /** Format: uuid */
+      item_id: string
+      item: components['schemas']['Item']
+      /** @description Tokens per unit */
+      price: number
+      /** @description Units listed */
+      quantity: number
+      /** @description Units that can be bought now */
+      quantity_available: number
+      /** @description Units the listing holds (taken from the seller when listed) */
+      escrow_quantity: number
+      /** @enum {string} */
+      status: 'active' | 'sold' | 'cancelled' | 'expired'
+      listed_at: string | null
+      expires_at: string | null
+      sold_at: string | null
+      /**
+       * Format: uuid
+       * @description The last buyer (shown to the seller, that buyer and staff)
+       */
+      buyer_id: string | null
+    }
+    CreateListingBody: {
+      /** Format: uuid */
+      item_id: string
+      /** @default 1 */
+      quantity?: number
+      /** @description Tokens per unit */
+      price: number
+    }
+    MarketplacePurchaseResult: components['schemas']['MarketplacePurchase'] & {
+      listing: components['schemas']['MarketplaceListing']
+      balance: {
+        tokens: number
+      }
+    }
+    MarketplacePurchase: {
+      /**
+       * Format: uuid
+       * @description The `transactions` row of the purchase
+       */
+      id: string
+      /** Format: uuid */
+      listing_id: string
+      /** Format: uuid */
+      seller_id: string
+      /** Format: uuid */
+      buyer_id: string
+      /** Format: uuid */
+      item_id: string
+      quantity: number
+      unit_price: number
+      /** @description Tokens the buyer paid */
+      total_price: number
+      /** @description Tokens of the total the house kept */
+      fee: number
+      seller_received: number
+      purchased_at: string | null
+    }
+    PurchaseBody: {
+      /** @default 1 */
+      quantity?: number
+    }
+    Trade: {
+      /** Format: uuid */
+      id: string
+      /** Format: uuid */
+      requester_id: string
+      /** Format: uuid */
+      recipient_id: string
+      /** @enum {string} */
+      status: 'pending' | 'completed' | 'declined' | 'cancelled' | 'expired'
+      requester_items: {
+        /** Format: uuid */
+        item_id: string
+        quantity: number
+      }[]
+      requester_tokens: number
+      recipient_items: {
+        /** Format: uuid */
+        item_id: string
+        quantity: number
+      }[]
+      recipient_tokens: number
+      escrow_held: boolean
+      created_at: string | null
+      expires_at: string | null
+      completed_at: string | null
+    }
+    CreateTradeBody: {
+      /** Format: uuid */
+      recipient_id: string
+      /**
+       * @description What you give (held in escrow now)
+       * @default []
+       */
+      requester_items?: {
+        /** Format: uuid */
+        item_id: string
+        quantity: number
+      }[]
+      /**
+       * @description Tokens you give (held now)
+       * @default 0
+       */
+      requester_tokens?: number
+      /**
+       * @description What you ask for
+       * @default []
+       */
+      recipient_items?: {
+        /** Format: uuid */
+        item_id: string
+        quantity: number
+      }[]
+      /**
+       * @description Tokens you ask for
+       * @default 0
+       */
+      recipient_tokens?: number
     }
     Friend: {
       user: {

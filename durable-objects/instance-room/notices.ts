@@ -15,9 +15,12 @@
  * - `sanctions_changed`: a moderator muted, unmuted, banned or unbanned a user; a ban closes the
  *   user's socket with 4005 (`CLOSE_BANNED`).
  * - `character_changed`: the user's active character changed; the room's presence follows.
+ * - `trade_changed`: a trade concerning one player changed (`trades.ts`); that player, when
+ *   connected here, gets a `trade` event.
  */
 import { z } from 'zod'
 import { buildingChangedNoticeSchema } from './buildings'
+import { tradeChangedNoticeSchema } from './trades'
 
 /** What a connection may do in the room, from the Worker's authorization. */
 export interface RoomPermissions {
@@ -95,6 +98,7 @@ export const roomNoticeSchema = z.discriminatedUnion('type', [
     user_id: userId,
     character: roomCharacterSchema.nullable(),
   }),
+  tradeChangedNoticeSchema,
 ])
 
 /** A notice the Worker sends. */

@@ -18,6 +18,7 @@ import {
 } from './config'
 import type { BuildingChange, BuildingSnapshot } from './buildings'
 import type { RoomCharacter } from './notices'
+import type { TradeChange, TradeSnapshot } from './trades'
 import type { Zone } from './zones'
 
 // zod v4's z.number() already rejects NaN and ±Infinity; the bounds keep magnitudes sane too.
@@ -309,6 +310,11 @@ export type ServerEvent =
   | { type: 'building'; change: BuildingChange; building: BuildingSnapshot }
   /** A visible player changed their active character. */
   | { type: 'character'; user_id: string; character: RoomCharacter | null }
+  /**
+   * A trade of the receiver's was offered to them, or completed, declined or cancelled by the other
+   * party (trades.ts); only the player concerned receives it.
+   */
+  | { type: 'trade'; change: TradeChange; trade: TradeSnapshot }
 
 /** A server event's `type`. */
 export type ServerEventType = ServerEvent['type']

@@ -385,6 +385,15 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       case 'character_changed':
         this.changeCharacter(notice.user_id, notice.character)
         break
+      case 'trade_changed':
+        // News for one player: dropped when they are not connected here (trades.ts).
+        if (this.players.has(notice.user_id)) {
+          this.enqueue({
+            event: { type: 'trade', change: notice.change, trade: notice.trade },
+            to: { kind: 'user', userId: notice.user_id },
+          })
+        }
+        break
       default:
         assertNever(notice)
     }

@@ -32,8 +32,18 @@ export const tokenPolicyOf = (config: Config): TokenOutboundPolicy => ({
   new_account_daily_outbound: config.TOKENS_NEW_ACCOUNT_DAILY_OUTBOUND,
 })
 
-/** Transaction types that count as tokens sent to other players. */
-export const OUTBOUND_TRANSACTION_TYPES = ['gift_sent'] as const
+/**
+ * `token_transactions` types that count as tokens sent to other players: gifts, marketplace
+ * purchases, a trade's tokens put into escrow or paid on accepting it, and (counting back) a
+ * trade's escrowed tokens returned to the requester, so an offer nobody took costs no allowance.
+ */
+export const OUTBOUND_TRANSACTION_TYPES = [
+  'gift_sent',
+  'purchase',
+  'trade_escrow',
+  'trade_sent',
+  'trade_returned',
+] as const
 
 /**
  * Refuses `amount` leaving `userId` for another player when the policy forbids it: 403 while the
@@ -55,7 +65,7 @@ export async function assertTokensMayLeave(
       SELECT extract(epoch FROM now() - u.created_at) / 3600 AS age_hours,
              to_char((u.created_at + make_interval(secs => ${policy.min_account_age_hours * 3600})) AT TIME ZONE 'UTC',
                      'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS may_send_from,
-             (SELECT coalesce(-sum(t.amount), 0)::int FROM token_transactions t
+             (SELECT greatest(coalesce(-sum(t.amount), 0), 0)::int FROM token_transactions t
               WHERE t.user_id = u.id
                 AND t.transaction_type IN (${sql.join(
                   OUTBOUND_TRANSACTION_TYPES.map((type) => sql`${type}`),

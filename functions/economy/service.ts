@@ -4,7 +4,8 @@
  * user-id order (no deadlock between opposite transfers), the debit is conditional
  * (`WHERE tokens >= amount`), and the same transaction writes `total_earned`/`total_spent`, one
  * `token_transactions` row per side and one `transactions` audit row. The seed's CHECK
- * (tokens >= 0) stays as the last line of defence.
+ * (tokens >= 0) stays as the last line of defence. Locking and posting are `ledger.ts`'s, which
+ * the marketplace and trades use too.
  */
 import { and, desc, eq, or, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
@@ -20,6 +21,7 @@ import {
 } from '../lib/pagination'
 import { isoTimestamp } from '../lib/time'
 import { assertNotBlocked } from '../social/blocks'
+import { lockBalances, postTokenLegs } from './ledger'
 import { assertTokensMayLeave, type TokenOutboundPolicy } from './policy'
 
 /** Daily reward schedule: 10 tokens on day 1, +5 per consecutive day, capped at 50 (day 9 on). */
@@ -43,19 +45,6 @@ export async function getBalance(db: Db, input: { actor: Identity }) {
     .where(eq(userBalances.userId, input.actor.userId))
   if (!row) throw new ApiError('not_found', 'this account has no balance')
   return balanceResource(row)
-}
-
-/** Locks the balance rows of `userIds` in a fixed order; returns the ids that have one. */
-async function lockBalances(tx: Db, userIds: string[]): Promise<Set<string>> {
-  const sorted = [...new Set(userIds)].sort()
-  const rows = await tx.execute<{ user_id: string }>(sql`
-    SELECT user_id FROM user_balances
-    WHERE user_id IN (${sql.join(
-      sorted.map((id) => sql`${id}::uuid`),
-      sql`, `,
-    )})
-    ORDER BY user_id FOR UPDATE`)
-  return new Set(rows.rows.map((r) => r.user_id))
 }
 
 /** Claims today's reward (UTC day); 409 `already_claimed` with the next claim time. */
@@ -148,34 +137,6 @@ export async function transferTokens(
     if (!locked.has(toUserId)) throw new ApiError('not_found', 'the recipient has no balance')
     await assertTokensMayLeave(tx, { userId: fromUserId, amount, policy: input.policy })
 
-    const debited = await tx
-      .update(userBalances)
-      .set({
-        tokens: sql`${userBalances.tokens} - ${amount}`,
-        totalSpent: sql`${userBalances.totalSpent} + ${amount}`,
-        lastUpdated: sql`now()`,
-      })
-      .where(and(eq(userBalances.userId, fromUserId), sql`${userBalances.tokens} >= ${amount}`))
-      .returning({ tokens: userBalances.tokens })
-    if (debited.length === 0) {
-      const [current] = await tx
-        .select({ tokens: userBalances.tokens })
-        .from(userBalances)
-        .where(eq(userBalances.userId, fromUserId))
-      throw new ApiError('insufficient_funds', 'not enough tokens for this transfer', {
-        balance: current?.tokens ?? 0,
-        amount,
-      })
-    }
-    await tx
-      .update(userBalances)
-      .set({
-        tokens: sql`${userBalances.tokens} + ${amount}`,
-        totalEarned: sql`${userBalances.totalEarned} + ${amount}`,
-        lastUpdated: sql`now()`,
-      })
-      .where(eq(userBalances.userId, toUserId))
-
     const [audit] = await tx
       .insert(transactions)
       .values({
@@ -187,20 +148,18 @@ export async function transferTokens(
       })
       .returning({ id: transactions.id, timestamp: transactions.timestamp })
     const description = input.note ?? null
-    await tx.insert(tokenTransactions).values([
+    const balances = await postTokenLegs(tx, audit.id, [
       {
-        userId: fromUserId,
+        user_id: fromUserId,
         amount: -amount,
-        transactionType: 'gift_sent',
-        referenceId: audit.id,
+        transaction_type: 'gift_sent',
         description,
         metadata: { counterparty: toUserId },
       },
       {
-        userId: toUserId,
+        user_id: toUserId,
         amount,
-        transactionType: 'gift_received',
-        referenceId: audit.id,
+        transaction_type: 'gift_received',
         description,
         metadata: { counterparty: fromUserId },
       },
@@ -212,7 +171,7 @@ export async function transferTokens(
       amount,
       note: input.note ?? null,
       created_at: isoTimestamp(audit.timestamp),
-      balance: { tokens: debited[0].tokens },
+      balance: { tokens: balances.get(fromUserId)! },
     }
   })
 }

@@ -415,7 +415,7 @@ export const instancesRouter = createRouter({ auth: true })
       assertWebSocketUpgrade(c)
       const { id } = c.req.valid('param')
       const db = nexus(c).db
-      const joined = await joinInstance(db, { actor: identity, instance_id: id })
+      const joined = await joinInstance(db, { actor: identity, instance_id: id, connecting: true })
       // After the visitor row is written: a ban or block committed meanwhile is seen here, or
       // its notice reaches this room (functions/social/live.ts, functions/lib/bans.ts).
       await assertNotBanned(c, identity.userId, { fresh: true })

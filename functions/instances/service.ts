@@ -380,7 +380,15 @@ export function effectivePermissions(
  * existing one. 404 when the caller may not see it, 403 when they may see but not enter it,
  * 409 `capacity_reached` when it is full.
  */
-export async function joinInstance(db: Db, input: { actor: Identity; instance_id: string }) {
+export async function joinInstance(
+  db: Db,
+  input: {
+    actor: Identity
+    instance_id: string
+    /** Joining to connect to the live room: stamps `last_connected_at` (decision 86). */
+    connecting?: boolean
+  },
+) {
   const { actor: identity, instance_id: instanceId } = input
   return db.transaction(async (tx) => {
     const { instance, visitorCount, visitor, access } = await loadInstance(tx, instanceId, identity, {
@@ -408,7 +416,10 @@ export async function joinInstance(db: Db, input: { actor: Identity; instance_id
         permissions: effectivePermissions(row.permissions, instance.metadata, access),
       },
     })
-    if (visitor) return result(visitor, false)
+    if (visitor) {
+      if (input.connecting) await stampConnection(tx, instanceId, identity.userId)
+      return result(visitor, false)
+    }
 
     const maxVisitors = instance.maxVisitors ?? 10
     if (!access.isOwner && !access.isInstanceAdmin && visitorCount >= maxVisitors) {
@@ -419,14 +430,44 @@ export async function joinInstance(db: Db, input: { actor: Identity; instance_id
     }
     const permissions = defaultVisitorPermissions(asObject(instance.metadata))
     const inserted = await tx.execute<{ joined_at: Date | string | null }>(sql`
-      INSERT INTO instance_visitors (instance_id, user_id, permissions)
-      SELECT ${instanceId}::uuid, id, ${JSON.stringify(permissions)}::jsonb FROM users WHERE id = ${identity.userId}::uuid
+      INSERT INTO instance_visitors (instance_id, user_id, permissions, last_connected_at)
+      SELECT ${instanceId}::uuid, id, ${JSON.stringify(permissions)}::jsonb,
+             ${input.connecting ? sql`now()` : sql`NULL`}
+      FROM users WHERE id = ${identity.userId}::uuid
       RETURNING joined_at`)
     const [row] = inserted.rows
     if (!row) throw new ApiError('not_found', 'your account does not exist')
     const joinedAt = row.joined_at === null ? null : new Date(row.joined_at)
     return result({ joinedAt, permissions }, true)
   })
+}
+
+function stampConnection(tx: Db, instanceId: string, userId: string) {
+  return tx
+    .update(instanceVisitors)
+    .set({ lastConnectedAt: sql`now()` })
+    .where(and(eq(instanceVisitors.instanceId, instanceId), eq(instanceVisitors.userId, userId)))
+}
+
+/** How many live rooms a player-directed notice goes to (decision 86). */
+export const LIVE_ROOMS_PER_PLAYER = 8
+
+/**
+ * The instances whose live rooms `userId` connected to most recently (newest first, at most
+ * `LIVE_ROOMS_PER_PLAYER`): where a notice for that one player is sent. A superset of the rooms
+ * they are connected to now, up to that many: the stamp is written before the Worker answers the
+ * upgrade, and leaving or being removed deletes it; a room they already left drops the notice.
+ */
+export async function liveRoomsOf(db: Db, userId: string): Promise<string[]> {
+  const rows = await db
+    .select({ instanceId: instanceVisitors.instanceId })
+    .from(instanceVisitors)
+    .where(
+      and(eq(instanceVisitors.userId, userId), sql`${instanceVisitors.lastConnectedAt} IS NOT NULL`),
+    )
+    .orderBy(sql`${instanceVisitors.lastConnectedAt} DESC`)
+    .limit(LIVE_ROOMS_PER_PLAYER)
+  return rows.map((row) => row.instanceId)
 }
 
 /** Leaves an instance: the caller's visitor row (and the permissions on it) is removed. */

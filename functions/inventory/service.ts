@@ -18,12 +18,16 @@
  *    `details.reason = 'insufficient_quantity'`.
  * 3. `giveUnits(tx, { user_id, item_id, quantity })`: adds to the stack or creates it. A stack
  *    that would exceed the item's `max_stack_size` is refused whole (409 `conflict`,
- *    `details.reason = 'stack_full'`), never truncated; an unknown item is 404.
+ *    `details.reason = 'stack_full'`), never truncated; an unknown item is 404. A stack that does
+ *    not exist yet cannot be locked by `lockStacks`: its insert waits for another transaction
+ *    inserting the same stack. So a transaction that gives to several stacks gives in
+ *    `inStackOrder`, or two of them could each wait for the other's new stack.
  * 4. `recordItemMovement(tx, { transaction_type, from_user_id, to_user_id, items, ... })`: the
  *    audit row (`items_transferred` = `[{ item_id, quantity }]`).
  *
  * Escrow (issue 13) is `takeUnits` from the seller into the listing's or trade's own row in the
- * same transaction, and `giveUnits` to the buyer (or back to the seller) when it ends; the units
+ * same transaction, and `giveUnits` to the buyer, or `giveBackFromEscrow` to the seller, when it
+ * ends; the units
  * of every item are then conserved over inventories + escrow + placed buildings
  * (`buildings.from_inventory`) − what was consumed or dropped, which the audit rows record.
  * Player-to-player movements also ask `assertItemsMayPass` (policy.ts) first.
@@ -75,7 +79,11 @@ export type ItemMovementType =
   | 'drop'
   | 'building_placed'
   | 'building_removed'
+  | 'listing_escrow'
+  | 'listing_returned'
   | 'purchase'
+  | 'trade_escrow'
+  | 'trade_returned'
   | 'trade'
 
 const insufficient = (item_id: string, held: number, requested: number) =>
@@ -106,6 +114,13 @@ export async function lockStacks(tx: Tx, stacks: StackKey[]): Promise<Map<string
     ORDER BY user_id, item_id
     FOR UPDATE`)
   return new Map(rows.rows.map((r) => [`${r.user_id}:${r.item_id}`, r.quantity]))
+}
+
+/** `units` sorted in the lock order (user_id, item_id), for giving to several stacks. */
+export const inStackOrder = <T extends StackKey>(units: T[]): T[] => {
+  // Code-point order of the canonical text, which is Postgres's order of uuids.
+  const key = (u: StackKey) => `${u.user_id}:${u.item_id}`
+  return [...units].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
 }
 
 /**
@@ -163,7 +178,37 @@ export async function giveUnits(tx: Tx, units: ItemUnits): Promise<number> {
   }
 }
 
-/** Writes the `transactions` audit row of an item movement. */
+/**
+ * Gives units held in escrow (a listing's or a trade's) back to their owner: locks the stacks and
+ * gives in `inStackOrder`, inside a savepoint. With `keepIfFull`, a stack without room (409
+ * `stack_full`) gives nothing back and answers false, so the caller keeps the units in escrow;
+ * any other refusal, or any refusal without it, is thrown.
+ */
+export async function giveBackFromEscrow(
+  tx: Tx,
+  units: ItemUnits[],
+  options: { keepIfFull: boolean },
+): Promise<boolean> {
+  try {
+    // A savepoint: the stack limit's trigger may refuse a row, which would abort the caller's
+    // whole transaction.
+    await tx.transaction(async (sp) => {
+      await lockStacks(sp, units)
+      for (const line of inStackOrder(units)) await giveUnits(sp, line)
+    })
+    return true
+  } catch (error) {
+    const reason = error instanceof ApiError && (error.details as { reason?: unknown })?.reason
+    if (options.keepIfFull && reason === 'stack_full') return false
+    throw error
+  }
+}
+
+/**
+ * Writes the `transactions` audit row of an item movement. A movement that also moves tokens (a
+ * purchase, a trade) records them here too, and its token legs (economy/ledger.ts) reference this
+ * row.
+ */
 export async function recordItemMovement(
   tx: Tx,
   movement: {
@@ -171,6 +216,7 @@ export async function recordItemMovement(
     from_user_id?: string | null
     to_user_id?: string | null
     items: MovedUnits[]
+    tokens_transferred?: number
     reference_id?: string | null
     metadata?: Record<string, unknown>
   },
@@ -182,7 +228,7 @@ export async function recordItemMovement(
       toUser: movement.to_user_id ?? null,
       transactionType: movement.transaction_type,
       itemsTransferred: movement.items,
-      tokensTransferred: 0,
+      tokensTransferred: movement.tokens_transferred ?? 0,
       referenceId: movement.reference_id ?? null,
       metadata: movement.metadata ?? {},
     })

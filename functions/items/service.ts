@@ -179,8 +179,9 @@ export async function updateItem(
 }
 
 /**
- * Deletes a catalogue item nobody holds, has placed or has listed (admin); otherwise 409 with the
- * counts, since deleting it would destroy players' property.
+ * Deletes a catalogue item nobody holds, has placed, has listed or has in an open trade (or its
+ * escrow) (admin); otherwise 409 with the counts, since deleting it would destroy players'
+ * property.
  */
 export async function deleteItem(db: Db, input: { actor: Identity; item_id: string }) {
   const itemId = input.item_id
@@ -192,12 +193,21 @@ export async function deleteItem(db: Db, input: { actor: Identity; item_id: stri
       .for('update')
     if (!row) throw new ApiError('not_found', 'no item with that id')
     const [uses] = (
-      await tx.execute<{ inventories: number; buildings: number; listings: number }>(sql`
+      await tx.execute<{
+        inventories: number
+        buildings: number
+        listings: number
+        trades: number
+      }>(sql`
         SELECT (SELECT count(*)::int FROM inventories WHERE item_id = ${itemId}::uuid) AS inventories,
                (SELECT count(*)::int FROM buildings WHERE item_id = ${itemId}::uuid) AS buildings,
-               (SELECT count(*)::int FROM marketplace_listings WHERE item_id = ${itemId}::uuid) AS listings`)
+               (SELECT count(*)::int FROM marketplace_listings WHERE item_id = ${itemId}::uuid) AS listings,
+               (SELECT count(*)::int FROM trade_requests
+                WHERE (escrow_held OR status = 'pending')
+                  AND (requester_items @> jsonb_build_array(jsonb_build_object('item_id', ${itemId}::text))
+                       OR recipient_items @> jsonb_build_array(jsonb_build_object('item_id', ${itemId}::text)))) AS trades`)
     ).rows
-    if (uses.inventories + uses.buildings + uses.listings > 0) {
+    if (uses.inventories + uses.buildings + uses.listings + uses.trades > 0) {
       throw new ApiError(
         'conflict',
         'this item is held, placed or listed by players; it cannot be deleted',

@@ -42,6 +42,8 @@ export interface Env {
   TOKENS_OUTBOUND_MIN_ACCOUNT_AGE_HOURS?: string
   TOKENS_NEW_ACCOUNT_DAYS?: string
   TOKENS_NEW_ACCOUNT_DAILY_OUTBOUND?: string
+  /** Percent of each marketplace sale that goes to the house account (README, "Marketplace"). */
+  MARKETPLACE_FEE_PERCENT?: string
   /** Live instances, by canonical instance id (reach them through `instances/room-gateway.ts`). */
   INSTANCE_ROOM: DurableObjectNamespace<InstanceRoom>
   /** Live quest sessions. */
@@ -98,6 +100,11 @@ const ConfigSchema = z.object({
   TOKENS_NEW_ACCOUNT_DAYS: z.coerce.number().min(0).default(30),
   /** Tokens a new account may send to other players per UTC day. */
   TOKENS_NEW_ACCOUNT_DAILY_OUTBOUND: z.coerce.number().int().min(0).default(200),
+  /**
+   * Percent of a marketplace sale's total the house keeps (rounded down to whole tokens); the
+   * seller receives the rest.
+   */
+  MARKETPLACE_FEE_PERCENT: z.coerce.number().min(0).max(50).default(5),
   AUTH_JWKS_JSON: z
     .string()
     .optional()

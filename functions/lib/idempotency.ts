@@ -133,3 +133,7 @@ export async function deleteExpiredIdempotencyKeys(db: Db): Promise<number> {
   const result = await db.execute(sql`DELETE FROM idempotency_keys WHERE expires_at <= now()`)
   return result.rowCount ?? 0
 }
+
+/** The HTTP status `runIdempotent` answered (its typed response shows only the success status). */
+export const answeredStatus = (response: TypedResponse<never, 200 | 201, 'json'>): number =>
+  (response as unknown as Response).status

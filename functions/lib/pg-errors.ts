@@ -34,3 +34,6 @@ export const isUnstorableText = (error: unknown): boolean =>
  */
 export const isInvalidDatetime = (error: unknown): boolean =>
   ['22007', '22008'].includes(sqlState(error) ?? '')
+
+/** A number out of its column's range (22003), e.g. a balance past the integer limit. */
+export const isNumericOverflow = (error: unknown): boolean => sqlState(error) === '22003'

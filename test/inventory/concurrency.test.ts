@@ -12,15 +12,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createNexusClient } from '../../db/client'
 import { createApp } from '../../functions/app'
 import { grantItems } from '../../functions/inventory/service'
-import { issueAccessToken } from '../../functions/lib/auth'
-import { getConfig, type Env } from '../../functions/lib/env'
-import { replyLabel, replySender, tally, unexpected, type Reply } from '../support/http-replies'
 import {
+  itemRequests,
+  replyLabel,
+  replySender,
+  tally,
+  unexpected,
+  type Reply,
+} from '../support/http-replies'
+import {
+  adminToken,
   CONCURRENCY_DATABASE_URL_VAR,
   createUsers,
   directPool,
   playerToken,
   startConcurrencyPostgres,
+  unreachableRooms,
   type ConcurrencyPostgres,
 } from '../support/postgres-server'
 import { appErrors, recordLogs } from '../support/recording-logger'
@@ -39,17 +46,6 @@ const LOAD_DURATION_MS = 20_000
 const LOAD_PLAYERS = 12
 const LOAD_WORKERS = 8
 
-/**
- * The live rooms are Durable Objects, which this Node suite does not run: a namespace whose rooms
- * cannot be reached, so every notice fails and is logged, as the gateway promises.
- */
-const unreachableRooms = {
-  idFromName: (name: string) => ({ name }),
-  get: () => ({
-    applyNotice: () => Promise.reject(new Error('no live rooms in the Node suite')),
-  }),
-} as unknown as Env['INSTANCE_ROOM']
-
 const pick = <T>(values: readonly T[]): T => values[Math.floor(Math.random() * values.length)]
 const between = (low: number, high: number) => low + Math.floor(Math.random() * (high - low + 1))
 
@@ -58,41 +54,23 @@ describe.skipIf(!adminUrl)('items on a real multi-connection PostgreSQL', () => 
   let server: ConcurrencyPostgres
   let pool: pg.Pool
   let send: ReturnType<typeof replySender>
-  let adminToken: string
+  let admin: string
+  let createItem: ReturnType<typeof itemRequests>['createItem']
+  let grant: ReturnType<typeof itemRequests>['grant']
 
   beforeAll(async () => {
     server = await startConcurrencyPostgres(adminUrl!)
     server.env.INSTANCE_ROOM = unreachableRooms
     pool = directPool(server.url)
     send = replySender(app, server.env)
-    const [adminId] = await createUsers(pool, 'items_admin', 1)
-    adminToken = (
-      await issueAccessToken(
-        { userId: adminId, username: 'items_admin', roles: ['admin'] },
-        getConfig(server.env),
-      )
-    ).token
+    admin = await adminToken(server, pool, 'items_admin')
+    ;({ createItem, grant } = itemRequests(send, admin))
   })
 
   afterAll(async () => {
     await pool?.end()
     await server?.close()
   })
-
-  async function createItem(body: Record<string, unknown>): Promise<string> {
-    const reply = await send('POST', '/v1/items', adminToken, {
-      body: { name: `item ${randomUUID()}`, glb_path: '/models/x.glb', ...body },
-    })
-    expect(reply.status, reply.text).toBe(201)
-    return reply.json.id
-  }
-
-  async function grant(userId: string, items: Array<{ item_id: string; quantity: number }>) {
-    return send('POST', '/v1/admin/inventory/grants', adminToken, {
-      body: { user_id: userId, items, reason: 'concurrency test' },
-      idempotencyKey: randomUUID(),
-    })
-  }
 
   async function held(userId: string, itemId: string): Promise<number> {
     const { rows } = await pool.query<{ quantity: number }>(
@@ -175,7 +153,7 @@ describe.skipIf(!adminUrl)('items on a real multi-connection PostgreSQL', () => 
       const key = randomUUID()
       const replies = await Promise.all(
         Array.from({ length: 30 }, () =>
-          send('POST', '/v1/admin/inventory/grants', adminToken, { body, idempotencyKey: key }),
+          send('POST', '/v1/admin/inventory/grants', admin, { body, idempotencyKey: key }),
         ),
       )
       expect(unexpected(replies, [201])).toBe('none')

@@ -2,7 +2,9 @@
  * Requests through the whole HTTP stack (`app.request`) for the Node concurrency suites, and the
  * tallies their assertions print.
  */
+import { randomUUID } from 'node:crypto'
 import type { OpenAPIHono } from '@hono/zod-openapi'
+import { expect } from 'vitest'
 import type { AppEnv } from '../../functions/lib/context'
 import type { Env } from '../../functions/lib/env'
 import { appErrors } from './recording-logger'
@@ -64,4 +66,25 @@ export function unexpected(replies: Reply[], expected: number[]): string {
   if (odd.length === 0) return 'none'
   const bodies = odd.slice(0, 5).map((r) => `${r.status} ${r.text}`)
   return `${odd.length} unexpected: ${bodies.join(' | ')}; app errors: ${appErrors.slice(0, 3).join(' | ')}`
+}
+
+/** Catalogue items and grants through the HTTP stack, as an admin, for suites that move units. */
+export function itemRequests(send: ReturnType<typeof replySender>, adminToken: string) {
+  return {
+    /** Creates a catalogue item (the body overrides a name and a model) and returns its id. */
+    async createItem(body: Record<string, unknown>): Promise<string> {
+      const reply = await send('POST', '/v1/items', adminToken, {
+        body: { name: `item ${randomUUID()}`, glb_path: '/models/x.glb', ...body },
+      })
+      expect(reply.status, reply.text).toBe(201)
+      return reply.json.id
+    },
+    /** Grants units to a user (a fresh Idempotency-Key); returns the reply. */
+    grant(userId: string, items: Array<{ item_id: string; quantity: number }>): Promise<Reply> {
+      return send('POST', '/v1/admin/inventory/grants', adminToken, {
+        body: { user_id: userId, items, reason: 'concurrency test' },
+        idempotencyKey: randomUUID(),
+      })
+    },
+  }
 }

@@ -119,3 +119,28 @@ export async function playerToken(server: ConcurrencyPostgres, userId: string): 
   )
   return token
 }
+
+/**
+ * The live rooms are Durable Objects, which the Node suites do not run: a namespace whose rooms
+ * cannot be reached, so every notice fails and is logged, as the room gateway promises.
+ */
+export const unreachableRooms = {
+  idFromName: (name: string) => ({ name }),
+  get: () => ({
+    applyNotice: () => Promise.reject(new Error('no live rooms in the Node suite')),
+  }),
+} as unknown as Env['INSTANCE_ROOM']
+
+/** An admin token for a fresh user named `<prefix>_…`, signed with the suite's secret. */
+export async function adminToken(
+  server: ConcurrencyPostgres,
+  pool: pg.Pool,
+  prefix: string,
+): Promise<string> {
+  const [userId] = await createUsers(pool, prefix, 1)
+  const { token } = await issueAccessToken(
+    { userId, username: prefix, roles: ['admin'] },
+    getConfig(server.env),
+  )
+  return token
+}

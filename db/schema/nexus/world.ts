@@ -55,10 +55,15 @@ export const instanceVisitors = pgTable(
       .references(() => users.id),
     joinedAt: timestamptz('joined_at').defaultNow(),
     permissions: jsonb('permissions').default({ can_build: false, can_trade: true }),
+    /** When the Worker last let this visitor into the live room (migration 0050, decision 86). */
+    lastConnectedAt: timestamptz('last_connected_at'),
   },
   (t) => [
     primaryKey({ columns: [t.instanceId, t.userId] }),
     index('idx_instance_visitors_user').on(t.userId),
+    index('idx_instance_visitors_user_connected')
+      .on(t.userId, t.lastConnectedAt.desc().nullsFirst())
+      .where(sql`last_connected_at IS NOT NULL`),
   ],
 )
 

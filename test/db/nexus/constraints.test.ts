@@ -101,7 +101,7 @@ describe('inventories and marketplace_listings', () => {
       (
         await pgError(
           pg.client.query(
-            'INSERT INTO marketplace_listings (seller_id, item_id, price) VALUES ($1, $2, 0)',
+            'INSERT INTO marketplace_listings (seller_id, item_id, price, escrow_quantity) VALUES ($1, $2, 0, 1)',
             [user, item],
           ),
         )
