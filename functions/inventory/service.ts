@@ -438,7 +438,11 @@ export async function giftUnits(
         item_id: itemId,
       })
     }
-    await assertItemsMayPass(tx, { from_user_id: fromUserId, to_user_id: toUserId })
+    await assertItemsMayPass(tx, {
+      actor_id: fromUserId,
+      from_user_id: fromUserId,
+      to_user_id: toUserId,
+    })
     await lockStacks(tx, [
       { user_id: fromUserId, item_id: itemId },
       { user_id: toUserId, item_id: itemId },

@@ -196,7 +196,11 @@ export async function purchaseListing(
     const total = row.price * quantity
     const fee = Math.floor((total * input.fee_percent) / 100)
     const sellerReceives = total - fee
-    await assertItemsMayPass(tx, { from_user_id: row.sellerId, to_user_id: buyerId })
+    await assertItemsMayPass(tx, {
+      actor_id: buyerId,
+      from_user_id: row.sellerId,
+      to_user_id: buyerId,
+    })
     await lockStacks(tx, [{ user_id: buyerId, item_id: row.itemId }])
     await giveUnits(tx, { user_id: buyerId, item_id: row.itemId, quantity })
     const locked = await lockBalances(tx, [

@@ -169,7 +169,11 @@ export async function createTrade(
         limit: MAX_PENDING_TRADES_PER_REQUESTER,
       })
     }
-    await assertItemsMayPass(tx, { from_user_id: requesterId, to_user_id: recipientId })
+    await assertItemsMayPass(tx, {
+      actor_id: requesterId,
+      from_user_id: requesterId,
+      to_user_id: recipientId,
+    })
 
     const [row] = await tx
       .insert(tradeRequests)
@@ -233,8 +237,12 @@ export async function acceptTrade(
     if (row.status !== 'pending' || row.pastExpiry) throw notPending(row)
     const { requesterId, recipientId } = row
     await assertTradeable(tx, row.recipientItems)
-    await assertItemsMayPass(tx, { from_user_id: requesterId, to_user_id: recipientId })
-    await assertItemsMayPass(tx, { from_user_id: recipientId, to_user_id: requesterId })
+    // Units cross both ways; the policy is about the pair, so one check covers both.
+    await assertItemsMayPass(tx, {
+      actor_id: recipientId,
+      from_user_id: requesterId,
+      to_user_id: recipientId,
+    })
 
     await lockStacks(tx, [
       ...stacksOf(recipientId, [...row.recipientItems, ...row.requesterItems]),
