@@ -37,10 +37,12 @@ import type {
 } from '../../durable-objects/instance-room/protocol'
 import { Emitter } from '../events'
 import {
-  decodeServerMessage,
   encodeClientFrame,
   peekBatchSeq,
+  PROTOCOL_V2,
+  RoomCodec,
   subprotocolsFor,
+  type RoomProtocol,
   type WireData,
 } from './codec'
 import { PlayerTracker } from './players'
@@ -97,6 +99,11 @@ export interface RoomClientOptions {
   batches?: 'decoded' | 'raw'
   /** How long one connection attempt may take before it is retried. */
   connectTimeoutMs?: number
+  /**
+   * The encoding to ask for: `nexus.v2` (default; compact binary moves, docs/protocol-v2.md,
+   * falling back to v1 on a server without it) or `nexus.v1` (JSON only). Events are the same.
+   */
+  protocol?: RoomProtocol
 }
 
 /**
@@ -137,6 +144,7 @@ export class RoomClient extends Emitter<RoomEvents> {
   readonly ready: Promise<void>
 
   private readonly tracker = new PlayerTracker()
+  private readonly codec = new RoomCodec()
   private readonly socket: ReconnectingWebSocket
   private readonly rawBatches: boolean
   private resolveReady!: () => void
@@ -167,7 +175,7 @@ export class RoomClient extends Emitter<RoomEvents> {
       async () => {
         const token = await options.accessToken()
         if (!token) throw new Error('no access token: sign in first')
-        return subprotocolsFor(token)
+        return subprotocolsFor(token, options.protocol ?? PROTOCOL_V2)
       },
       {
         WebSocket: options.WebSocket,
@@ -187,9 +195,16 @@ export class RoomClient extends Emitter<RoomEvents> {
       },
     )
     this.maxRetries = reconnect?.maxRetries ?? 0
+    // Binary frames as ArrayBuffers (a browser's default is Blob).
+    this.socket.binaryType = 'arraybuffer'
     this.socket.addEventListener('open', () => this.greet())
     this.socket.addEventListener('message', (event) => this.receive(event.data as WireData))
     this.socket.addEventListener('close', (event) => this.dropped(event.code, event.reason))
+  }
+
+  /** The encoding the server selected for the current connection. */
+  get protocol(): RoomProtocol {
+    return this.codec.protocol
   }
 
   /** Players around the caller (every player, for an observer), by user id. */
@@ -253,7 +268,7 @@ export class RoomClient extends Emitter<RoomEvents> {
   /** Sends any client frame; false when the socket is not open. */
   send(frame: ClientFrame): boolean {
     if (this.socket.readyState !== ReconnectingWebSocket.OPEN) return false
-    return this.socket.send(encodeClientFrame(frame))
+    return this.socket.send(this.codec.encode(frame))
   }
 
   /**
@@ -287,6 +302,7 @@ export class RoomClient extends Emitter<RoomEvents> {
   }
 
   private greet(): void {
+    this.codec.opened(this.socket.protocol)
     this.setStatus('open')
     this.socket.send(
       encodeClientFrame(
@@ -307,7 +323,7 @@ export class RoomClient extends Emitter<RoomEvents> {
     }
     let message: ServerMessage
     try {
-      message = decodeServerMessage(data)
+      message = this.codec.decode(data)
     } catch (error) {
       console.error('room: a message that is not a frame was ignored', error)
       return

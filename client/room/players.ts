@@ -33,16 +33,17 @@ export class PlayerTracker {
       case 'move': {
         // A literal, not a rest spread: observers apply thousands of these a second.
         const { user_id, zone, position, velocity, rotation, activity } = event
-        // A move carries no character: keep the one the player was seen with.
-        const character = this.players.get(user_id)?.character ?? null
+        // A move carries no character or number: keep those the player was seen with.
+        const seen = this.players.get(user_id)
         this.players.set(user_id, {
           user_id,
+          number: seen?.number ?? 0,
           zone,
           position,
           velocity,
           rotation,
           activity,
-          character,
+          character: seen?.character ?? null,
         })
         return true
       }

@@ -304,6 +304,15 @@ export function sendText(ws: WebSocket, text: string): void {
   }
 }
 
+/** Sends a binary frame; a closing socket is ignored. */
+export function sendBinary(ws: WebSocket, bytes: Uint8Array): void {
+  try {
+    ws.send(bytes)
+  } catch {
+    // The socket is closing; its close handler does the cleanup.
+  }
+}
+
 /** Closes `ws`, ignoring a socket that is already closed. */
 export function closeQuietly(ws: WebSocket, code: number, reason: string): void {
   try {

@@ -15,6 +15,15 @@
  * out of the zone's text like its own events, so the common no-block case costs one map lookup.
  */
 import type { ServerEvent } from './protocol'
+import {
+  encodeBatchHeader,
+  encodeJsonRecord,
+  encodeMoverRecord,
+  isCompactPosition,
+  joinBytes,
+  PROTOCOL_V1,
+  type RoomProtocol,
+} from './wire'
 import { canSee, type Zone } from './zones'
 
 /** Who receives an event: everyone, viewers of a zone, viewers standing in zones, one user. */
@@ -33,6 +42,19 @@ export interface RoomEnvelope {
   to: Audience
   /** The player the event is about; never delivered to them. */
   subject?: string
+  /** A move's `nexus.v2` mover record: whose number, and what changed (wire.ts). */
+  mover?: MoverTag
+}
+
+/**
+ * What a move needs for its `nexus.v2` record besides the event: the mover's per-room number and
+ * which parts of its state changed since its previous move (`MOVER_*` flags). `kind: 'entity'`
+ * is the place for non-player movers (companions, NPCs), numbered in their own space.
+ */
+export interface MoverTag {
+  kind: 'player' | 'entity'
+  number: number
+  changes: number
 }
 
 /** A receiver of events: who it is and where it stands. */
@@ -108,37 +130,53 @@ function batchFrameJson(seq: number, joinedEvents: string): string {
   return `{"type":"batch","seq":${seq},"events":[${joinedEvents}]}`
 }
 
+/** One viewer's frame, in the encoding of its connection. */
+export type TickFrame = string | Uint8Array
+
 /** The events one zone's viewers see (before each viewer's own events are left out). */
 interface ZoneView {
   /** Indexes into the tick's envelopes, ascending. */
   indexes: number[]
-  /** Their JSON joined with commas. */
-  joined: string
-  /** Where each event starts in `joined`, by position in `indexes`; one extra entry at the end. */
-  starts: number[]
   /** Position in `indexes` of an envelope index, or -1 when the zone does not see it. */
   positionOf: Int32Array
+  /** The events joined in one encoding, built on first use. */
+  joined: Partial<Record<RoomProtocol, JoinedEvents>>
 }
 
-/** The frames of one tick, built lazily per zone and cut per viewer. */
+/** A zone's events in one encoding: v1 JSON text joined with commas, or v2 records back to back. */
+interface JoinedEvents {
+  /** The events, joined. */
+  joined: string | Uint8Array
+  /** Where each event starts in `joined`, by position in `indexes`; one extra entry at the end. */
+  starts: number[]
+}
+
+/**
+ * The frames of one tick, built lazily per zone and per encoding and cut per viewer. Each event
+ * is encoded once per encoding used this tick (`nexus.v1` JSON, `nexus.v2` record), and each
+ * zone's events are joined once per encoding.
+ */
 export class TickFanout {
-  private readonly eventJson: string[]
+  private readonly eventJson: (string | undefined)[]
+  private readonly eventRecords: (Uint8Array | undefined)[]
   private readonly zoneViews = new Map<Zone, ZoneView>()
   /** Envelope indexes by subject (events a player must not receive), ascending. */
   private readonly bySubject = new Map<string, number[]>()
   /** Users that are the target of a `user` event this tick. */
   private readonly userTargets = new Set<string>()
-  /** The observers' frame, built on first use. */
-  private observerJson: string | null | undefined
+  /** The observers' frame per encoding, built on first use (null: nothing for observers). */
+  private readonly observerFrames: Partial<Record<RoomProtocol, TickFrame | null>> = {}
   /** Chat and emote envelope indexes by sender, ascending (what a block may hide). */
   private readonly bySender = new Map<string, number[]>()
+  private header: Uint8Array | undefined
 
   constructor(
     private readonly seq: number,
     private readonly envelopes: RoomEnvelope[],
     private readonly blocks: BlockPairs = NO_BLOCKS,
   ) {
-    this.eventJson = envelopes.map((envelope) => JSON.stringify(envelope.event))
+    this.eventJson = new Array(envelopes.length)
+    this.eventRecords = new Array(envelopes.length)
     envelopes.forEach((envelope, index) => {
       if (envelope.to.kind === 'user') this.userTargets.add(envelope.to.userId)
       const sender = chatSenderOf(envelope.event)
@@ -147,45 +185,116 @@ export class TickFanout {
     })
   }
 
-  /** The `batch` frame JSON for `viewer`, or null when it receives nothing this tick. */
-  frameFor(viewer: Viewer): string | null {
+  /** The `batch` frame for `viewer` in `protocol`, or null when it receives nothing this tick. */
+  frameFor(viewer: Viewer, protocol: RoomProtocol = PROTOCOL_V1): TickFrame | null {
     const blocked = this.blocks.get(viewer.userId)
-    if (this.userTargets.has(viewer.userId)) return this.exactFrameFor(viewer, blocked)
+    if (this.userTargets.has(viewer.userId)) {
+      const selected = this.envelopes
+        .map((_, i) => i)
+        .filter((i) => deliversTo(this.envelopes[i], viewer, blocked))
+      return this.frameOf(selected, protocol)
+    }
     const view = this.zoneView(viewer.zone)
     const hidden = blocked === undefined ? undefined : this.hiddenFrom(blocked)
-    // Left out of the zone's text: the viewer's own events, and chat of blocked senders.
+    // Left out of the zone's events: the viewer's own, and chat of blocked senders.
     const own = this.bySubject.get(viewer.userId)
     const left = (hidden ? mergeAscending(own, hidden) : own) ?? []
     const cut = left.map((index) => view.positionOf[index]).filter((position) => position >= 0)
-    const count = view.indexes.length - cut.length
-    if (count === 0) return null
-    if (cut.length === 0) return batchFrameJson(this.seq, view.joined)
-    // Keep the runs between the events left out, each one slice of the joined text.
-    const parts: string[] = []
+    if (view.indexes.length - cut.length === 0) return null
+    const joined = (view.joined[protocol] ??= this.join(view.indexes, protocol))
+    // Keep the runs between the events left out, each one slice of the joined events.
+    const runs: Array<[number, number]> = []
     let runStart = 0
     for (const skipped of [...cut, view.indexes.length]) {
-      if (skipped > runStart) {
-        parts.push(view.joined.slice(view.starts[runStart], view.starts[skipped] - 1))
-      }
+      if (skipped > runStart) runs.push([joined.starts[runStart], joined.starts[skipped]])
       runStart = skipped + 1
     }
-    return batchFrameJson(this.seq, parts.join(','))
+    return this.frameOfRuns(joined.joined, runs)
   }
 
-  /** The `batch` frame JSON for observers (the same for all of them), or null when empty. */
-  observerFrame(): string | null {
-    if (this.observerJson === undefined) {
-      const selected = this.eventJson.filter((_, i) => deliversToObserver(this.envelopes[i]))
-      this.observerJson =
-        selected.length === 0 ? null : batchFrameJson(this.seq, selected.join(','))
+  /** The `batch` frame for observers in `protocol` (the same for all of them), or null. */
+  observerFrame(protocol: RoomProtocol = PROTOCOL_V1): TickFrame | null {
+    if (this.observerFrames[protocol] === undefined) {
+      const selected = this.envelopes
+        .map((_, i) => i)
+        .filter((i) => deliversToObserver(this.envelopes[i]))
+      this.observerFrames[protocol] = this.frameOf(selected, protocol)
     }
-    return this.observerJson
+    return this.observerFrames[protocol]
   }
 
-  /** The per-event path: every envelope checked with `deliversTo`. */
-  private exactFrameFor(viewer: Viewer, blocked?: ReadonlySet<string>): string | null {
-    const selected = this.eventJson.filter((_, i) => deliversTo(this.envelopes[i], viewer, blocked))
-    return selected.length === 0 ? null : batchFrameJson(this.seq, selected.join(','))
+  /** A frame of the envelopes at `indexes` (ascending), or null when there are none. */
+  private frameOf(indexes: number[], protocol: RoomProtocol): TickFrame | null {
+    if (indexes.length === 0) return null
+    const joined = this.join(indexes, protocol)
+    return this.frameOfRuns(joined.joined, [[0, joined.starts[indexes.length]]])
+  }
+
+  /** The frame around `runs` (start and end offsets) of joined events. */
+  private frameOfRuns(joined: string | Uint8Array, runs: Array<[number, number]>): TickFrame {
+    if (typeof joined === 'string') {
+      // JSON runs end with the comma that followed their last event; drop it.
+      const parts = runs.map(([start, end]) => joined.slice(start, end - 1))
+      return batchFrameJson(this.seq, parts.length === 1 ? parts[0] : parts.join(','))
+    }
+    this.header ??= encodeBatchHeader(this.seq)
+    let size = this.header.length
+    for (const [start, end] of runs) size += end - start
+    const frame = new Uint8Array(size)
+    frame.set(this.header, 0)
+    let at = this.header.length
+    for (const [start, end] of runs) {
+      frame.set(joined.subarray(start, end), at)
+      at += end - start
+    }
+    return frame
+  }
+
+  /** The envelopes at `indexes` joined in one encoding. */
+  private join(indexes: number[], protocol: RoomProtocol): JoinedEvents {
+    const starts: number[] = []
+    let offset = 0
+    if (protocol === PROTOCOL_V1) {
+      const texts = indexes.map((index) => this.jsonOf(index))
+      for (const text of texts) {
+        starts.push(offset)
+        offset += text.length + 1
+      }
+      starts.push(offset)
+      // A trailing comma, so every event's run ends one past a comma (see frameOfRuns).
+      return { joined: texts.join(',') + ',', starts }
+    }
+    const records = indexes.map((index) => this.recordOf(index))
+    for (const record of records) {
+      starts.push(offset)
+      offset += record.length
+    }
+    starts.push(offset)
+    return { joined: joinBytes(records), starts }
+  }
+
+  private jsonOf(index: number): string {
+    return (this.eventJson[index] ??= JSON.stringify(this.envelopes[index].event))
+  }
+
+  /** The `nexus.v2` record of an envelope: a mover record for a compact move, else its JSON. */
+  private recordOf(index: number): Uint8Array {
+    let record = this.eventRecords[index]
+    if (record === undefined) {
+      const envelope = this.envelopes[index]
+      const event = envelope.event
+      record =
+        envelope.mover !== undefined && event.type === 'move' && isCompactPosition(event.position)
+          ? encodeMoverRecord(
+              envelope.mover.kind,
+              envelope.mover.number,
+              event,
+              envelope.mover.changes,
+            )
+          : encodeJsonRecord(this.jsonOf(index))
+      this.eventRecords[index] = record
+    }
+    return record
   }
 
   /** Indexes of this tick's chat and emotes sent by `blocked` users, ascending; undefined if none. */
@@ -204,22 +313,12 @@ export class TickFanout {
     const standIn: Viewer = { userId: '', zone }
     const indexes: number[] = []
     const positionOf = new Int32Array(this.envelopes.length).fill(-1)
-    const starts: number[] = []
-    let offset = 0
     this.envelopes.forEach((envelope, index) => {
       if (envelope.to.kind === 'user' || !deliversTo(envelope, standIn)) return
       positionOf[index] = indexes.length
       indexes.push(index)
-      starts.push(offset)
-      offset += this.eventJson[index].length + 1
     })
-    starts.push(offset)
-    const view: ZoneView = {
-      indexes,
-      joined: indexes.map((index) => this.eventJson[index]).join(','),
-      starts,
-      positionOf,
-    }
+    const view: ZoneView = { indexes, positionOf, joined: {} }
     this.zoneViews.set(zone, view)
     return view
   }

@@ -19,6 +19,7 @@ import {
 import type { BuildingChange, BuildingSnapshot } from './buildings'
 import type { RoomCharacter } from './notices'
 import type { TradeChange, TradeSnapshot } from './trades'
+import { readClientMove, WireError, type MoverRecord } from './wire'
 import type { Zone } from './zones'
 
 // zod v4's z.number() already rejects NaN and ±Infinity; the bounds keep magnitudes sane too.
@@ -251,6 +252,47 @@ export function parseClientFrame(raw: string | ArrayBuffer): ParseClientFrameRes
   return parseJsonFrame(raw, clientFrameSchema, MAX_FRAME_BYTES)
 }
 
+/**
+ * Parses a `nexus.v2` binary move (wire.ts) into the `move` frame a JSON client would have sent:
+ * a part the frame leaves out keeps the player's `current` value, and the result passes the same
+ * schema (bounds, quantization, unit quaternion) as a JSON move. Never throws.
+ */
+export function parseBinaryMove(
+  raw: ArrayBuffer,
+  current: { velocity: Velocity; rotation: Rotation },
+): ParseClientFrameResult {
+  if (raw.byteLength > MAX_FRAME_BYTES) {
+    return {
+      ok: false,
+      code: 'frame_too_large',
+      message: `frame is larger than ${MAX_FRAME_BYTES} bytes`,
+    }
+  }
+  let move: MoverRecord
+  try {
+    move = readClientMove(new Uint8Array(raw))
+  } catch (error) {
+    const message = error instanceof WireError ? error.message : 'unreadable binary frame'
+    return { ok: false, code: 'invalid_frame', message: `binary move: ${message}` }
+  }
+  const parsed = moveFrameSchema.safeParse({
+    type: 'move',
+    position: move.position,
+    velocity: move.velocity ?? current.velocity,
+    rotation: move.rotation ?? current.rotation,
+    activity: move.activity,
+  })
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    return {
+      ok: false,
+      code: 'invalid_frame',
+      message: `${issue.path.join('.')}: ${issue.message}`,
+    }
+  }
+  return { ok: true, frame: parsed.data }
+}
+
 function countCodePoints(text: string): number {
   let count = 0
   for (const _ of text) count++
@@ -260,6 +302,11 @@ function countCodePoints(text: string): number {
 /** A player as other players see them. */
 export interface PlayerSnapshot {
   user_id: string
+  /**
+   * The player's short number in this room while connected (1–65535), which `nexus.v2` mover
+   * records use instead of the user id; another player may get it after this one leaves.
+   */
+  number: number
   zone: Zone
   position: Position
   velocity: Velocity

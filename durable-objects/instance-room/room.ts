@@ -12,7 +12,7 @@
  */
 import type { NexusClient } from '../../db/client'
 import type { Env } from '../../functions/lib/env'
-import { closeQuietly, LiveObject, sendJson, sendText } from '../core/live-object'
+import { closeQuietly, LiveObject, sendBinary, sendJson, sendText } from '../core/live-object'
 import { assertNever, parseJsonHeader } from '../core/frames'
 import { accept, refusalResponse, refuse, type Answer } from '../core/refusal'
 import { VersionCounter } from '../core/storage'
@@ -30,7 +30,21 @@ import {
   TICK_MS,
 } from './config'
 import { BUILDINGS_VERSION_SEEN_KEY } from './buildings'
-import { eventsFor, observerEventsOf, TickFanout, type RoomEnvelope } from './fanout'
+import {
+  deliversTo,
+  deliversToObserver,
+  TickFanout,
+  type RoomEnvelope,
+  type TickFrame,
+} from './fanout'
+import {
+  encodeBatchHeader,
+  MAX_MOVER_NUMBER,
+  moverChanges,
+  PROTOCOL_V1,
+  PROTOCOL_V2,
+  type RoomProtocol,
+} from './wire'
 import {
   roomNoticeSchema,
   type RoomCharacter,
@@ -38,6 +52,7 @@ import {
   type RoomPermissions,
 } from './notices'
 import {
+  parseBinaryMove,
   parseClientFrame,
   parseInstanceEnvironment,
   type Activity,
@@ -103,6 +118,10 @@ export interface SocketAttachment {
    * in events; `sessionId` is the observer's own. Absent on players' attachments.
    */
   observer?: true
+  /** The subprotocol the connection speaks (wire.ts); absent means `nexus.v1`. */
+  protocol?: RoomProtocol
+  /** The player's per-room number (players only; attachments from before numbers lack it). */
+  number?: number
 }
 
 /** Nothing a player may do: the permissions an observer's attachment carries. */
@@ -113,6 +132,8 @@ interface PlayerState {
   userId: string
   username: string
   sessionId: string
+  /** Short per-room number while connected (`nexus.v2` mover records). */
+  number: number
   zone: Zone
   position: Position
   velocity: Velocity
@@ -134,6 +155,8 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   private readonly players = new Map<string, PlayerState>()
   /** Players that moved during the current tick; persisted once at its end. */
   private readonly movedPlayers = new Set<string>()
+  /** Player numbers in use (one per connected player). */
+  private readonly playerNumbers = new Set<number>()
   private readonly environmentVersion: VersionCounter
   /** Block pairs and sanctions (issue 15). */
   private readonly social: RoomSocial
@@ -172,6 +195,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       return refusalResponse('bad_request', `missing or invalid ${ROOM_CONNECTION_HEADER} header`)
     }
     const { instance_id: instanceId, user_id: userId, username, permissions } = parsed.data
+    const protocol = parsed.data.protocol ?? PROTOCOL_V1
     if (this.social.refusesConnection(userId, Date.now())) {
       return refusalResponse('forbidden', 'this account is banned')
     }
@@ -204,6 +228,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
         bucket: TokenBucket.full(Date.now()).toState(),
         rateLimited: false,
         observer: true,
+        protocol,
       })
       return new Response(null, { status: 101, webSocket })
     }
@@ -231,6 +256,8 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       badFrames: 0,
       bucket: TokenBucket.full(Date.now()).toState(),
       rateLimited: false,
+      protocol,
+      number: player.number,
     })
     return new Response(null, { status: 101, webSocket })
   }
@@ -447,7 +474,10 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     }
     attachment.rateLimited = false
 
-    const parsed = parseClientFrame(message)
+    const parsed =
+      player && attachment.protocol === PROTOCOL_V2 && typeof message !== 'string'
+        ? parseBinaryMove(message, player)
+        : parseClientFrame(message)
     if (!parsed.ok) {
       if (parsed.code === 'frame_too_large') {
         await this.closeConnection(ws, CLOSE_MESSAGE_TOO_BIG, parsed.message)
@@ -554,7 +584,10 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   /** Answers `hello`: the missed batches when the ring still holds them, else a `welcome`. */
   private greet(ws: WebSocket, player: PlayerState, frame: HelloFrame): void {
     const blocked = this.social.blockPairs.get(player.userId)
-    if (this.resume(ws, frame, (envelopes) => eventsFor(envelopes, player, blocked))) return
+    const resumed = this.resume(ws, frame, (envelopes) =>
+      envelopes.filter((envelope) => deliversTo(envelope, player, blocked)),
+    )
+    if (resumed) return
     const players = [...this.players.values()]
       .filter((other) => other.userId !== player.userId && canSee(player.zone, other.zone))
       .map(snapshotOf)
@@ -597,7 +630,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
 
   /** Answers an observer's `hello`: the missed batches, else an `observer_welcome`. */
   private greetObserver(ws: WebSocket, frame: HelloFrame): void {
-    if (this.resume(ws, frame, observerEventsOf)) return
+    if (this.resume(ws, frame, (envelopes) => envelopes.filter(deliversToObserver))) return
     send(ws, {
       type: 'observer_welcome',
       session_id: this.attachmentOf(ws)!.sessionId,
@@ -620,19 +653,27 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   private resume(
     ws: WebSocket,
     frame: HelloFrame,
-    select: (envelopes: RoomEnvelope[]) => ServerEvent[],
+    select: (envelopes: RoomEnvelope[]) => RoomEnvelope[],
   ): boolean {
     const missed = frame.last_seq === undefined ? null : this.missedBatches(frame.last_seq)
     if (missed === null) return false
+    const protocol = this.attachmentOf(ws)?.protocol ?? PROTOCOL_V1
     let sent = 0
     for (const batch of missed) {
-      const events = select(batch.events)
-      if (events.length === 0) continue
-      send(ws, { type: 'batch', seq: batch.seq, events })
+      const envelopes = select(batch.events)
+      if (envelopes.length === 0) continue
+      if (protocol === PROTOCOL_V1) {
+        send(ws, { type: 'batch', seq: batch.seq, events: envelopes.map((e) => e.event) })
+      } else {
+        sendFrame(ws, new TickFanout(batch.seq, envelopes).observerFrame(protocol)!)
+      }
       sent++
     }
     // Nothing visible was missed: an empty batch at the latest seq confirms the resume.
-    if (sent === 0) send(ws, { type: 'batch', seq: this.latestSeq, events: [] })
+    if (sent === 0) {
+      if (protocol === PROTOCOL_V1) send(ws, { type: 'batch', seq: this.latestSeq, events: [] })
+      else sendFrame(ws, encodeBatchHeader(this.latestSeq))
+    }
     return true
   }
 
@@ -644,6 +685,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   ): void {
     const oldZone = player.zone
     const newZone = zoneOf(frame.position, this.bounds)
+    const changes = moverChanges(player, { ...frame, zone: newZone })
     player.position = frame.position
     player.velocity = frame.velocity
     player.rotation = frame.rotation
@@ -698,6 +740,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       },
       to: { kind: 'seers', zone: newZone },
       subject: player.userId,
+      mover: { kind: 'player', number: player.number, changes },
     })
   }
 
@@ -804,6 +847,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       userId,
       username,
       sessionId: crypto.randomUUID(),
+      number: this.takePlayerNumber(),
       zone: zoneOf(position, this.bounds),
       position,
       velocity: AT_REST,
@@ -854,6 +898,18 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     return player
   }
 
+  /**
+   * The lowest number no connected player holds. Numbers are reused only after a departure, whose
+   * `left` every viewer receives before the `enter` that gives the number to someone else.
+   */
+  private takePlayerNumber(preferred?: number): number {
+    let number = preferred !== undefined && !this.playerNumbers.has(preferred) ? preferred : 1
+    while (this.playerNumbers.has(number)) number++
+    if (number > MAX_MOVER_NUMBER) throw new Error('no player number left')
+    this.playerNumbers.add(number)
+    return number
+  }
+
   /** A second connection of the same user replaces the first. */
   private replaceConnection(previous: PlayerState): void {
     for (const [ws, attachment] of this.connections(previous.userId)) {
@@ -881,6 +937,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   private departPlayer(player: PlayerState): void {
     const nowMs = Date.now()
     this.players.delete(player.userId)
+    this.playerNumbers.delete(player.number)
     this.movedPlayers.delete(player.userId)
     player.activity = 'idle'
     player.velocity = AT_REST
@@ -923,6 +980,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
         userId: row.user_id,
         username: row.username,
         sessionId: attachment.sessionId,
+        number: this.takePlayerNumber(attachment.number),
         zone: row.zone as Zone,
         position: JSON.parse(row.position),
         velocity: JSON.parse(row.velocity),
@@ -962,20 +1020,21 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     if (this.persistMovedPlayers()) void this.syncs.schedule()
   }
 
-  /** Sends each greeted socket its cut of the tick (fanout.ts). */
+  /** Sends each greeted socket its cut of the tick (fanout.ts), in its connection's encoding. */
   protected override deliverBatch(seq: number, envelopes: RoomEnvelope[]): void {
     const fanout = new TickFanout(seq, envelopes, this.social.blockPairs)
     for (const [ws, attachment] of this.connections()) {
       if (!attachment.greeted) continue
+      const protocol = attachment.protocol ?? PROTOCOL_V1
       if (attachment.observer) {
-        const frame = fanout.observerFrame()
-        if (frame !== null) sendText(ws, frame)
+        const frame = fanout.observerFrame(protocol)
+        if (frame !== null) sendFrame(ws, frame)
         continue
       }
       const viewer = this.players.get(attachment.userId)
       if (!viewer || viewer.sessionId !== attachment.sessionId) continue
-      const frame = fanout.frameFor(viewer)
-      if (frame !== null) sendText(ws, frame)
+      const frame = fanout.frameFor(viewer, protocol)
+      if (frame !== null) sendFrame(ws, frame)
     }
   }
 
@@ -1060,6 +1119,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
 function snapshotOf(player: PlayerState): PlayerSnapshot {
   return {
     user_id: player.userId,
+    number: player.number,
     zone: player.zone,
     position: player.position,
     velocity: player.velocity,
@@ -1067,6 +1127,12 @@ function snapshotOf(player: PlayerState): PlayerSnapshot {
     activity: player.activity,
     character: player.character,
   }
+}
+
+/** Sends a tick's frame: JSON text (`nexus.v1`) or binary (`nexus.v2`). */
+function sendFrame(ws: WebSocket, frame: TickFrame): void {
+  if (typeof frame === 'string') sendText(ws, frame)
+  else sendBinary(ws, frame)
 }
 
 /** Sends a server frame (typed, so every frame the room builds is a `ServerMessage`). */

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import type { ChatScope, Position, Activity } from './protocol'
 import { roomCharacterSchema, roomPermissionsSchema, type RoomCharacter } from './notices'
 import { MAX_BLOCK_PARTNERS } from './config'
+import { PROTOCOL_V1, PROTOCOL_V2 } from './wire'
 import type { Zone } from './zones'
 
 /** The upgrade request's header carrying `RoomConnection` as JSON. */
@@ -26,6 +27,8 @@ export const roomConnectionSchema = z.strictObject({
    * them, may only send `hello` and `ping`). Absent means `player`.
    */
   role: z.enum(['player', 'observer']).optional(),
+  /** The subprotocol the Worker selected (wire.ts); absent means `nexus.v1`. */
+  protocol: z.enum([PROTOCOL_V1, PROTOCOL_V2]).optional(),
   /** The instance's readable metadata (area bounds, environment seed). */
   metadata: z.record(z.string(), z.unknown()),
   /** The version of the instance's buildings in Postgres at connect (buildings.ts). */

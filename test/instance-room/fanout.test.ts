@@ -7,6 +7,12 @@ import {
   type BlockPairs,
   type RoomEnvelope,
 } from '../../durable-objects/instance-room/fanout'
+import type { ServerEvent } from '../../durable-objects/instance-room/protocol'
+import {
+  PROTOCOL_V2,
+  readBatchFrame,
+  type MoverRecord,
+} from '../../durable-objects/instance-room/wire'
 import { ZONES, type Zone } from '../../durable-objects/instance-room/zones'
 
 const USERS = ['u1', 'u2', 'u3', 'u4', 'u5']
@@ -20,31 +26,89 @@ const audience: fc.Arbitrary<Audience> = fc.oneof(
   user.map((userId) => ({ kind: 'user' as const, userId })),
 )
 
-/** Envelopes as the room makes them: moves, chat with text that needs escaping, leaves. */
-const envelope: fc.Arbitrary<RoomEnvelope> = fc.record(
-  {
-    event: fc.oneof(
-      fc.record({ type: fc.constant('leave' as const), user_id: user }),
-      fc.record({
-        type: fc.constant('emote' as const),
-        user_id: user,
-        name: fc.string({ maxLength: 6 }),
-      }),
-      fc.record({
-        type: fc.constant('chat' as const),
-        message_id: fc.constant('m'),
-        user_id: user,
-        scope: fc.constant('zone' as const),
-        zone,
-        text: fc.string({ maxLength: 6 }),
-        sent_at_ms: fc.constant(1),
-      }),
-    ),
+/** A move with its `nexus.v2` mover tag (the number is the user's index). */
+const moveEnvelope: fc.Arbitrary<RoomEnvelope> = fc
+  .record({
+    user,
+    zone,
+    x: fc.integer({ min: -100_000, max: 100_000 }),
+    changes: fc.integer({ min: 0, max: 0b1011 }),
     to: audience,
+  })
+  .map(({ user, zone, x, changes, to }) => ({
+    event: {
+      type: 'move' as const,
+      user_id: user,
+      zone,
+      // The room never holds -0 (its quantization prints and re-reads every number).
+      position: { x: x / 1000, y: 1.5, z: x === 0 ? 0 : -x / 1000 },
+      velocity: { x: 1.25, y: 0, z: -0.5 },
+      rotation: { x: 0, y: 0.7071, z: 0, w: 0.7071 },
+      activity: 'moving' as const,
+    },
+    to,
     subject: user,
-  },
-  { requiredKeys: ['event', 'to'] },
+    mover: { kind: 'player' as const, number: USERS.indexOf(user) + 1, changes: changes & 0b1011 },
+  }))
+
+/** Envelopes as the room makes them: moves, chat with text that needs escaping, leaves. */
+const envelope: fc.Arbitrary<RoomEnvelope> = fc.oneof(
+  moveEnvelope,
+  fc.record(
+    {
+      event: fc.oneof(
+        fc.record({ type: fc.constant('leave' as const), user_id: user }),
+        fc.record({
+          type: fc.constant('emote' as const),
+          user_id: user,
+          name: fc.string({ maxLength: 6 }),
+        }),
+        fc.record({
+          type: fc.constant('chat' as const),
+          message_id: fc.constant('m'),
+          user_id: user,
+          scope: fc.constant('zone' as const),
+          zone,
+          text: fc.string({ maxLength: 6 }),
+          sent_at_ms: fc.constant(1),
+        }),
+      ),
+      to: audience,
+      subject: user,
+    },
+    { requiredKeys: ['event', 'to'] },
+  ),
 )
+
+/** What a `nexus.v2` frame says: its seq, JSON events as such, mover records in short. */
+function readV2(frame: Uint8Array): { seq: number; events: unknown[] } {
+  const decoded: { seq: number; events: unknown[] } = { seq: -1, events: [] }
+  const text = new TextDecoder()
+  readBatchFrame(frame, {
+    seq: (seq) => (decoded.seq = seq),
+    mover: (record) => decoded.events.push(moverOf(record)),
+    json: (bytes) => decoded.events.push(JSON.parse(text.decode(bytes))),
+  })
+  return decoded
+}
+
+function moverOf(record: MoverRecord) {
+  return { number: record.number, position: record.position, velocity: record.velocity }
+}
+
+/** The v2 reading of the events `expected` (moves as their mover records). */
+function asV2(envelopes: RoomEnvelope[], expected: ServerEvent[]): unknown[] {
+  return expected.map((event) => {
+    const envelope = envelopes.find((e) => e.event === event)!
+    if (event.type !== 'move') return event
+    const hasVelocity = (envelope.mover!.changes & 1) !== 0
+    return {
+      number: envelope.mover!.number,
+      position: event.position,
+      velocity: hasVelocity ? event.velocity : undefined,
+    }
+  })
+}
 
 const viewer = fc.record({ userId: fc.constantFrom(...USERS, 'outsider'), zone })
 
@@ -59,10 +123,20 @@ describe('TickFanout', () => {
           for (const v of viewers) {
             const expected = eventsFor(envelopes, v)
             const frame = fanout.frameFor(v)
+            const binary = fanout.frameFor(v, PROTOCOL_V2)
             if (expected.length === 0) {
               expect(frame).toBeNull()
+              expect(binary).toBeNull()
             } else {
-              expect(JSON.parse(frame!)).toEqual({ type: 'batch', seq: 7, events: expected })
+              expect(JSON.parse(frame as string)).toEqual({
+                type: 'batch',
+                seq: 7,
+                events: expected,
+              })
+              expect(readV2(binary as Uint8Array)).toEqual({
+                seq: 7,
+                events: asV2(envelopes, expected),
+              })
             }
           }
         },
@@ -79,7 +153,7 @@ describe('TickFanout', () => {
     })
     const envelopes = [move('a', 1), move('b', 2), move('a', 3), move('c', 4), move('a', 5)]
     const frame = new TickFanout(1, envelopes).frameFor({ userId: 'a', zone: 'center' })
-    expect(JSON.parse(frame!).events.map((e: { user_id: string }) => e.user_id)).toEqual([
+    expect(JSON.parse(frame as string).events.map((e: { user_id: string }) => e.user_id)).toEqual([
       'b:2',
       'c:4',
     ])
@@ -114,8 +188,11 @@ describe('TickFanout', () => {
             const blocked = blocks.get(v.userId)
             const expected = eventsFor(envelopes, v, blocked)
             const frame = fanout.frameFor(v)
-            const events = frame === null ? [] : JSON.parse(frame).events
+            const events = frame === null ? [] : JSON.parse(frame as string).events
             expect(events).toEqual(expected)
+            const binary = fanout.frameFor(v, PROTOCOL_V2)
+            const records = binary === null ? [] : readV2(binary as Uint8Array).events
+            expect(records).toEqual(asV2(envelopes, expected))
             for (const event of events) {
               if (event.type === 'chat' || event.type === 'emote') {
                 expect(blocked?.has(event.user_id) ?? false).toBe(false)
@@ -148,7 +225,9 @@ describe('TickFanout', () => {
     ])
     const fanout = new TickFanout(3, envelopes, blocks)
     const texts = (userId: string) =>
-      JSON.parse(fanout.frameFor({ userId, zone: 'center' })!).events.map((e: any) => e.text)
+      JSON.parse(fanout.frameFor({ userId, zone: 'center' }) as string).events.map(
+        (e: any) => e.text,
+      )
     expect(texts('a')).toEqual(['two', 'four'])
     expect(texts('b')).toEqual(['one', 'two', 'three', 'four'])
     expect(texts('x')).toEqual(['one', 'two', 'three', 'four'])
