@@ -475,8 +475,8 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     attachment.rateLimited = false
 
     const parsed =
-      player && attachment.protocol === PROTOCOL_V2 && typeof message !== 'string'
-        ? parseBinaryMove(message, player)
+      attachment.protocol === PROTOCOL_V2 && typeof message !== 'string'
+        ? parseBinaryMove(message, player ?? { velocity: AT_REST, rotation: FACING_NORTH })
         : parseClientFrame(message)
     if (!parsed.ok) {
       if (parsed.code === 'frame_too_large') {

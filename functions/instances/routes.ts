@@ -5,6 +5,7 @@
  */
 import { z } from '@hono/zod-openapi'
 import { roomPermissionsOf } from '../../durable-objects/instance-room/notices'
+import { PROTOCOL_V2, type RoomProtocol } from '../../durable-objects/instance-room/wire'
 import type { Context } from 'hono'
 import { hasRole, identityOf, offeredProtocols, ROOM_PROTOCOL } from '../lib/auth'
 import type { AppEnv } from '../lib/context'
@@ -60,12 +61,20 @@ function assertWebSocketUpgrade(c: Context<AppEnv>): void {
   }
 }
 
-/** The 101 answer carrying the room's socket, selecting the room protocol when offered. */
-function switchedToRoom(c: Context<AppEnv>, webSocket: WebSocket): Response {
+/**
+ * The room subprotocol to select: `nexus.v2` when offered (compact movement, docs/protocol-v2.md),
+ * else `nexus.v1`; null when the client offered neither (it then gets v1 without the header).
+ */
+function selectedRoomProtocol(c: Context<AppEnv>): RoomProtocol | null {
+  const offered = offeredProtocols(c)
+  if (offered.includes(PROTOCOL_V2)) return PROTOCOL_V2
+  return offered.includes(ROOM_PROTOCOL) ? ROOM_PROTOCOL : null
+}
+
+/** The 101 answer carrying the room's socket, naming the selected subprotocol. */
+function switchedToRoom(webSocket: WebSocket, protocol: RoomProtocol | null): Response {
   const headers = new Headers()
-  if (offeredProtocols(c).includes(ROOM_PROTOCOL)) {
-    headers.set('Sec-WebSocket-Protocol', ROOM_PROTOCOL)
-  }
+  if (protocol !== null) headers.set('Sec-WebSocket-Protocol', protocol)
   return new Response(null, { status: 101, webSocket, headers })
 }
 const notFound = errorResponseSpec('No such instance, or a private one you may not see')
@@ -396,7 +405,7 @@ export const instancesRouter = createRouter({ auth: true })
       method: 'get',
       path: '/{id}/ws',
       summary: 'Connect to the live room (WebSocket upgrade)',
-      description: `Offer the subprotocols \`${ROOM_PROTOCOL}, bearer.<access token>\` (the answer selects \`${ROOM_PROTOCOL}\`), or pass \`?token=\`. Everything is checked before the upgrade reaches the room; connecting joins the instance like POST /join.`,
+      description: `Offer the subprotocols \`${PROTOCOL_V2}, ${ROOM_PROTOCOL}, bearer.<access token>\` (the answer selects \`${PROTOCOL_V2}\`, the compact movement encoding of docs/protocol-v2.md, when offered, else \`${ROOM_PROTOCOL}\`, JSON only), or pass \`?token=\`. A room past its capacity closes the socket at once with 4013 \`room_full\`. Everything is checked before the upgrade reaches the room; connecting joins the instance like POST /join.`,
       request: {
         params: InstanceIdParamSchema,
         query: z.object({ token: z.string().max(8192).optional() }),
@@ -420,7 +429,9 @@ export const instancesRouter = createRouter({ auth: true })
       // its notice reaches this room (functions/social/live.ts, functions/lib/bans.ts).
       await assertNotBanned(c, identity.userId, { fresh: true })
       const social = await roomSocialContext(db, { user_id: identity.userId, instance_id: id })
+      const protocol = selectedRoomProtocol(c)
       const webSocket = await roomGateway(c).connect(id, {
+        protocol: protocol ?? ROOM_PROTOCOL,
         user_id: identity.userId,
         username: joined.username,
         permissions: roomPermissionsOf(joined.visitor.permissions, joined.access.isOwner),
@@ -428,7 +439,7 @@ export const instancesRouter = createRouter({ auth: true })
         buildings_version: await buildingsVersionOf(nexus(c).db, id),
         ...social,
       })
-      return switchedToRoom(c, webSocket)
+      return switchedToRoom(webSocket, protocol)
     },
   )
   .openapi(
@@ -457,14 +468,16 @@ export const instancesRouter = createRouter({ auth: true })
       assertWebSocketUpgrade(c)
       const { id } = c.req.valid('param')
       const { instance } = await loadInstance(nexus(c).db, id, identity)
+      const protocol = selectedRoomProtocol(c)
       const webSocket = await roomGateway(c).connect(id, {
+        protocol: protocol ?? ROOM_PROTOCOL,
         user_id: identity.userId,
         username: identity.username,
         permissions: { can_chat: false, can_change_environment: false },
         role: 'observer',
         metadata: readableMetadata(instance.metadata, false),
       })
-      return switchedToRoom(c, webSocket)
+      return switchedToRoom(webSocket, protocol)
     },
   )
   .route('/', buildingsRouter)

@@ -60,7 +60,7 @@ export class SelfWebSocket extends EventTarget {
     return found
   }
 
-  send(data: string): void {
+  send(data: string | ArrayBufferView<ArrayBuffer> | ArrayBuffer): void {
     if (this.readyState !== OPEN) throw new Error('socket is not open')
     this.socket!.send(data)
   }
@@ -94,6 +94,10 @@ export class SelfWebSocket extends EventTarget {
       return
     }
     const socket = res.webSocket
+    // Binary frames as the caller asked for them (partysocket sets this before the socket opens).
+    if (this.binaryType === 'arraybuffer') {
+      ;(socket as unknown as { binaryType: string }).binaryType = 'arraybuffer'
+    }
     socket.accept()
     if (this.readyState >= CLOSING) {
       socket.close(1000, 'closed before open')
