@@ -1,60 +1,116 @@
 /**
- * `npm run bench:room`: load on one live instance under `wrangler dev`, against a naive baseline
- * in the same run.
+ * `npm run bench:room`: load on live instances under `wrangler dev`, `nexus.v1` and `nexus.v2`
+ * side by side in the same run.
  *
- * For each client count (50, 100, 200 by default) and each room — the real InstanceRoom (zones,
- * one batch per tick, 30-second sync) and the BaselineRoom (every move broadcast to everyone and
- * written to Postgres at once) — N WebSocket clients spread over the 9 zones move at 10 Hz for
- * 30 s. Prints a table and writes bench-results/room.json.
+ * Scenarios (`--scenarios`, comma-separated `name:clients`):
+ * - `one-zone:200`: every client in the centre zone, so everyone sees everyone;
+ * - `spread:500`: clients spread over the 9 zones (each sees its zone and the adjacent ones);
+ * - `rooms:4x100`: 4 rooms of 100 spread clients at once, in the same runtime process.
+ * Each scenario runs once per protocol (`--protocols v1,v2`), alternating which goes first
+ * between repetitions (`--repeat`), each on fresh instances.
  *
- * Latency: the sender stamps its send time into `position.y` (milliseconds modulo 100 s, as
- * metres / 1000); a receiver computes now − stamp. Sender and receivers share this process's
- * clock, so no clock sync is involved. Database statements are counted by the Neon-compatible
- * proxy (Query and Execute messages), from the moment every client has connected until the last
- * client's disconnect has been flushed.
+ * Clients are the SDK's RoomClient. By default every client decodes every frame (`--decode
+ * all`), as real clients do; `--decode light` keeps the old light generator (one client in 8
+ * decodes, the others count moves without decoding). Each client moves at `--hz` for
+ * `--seconds`; the sender stamps its send time into `position.y` (milliseconds modulo 100 s, as
+ * metres / 1000), a receiver computes now − stamp on the same clock.
  *
- * Compression: the Worker declines per-message deflate (`no_web_socket_compression` in
- * wrangler.toml), as production will. Under `wrangler dev` the client talks to wrangler's own
- * ProxyWorker first, whose older compatibility date negotiates deflate on that hop anyway, so the
- * clients do not offer it by default; `--deflate` offers it, to measure that local-only cost.
+ * What a run reports:
+ * - completeness: move updates received ÷ what each client should have received (the moves
+ *   sent by every other client in its area of interest), and the share that arrived within
+ *   150 ms (a late position is worthless);
+ * - latency p50/p99/max of every received update;
+ * - wire bytes per update (every received frame's bytes ÷ updates), frames per second;
+ * - server CPU (the runtime process, from /proc), CPU ms per tick per player, and the load
+ *   generator's CPU per update (its decode cost, with the WebSocket library's);
+ * - the room's own view (`roomLoad`): tick wait, timer lateness, storage confirmation per tick;
+ *   and the ping round trip under load (the hops to the room and back, without a tick);
+ * - database statements (the Neon-compatible proxy counts them).
  *
- * Options: --clients 50,100,200  --seconds 30  --hz 10  --port 8799  --deflate
- * --variants instance-room,baseline  (env BENCH_* also works).
+ * Where the clients connect (`--via`): `direct` (default) connects to the runtime that runs the
+ * Worker, as production clients reach Cloudflare's edge; `proxy` goes through the dev proxy that
+ * `wrangler dev` puts in front of it (another process relaying every frame), to measure that hop.
+ *
+ * Prints a table (and medians over repetitions) and writes bench-results/room.json, which
+ * `npm run capacity` reads. Options: --scenarios --protocols --decode --seconds --hz --port
+ * --via --repeat --deflate --out (env BENCH_* also works).
  */
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { loadavg, tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import * as hdr from 'hdr-histogram-js'
 import WebSocket from 'ws'
 import { RoomClient } from '../client'
-import { textOf } from '../client/room/codec'
+import { binaryOf, textOf } from '../client/room/codec'
+import {
+  PROTOCOL_V1,
+  PROTOCOL_V2,
+  readBatchFrame,
+  type RoomProtocol,
+} from '../durable-objects/instance-room/wire'
+import { canSee, ZONES, type Zone } from '../durable-objects/instance-room/zones'
 import { issueAccessToken } from '../functions/lib/auth'
 import { localTokenConfig } from './lib/dev-secret'
 import { migrateStack, startLocalStack, withPgClient } from './lib/local-stack'
 import { onShutdown } from './lib/process'
-import { nodeWebSocket } from './lib/room-client'
 import { startWranglerDev } from './lib/wrangler-dev'
 
 const { values } = parseArgs({
   options: {
-    clients: { type: 'string', default: process.env.BENCH_CLIENTS ?? '50,100,200' },
-    seconds: { type: 'string', default: process.env.BENCH_SECONDS ?? '30' },
+    scenarios: {
+      type: 'string',
+      default: process.env.BENCH_SCENARIOS ?? 'one-zone:200,spread:500',
+    },
+    protocols: { type: 'string', default: process.env.BENCH_PROTOCOLS ?? 'v1,v2' },
+    decode: { type: 'string', default: process.env.BENCH_DECODE ?? 'all' },
+    seconds: { type: 'string', default: process.env.BENCH_SECONDS ?? '20' },
     hz: { type: 'string', default: process.env.BENCH_HZ ?? '10' },
     port: { type: 'string', default: process.env.BENCH_PORT ?? '8799' },
-    variants: { type: 'string', default: process.env.BENCH_VARIANTS ?? 'instance-room,baseline' },
+    via: { type: 'string', default: process.env.BENCH_VIA ?? 'direct' },
+    repeat: { type: 'string', default: process.env.BENCH_REPEAT ?? '1' },
     deflate: { type: 'boolean', default: process.env.BENCH_DEFLATE === '1' },
+    out: { type: 'string', default: process.env.BENCH_OUT ?? 'bench-results/room.json' },
   },
 })
-const CLIENT_COUNTS = values.clients!.split(',').map(Number)
+
+/** One load shape: how many rooms, clients per room, and where the clients stand. */
+interface Scenario {
+  name: string
+  layout: 'one-zone' | 'spread'
+  rooms: number
+  clientsPerRoom: number
+}
+
+function parseScenario(spec: string): Scenario {
+  const [name, size] = spec.split(':')
+  if (name === 'one-zone' || name === 'spread') {
+    return { name: `${name}:${size}`, layout: name, rooms: 1, clientsPerRoom: Number(size) }
+  }
+  if (name === 'rooms') {
+    const [rooms, clients] = size.split('x').map(Number)
+    return { name: `rooms:${size}`, layout: 'spread', rooms, clientsPerRoom: clients }
+  }
+  throw new Error(`unknown scenario "${spec}" (one-zone:N, spread:N, rooms:RxN)`)
+}
+
+const SCENARIOS = values.scenarios!.split(',').map(parseScenario)
+const PROTOCOLS = values.protocols!.split(',').map((p) => {
+  if (p === 'v1') return PROTOCOL_V1
+  if (p === 'v2') return PROTOCOL_V2
+  throw new Error(`unknown protocol "${p}" (v1, v2)`)
+})
+const DECODE_ALL = values.decode === 'all'
 const DURATION_MS = Number(values.seconds) * 1000
 const MOVE_HZ = Number(values.hz)
 const PORT = Number(values.port)
-const VARIANTS = values.variants!.split(',') as Variant[]
-/** Whether bench clients offer per-message deflate (see "Compression" above). */
+const VIA = values.via as 'direct' | 'proxy'
+const REPEAT = Number(values.repeat)
 const PER_MESSAGE_DEFLATE = values.deflate!
-const BASE_URL = `http://127.0.0.1:${PORT}`
+
 /** Clients connect this many at a time (each upgrade authenticates and joins in Postgres). */
 const CONNECT_CONCURRENCY = 10
 /** The stamp in position.y wraps every 100 s. */
@@ -62,181 +118,221 @@ const STAMP_MODULO_MS = 100_000
 /** Zone centres of the default 300 m square (thirds of ±150 m), and the jitter inside a zone. */
 const ZONE_CENTRES_M = [-100, 0, 100]
 const JITTER_M = 30
-
-/**
- * A position update is useful only while it is fresh: updates that arrive within this budget (the
- * issue's p99 target) are also counted as "timely", so a saturated room's late backlog does not
- * pass for throughput.
- */
+/** A position update is useful only while it is fresh: within this budget it counts as timely. */
 const LATENCY_BUDGET_MS = 150
-
-/**
- * One client in this many decodes every frame (the SDK's typed events) and records latencies; the
- * others take batches raw (`batches: 'raw'`) and count move events in the text, so the load
- * generator, which shares the machine with the server, stays light.
- */
-const OBSERVER_EVERY = 8
-/** How a move event starts in a server frame (both rooms serialize events this way). */
+/** In `--decode light`, one client in this many decodes; the others count moves raw. */
+const DECODER_EVERY = 8
+/** How a move event starts in a v1 frame. */
 const MOVE_EVENT_MARK = '{"type":"move"'
+/** After the moves stop, how long the last frames may take to arrive. */
+const DRAIN_MS = 2_000
 /** After the last client leaves, wait until the statement count has been still this long. */
 const FLUSH_QUIET_MS = 2_000
 const FLUSH_MAX_WAIT_MS = 30_000
-const BASELINE_STATS_TIMEOUT_MS = 10_000
-
-type Variant = 'instance-room' | 'baseline'
-
-interface RunResult {
-  variant: Variant
-  clients: number
-  seconds: number
-  movesSent: number
-  movesAccepted: number
-  movesPerSecond: number
-  framesReceived: number
-  framesPerSecond: number
-  updatesDelivered: number
-  updatesPerSecond: number
-  /** Share of observed updates that arrived within LATENCY_BUDGET_MS. */
-  timelyShare: number
-  /** updatesPerSecond × timelyShare. */
-  timelyUpdatesPerSecond: number
-  latencyP50Ms: number
-  latencyP99Ms: number
-  latencyMaxMs: number
-  closedByServer: number
-  /** Close codes of the sockets closed by the server, with their counts. */
-  closeCodes: Record<string, number>
-  dbStatements: number
-  /** Baseline only: writes it attempted (one per move) and how many the database refused. */
-  baselineWritesAttempted?: number
-  baselineWritesFailed?: number
-  dbStatementsPerMinute: number
-  /**
-   * Moves accepted per database statement. Null for a baseline whose counters went unanswered: a
-   * saturated baseline leaves its writes queued behind the broadcast backlog, so its few statements
-   * mean starvation, not reduction.
-   */
-  writeReduction: number | null
-}
+/** The ping prober's interval. */
+const PING_EVERY_MS = 250
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** Move-to-receipt latencies seen by the observers. */
-class LatencyStats {
-  readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000 })
-  samples = 0
-  withinBudget = 0
-
-  record(ms: number): void {
-    this.histogram.recordValue(ms)
-    this.samples += 1
-    if (ms <= LATENCY_BUDGET_MS) this.withinBudget += 1
-  }
-
-  reset(): void {
-    this.histogram.reset()
-    this.samples = 0
-    this.withinBudget = 0
-  }
+/** The room's own view of its ticks (`roomLoad`, see durable-objects/core/live-object.ts). */
+interface RoomLoad {
+  players: number
+  ticks: number
+  events: number
+  wait_ms_sum: number
+  wait_ms_max: number
+  late_ms_sum: number
+  late_ms_max: number
+  confirmed_ticks: number
+  confirm_ms_sum: number
+  confirm_ms_max: number
 }
 
-/** Runs `work` over `items` with at most `limit` in flight. */
-async function inBatches<T, R>(
-  items: T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = []
-  for (let i = 0; i < items.length; i += limit) {
-    results.push(...(await Promise.all(items.slice(i, i + limit).map(work))))
-  }
-  return results
+/** One scenario × protocol run. */
+interface RunResult {
+  scenario: string
+  layout: Scenario['layout']
+  protocol: RoomProtocol
+  via: typeof VIA
+  decode: 'all' | 'light'
+  repetition: number
+  rooms: number
+  clients: number
+  seconds: number
+  movesSent: number
+  movesPerSecond: number
+  updatesExpected: number
+  updatesDelivered: number
+  updatesPerSecond: number
+  /** Delivered ÷ expected. */
+  completeness: number
+  /** Updates within LATENCY_BUDGET_MS ÷ expected. */
+  timelyCompleteness: number
+  latencyP50Ms: number
+  latencyP99Ms: number
+  latencyMaxMs: number
+  framesPerSecond: number
+  /** Every received byte (batch frames and the rest) ÷ updates delivered. */
+  bytesPerUpdate: number
+  /** Runtime process CPU, in ms per second of wall time (1000 = one core). */
+  serverCpuMsPerSecond: number
+  /** serverCpuMsPerSecond ÷ ticks per second ÷ players in the rooms. */
+  serverCpuMsPerTickPerPlayer: number
+  /** The dev proxy's CPU when `--via proxy` (ms per second). */
+  proxyCpuMsPerSecond: number | null
+  /** Load generator CPU per update received, in microseconds (decode, SDK, ws library). */
+  generatorCpuUsPerUpdate: number
+  generatorCpuMsPerSecond: number
+  ticksPerSecond: number
+  /** From the rooms: mean tick wait of an event, mean timer lateness, mean storage confirmation. */
+  tickWaitMeanMs: number
+  tickLateMeanMs: number
+  storageConfirmMeanMs: number
+  storageConfirmMaxMs: number
+  pingP50Ms: number
+  pingP99Ms: number
+  closedByServer: number
+  closeCodes: Record<string, number>
+  dbStatements: number
+  dbStatementsPerMinute: number
+  loadAverage1m: number
 }
 
-/** A bench client: how it sends, where it lives, and what it counted. */
+/** A bench client: where it stands, how it sends, what it counted. */
 interface BenchClient {
-  userId: string
+  index: number
+  room: number
+  zone: Zone
   home: { x: number; z: number }
-  /** Sends a move stamped with the send time; false when the socket is not open. */
   sendMove(position: { x: number; y: number; z: number }): boolean
   close(): void
-  framesReceived: number
+  movesSent: number
   updatesReceived: number
-  rateLimited: number
-  closedByServer: boolean
-  /** The close code when the server closed the socket. */
+  timelyReceived: number
+  bytesReceived: number
+  framesReceived: number
+  /** First and last batch seq seen in the window. */
+  firstSeq: number | null
+  lastSeq: number | null
   closeCode?: number
 }
 
-/** The WebSocket class of the bench clients (deflate offered only with --deflate). */
-const BenchWebSocket = nodeWebSocket({ perMessageDeflate: PER_MESSAGE_DEFLATE })
-
-function benchClient(userId: string, index: number): BenchClient {
-  const zone = index % 9
-  return {
-    userId,
-    home: { x: ZONE_CENTRES_M[zone % 3], z: ZONE_CENTRES_M[Math.floor(zone / 3)] },
-    sendMove: () => false,
-    close: () => undefined,
-    framesReceived: 0,
-    updatesReceived: 0,
-    rateLimited: 0,
-    closedByServer: false,
+/** Counts every byte a socket receives (text and binary frames alike). */
+function countingWebSocket(onBytes: (bytes: number) => void) {
+  return class CountingWebSocket extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { perMessageDeflate: PER_MESSAGE_DEFLATE })
+      this.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+        onBytes(
+          Array.isArray(data)
+            ? data.reduce((n, b) => n + b.length, 0)
+            : (data as ArrayBuffer).byteLength,
+        )
+      })
+    }
   }
 }
 
-/** Move events in a frame's text, counted without decoding it. */
-function countMoves(text: string): number {
-  let count = 0
-  for (
-    let at = text.indexOf(MOVE_EVENT_MARK);
-    at !== -1;
-    at = text.indexOf(MOVE_EVENT_MARK, at + 1)
-  ) {
-    count += 1
+function zoneFor(scenario: Scenario, index: number): Zone {
+  return scenario.layout === 'one-zone' ? 'center' : ZONES[index % 9]
+}
+
+/** Move events in a frame, counted without the SDK (the light generator). */
+function countMovesRaw(data: unknown): number {
+  const bytes = binaryOf(data as ArrayBuffer)
+  if (bytes === null) {
+    const text = textOf(data as string)
+    let count = 0
+    for (
+      let at = text.indexOf(MOVE_EVENT_MARK);
+      at !== -1;
+      at = text.indexOf(MOVE_EVENT_MARK, at + 1)
+    ) {
+      count += 1
+    }
+    return count
   }
+  let count = 0
+  readBatchFrame(bytes, {
+    seq: () => undefined,
+    mover: () => (count += 1),
+    json: () => undefined,
+  })
   return count
 }
 
-/** A player of the real room, through the SDK's RoomClient; resolves after its welcome. */
-async function openRoomClient(
+class Latencies {
+  readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000 })
+  reset(): void {
+    this.histogram.reset()
+  }
+}
+
+/** One client through the SDK; resolves after its welcome. */
+async function openClient(
+  baseUrl: string,
   instanceId: string,
   player: { id: string; token: string },
+  scenario: Scenario,
   index: number,
-  latency: LatencyStats,
+  roomIndex: number,
+  protocol: RoomProtocol,
+  latencies: Latencies,
+  measuring: () => boolean,
 ): Promise<BenchClient> {
-  const client = benchClient(player.id, index)
-  const observer = index % OBSERVER_EVERY === 0
+  const zone = zoneFor(scenario, index)
+  const zoneIndex = ZONES.indexOf(zone)
+  const client: BenchClient = {
+    index,
+    room: roomIndex,
+    zone,
+    home: { x: ZONE_CENTRES_M[zoneIndex % 3], z: ZONE_CENTRES_M[2 - Math.floor(zoneIndex / 3)] },
+    sendMove: () => false,
+    close: () => undefined,
+    movesSent: 0,
+    updatesReceived: 0,
+    timelyReceived: 0,
+    bytesReceived: 0,
+    framesReceived: 0,
+    firstSeq: null,
+    lastSeq: null,
+  }
+  const decodes = DECODE_ALL || index % DECODER_EVERY === 0
   const room = new RoomClient({
-    baseUrl: BASE_URL,
+    baseUrl,
     instanceId,
     accessToken: () => player.token,
-    WebSocket: BenchWebSocket,
+    WebSocket: countingWebSocket((bytes) => {
+      if (!measuring()) return
+      client.bytesReceived += bytes
+      client.framesReceived += 1
+    }),
     reconnect: false,
-    batches: observer ? 'decoded' : 'raw',
-    connectTimeoutMs: 30_000,
+    batches: decodes ? 'decoded' : 'raw',
+    protocol,
+    connectTimeoutMs: 60_000,
   })
   let closing = false
-  room.on('raw_batch', ({ data }) => {
-    client.framesReceived += 1
-    client.updatesReceived += countMoves(textOf(data))
-  })
-  room.on('batch', () => {
-    client.framesReceived += 1
+  const seenSeq = (seq: number) => {
+    if (!measuring()) return
+    client.firstSeq ??= seq
+    client.lastSeq = seq
+  }
+  room.on('batch', (batch) => seenSeq(batch.seq))
+  room.on('raw_batch', ({ seq, data }) => {
+    seenSeq(seq)
+    if (measuring()) client.updatesReceived += countMovesRaw(data)
   })
   room.on('move', (event) => {
+    if (!measuring()) return
     client.updatesReceived += 1
     const sentAt = Math.round(event.position.y * 1000)
-    latency.record(((Date.now() % STAMP_MODULO_MS) - sentAt + STAMP_MODULO_MS) % STAMP_MODULO_MS)
-  })
-  room.on('error', (frame) => {
-    client.framesReceived += 1
-    if (frame.code === 'rate_limited') client.rateLimited += 1
+    const ms = ((Date.now() % STAMP_MODULO_MS) - sentAt + STAMP_MODULO_MS) % STAMP_MODULO_MS
+    latencies.histogram.recordValue(ms)
+    if (ms <= LATENCY_BUDGET_MS) client.timelyReceived += 1
   })
   room.on('disconnect', ({ code }) => {
-    if (closing) return
-    client.closedByServer = true
-    client.closeCode = code
+    if (!closing) client.closeCode = code
   })
   client.sendMove = (position) => room.move({ position })
   client.close = () => {
@@ -247,107 +343,251 @@ async function openRoomClient(
   return client
 }
 
-/** A client of the naive baseline room (its own unauthenticated entrance, no protocol). */
-async function openBaselineClient(
-  instanceId: string,
-  player: { id: string },
-  index: number,
-): Promise<BenchClient> {
-  const client = benchClient(player.id, index)
-  const url = `${BASE_URL.replace('http', 'ws')}/bench/baseline/${instanceId}/ws?user=${player.id}`
-  const socket = new BenchWebSocket(url)
-  let closing = false
-  socket.on('message', (data) => {
-    client.framesReceived += 1
-    client.updatesReceived += countMoves(data.toString())
-  })
-  socket.on('close', (code) => {
-    if (closing) return
-    client.closedByServer = true
-    client.closeCode = code
-  })
-  client.sendMove = (position) => {
-    if (socket.readyState !== WebSocket.OPEN) return false
-    socket.send(
-      JSON.stringify({
-        type: 'move',
-        position,
-        velocity: { x: 0, y: 0, z: 0 },
-        rotation: { x: 0, y: 0, z: 0, w: 1 },
-        activity: 'moving',
-      }),
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function inBatches<T, R>(
+  items: T[],
+  limit: number,
+  work: (item: T, i: number) => Promise<R>,
+) {
+  const results: R[] = []
+  for (let i = 0; i < items.length; i += limit) {
+    results.push(
+      ...(await Promise.all(items.slice(i, i + limit).map((item, j) => work(item, i + j)))),
     )
-    return true
   }
-  client.close = () => {
-    closing = true
-    socket.close(1000, 'bench done')
-  }
-  await new Promise((ok, fail) => socket.once('open', ok).once('error', fail))
-  return client
+  return results
 }
 
-async function openClients(
-  variant: Variant,
+/** The runtime's processes and their CPU time. */
+interface Runtime {
+  baseUrl: string
+  serverPid: number | null
+  proxyPid: number | null
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
+
+/** CPU time (user + system) of a process in ms, or 0 when it cannot be read. */
+function cpuMsOf(pid: number | null): number {
+  if (pid === null) return 0
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND
+  } catch {
+    return 0
+  }
+}
+
+/** Pids of `root` and all its descendants. */
+function processTree(root: number): Set<number> {
+  const parents = new Map<number, number>()
+  for (const entry of execFileSync('ps', ['-e', '-o', 'pid=,ppid='])
+    .toString()
+    .trim()
+    .split('\n')) {
+    const [pid, ppid] = entry.trim().split(/\s+/).map(Number)
+    parents.set(pid, ppid)
+  }
+  const tree = new Set([root])
+  let grew = true
+  while (grew) {
+    grew = false
+    for (const [pid, ppid] of parents) {
+      if (!tree.has(pid) && tree.has(ppid)) {
+        tree.add(pid)
+        grew = true
+      }
+    }
+  }
+  return tree
+}
+
+/**
+ * Finds the runtime behind `wrangler dev`: among the TCP ports its workerd processes listen on
+ * (besides the dev proxy's), the one that answers `/health` as the API does.
+ */
+async function findRuntime(wranglerPid: number): Promise<Runtime> {
+  const tree = processTree(wranglerPid)
+  const listening = execFileSync('ss', ['-ltnpH']).toString().trim().split('\n')
+  const ports: Array<{ port: number; pid: number }> = []
+  for (const line of listening) {
+    const port = Number(line.match(/127\.0\.0\.1:(\d+)/)?.[1])
+    const pid = Number(line.match(/"workerd",pid=(\d+)/)?.[1])
+    if (port && pid && tree.has(pid)) ports.push({ port, pid })
+  }
+  const proxyPid = ports.find((p) => p.port === PORT)?.pid ?? null
+  for (const { port, pid } of ports) {
+    if (port === PORT) continue
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`, {
+        signal: AbortSignal.timeout(5_000),
+      })
+      const body = (await res.json()) as { databases?: unknown }
+      if (body.databases) {
+        return VIA === 'direct'
+          ? { baseUrl: `http://127.0.0.1:${port}`, serverPid: pid, proxyPid: null }
+          : { baseUrl: `http://127.0.0.1:${PORT}`, serverPid: pid, proxyPid }
+      }
+    } catch {
+      // Not the API (an inspector or registry port).
+    }
+  }
+  throw new Error('could not find the runtime behind wrangler dev')
+}
+
+async function roomLoad(
+  baseUrl: string,
   instanceId: string,
-  players: Array<{ id: string; token: string }>,
-  latency: LatencyStats,
-): Promise<BenchClient[]> {
-  return inBatches(players, CONNECT_CONCURRENCY, async (player) => {
-    const index = players.indexOf(player)
-    return variant === 'instance-room'
-      ? openRoomClient(instanceId, player, index, latency)
-      : openBaselineClient(instanceId, player, index)
-  })
+  reset: boolean,
+): Promise<RoomLoad | null> {
+  try {
+    const res = await fetch(`${baseUrl}/bench/room/${instanceId}/load${reset ? '?reset=1' : ''}`, {
+      signal: AbortSignal.timeout(10_000),
+    })
+    return (await res.json()) as RoomLoad
+  } catch {
+    return null
+  }
+}
+
+const percentile = (values: number[], p: number) => {
+  if (values.length === 0) return 0
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 }
 
 async function runOnce(
-  variant: Variant,
+  runtime: Runtime,
+  scenario: Scenario,
+  protocol: RoomProtocol,
+  repetition: number,
   players: Array<{ id: string; token: string }>,
-  instanceId: string,
+  instanceIds: string[],
   statementCount: () => number,
 ): Promise<RunResult> {
-  const latency = new LatencyStats()
-  const clients = await openClients(variant, instanceId, players, latency)
-  // Only the movement window counts: forget what arrived while clients were connecting.
-  latency.reset()
-  for (const c of clients) {
-    c.framesReceived = 0
-    c.updatesReceived = 0
+  const latencies = new Latencies()
+  let measuring = false
+  const clients: BenchClient[] = []
+  for (let r = 0; r < scenario.rooms; r++) {
+    const roomPlayers = players.slice(
+      r * scenario.clientsPerRoom,
+      (r + 1) * scenario.clientsPerRoom,
+    )
+    clients.push(
+      ...(await inBatches(roomPlayers, CONNECT_CONCURRENCY, (player, i) =>
+        openClient(
+          runtime.baseUrl,
+          instanceIds[r],
+          player,
+          scenario,
+          i,
+          r,
+          protocol,
+          latencies,
+          () => measuring,
+        ),
+      )),
+    )
   }
+  // The ping prober: a round trip to the room under load, with no tick in it.
+  const prober = new RoomClient({
+    baseUrl: runtime.baseUrl,
+    instanceId: instanceIds[0],
+    accessToken: () => players[players.length - 1].token,
+    WebSocket: countingWebSocket(() => undefined),
+    reconnect: false,
+    protocol,
+  })
+  await prober.ready
+  const pings: number[] = []
+  let pingSentAt = 0
+  prober.on('pong', () => {
+    if (measuring) pings.push(Date.now() - pingSentAt)
+  })
+
+  await Promise.all(instanceIds.map((id) => roomLoad(runtime.baseUrl, id, true)))
   const statementsBefore = statementCount()
-  let movesSent = 0
-  const intervalMs = 1000 / MOVE_HZ
+  const serverCpuBefore = cpuMsOf(runtime.serverPid)
+  const proxyCpuBefore = cpuMsOf(runtime.proxyPid)
+  const generatorCpuBefore = process.cpuUsage()
+  measuring = true
   const started = Date.now()
-  const timers = clients.map((client, i) =>
-    setTimeout(
+  const intervalMs = 1000 / MOVE_HZ
+  const timers: Array<ReturnType<typeof setInterval>> = []
+  clients.forEach((client, i) => {
+    const start = setTimeout(
       () => {
-        const timer = setInterval(() => {
-          const sent = client.sendMove({
-            x: client.home.x + (Math.random() - 0.5) * JITTER_M,
-            y: (Date.now() % STAMP_MODULO_MS) / 1000,
-            z: client.home.z + (Math.random() - 0.5) * JITTER_M,
-          })
-          if (sent) movesSent += 1
-        }, intervalMs)
-        timers.push(timer)
+        timers.push(
+          setInterval(() => {
+            const sent = client.sendMove({
+              x: client.home.x + (Math.random() - 0.5) * JITTER_M,
+              y: (Date.now() % STAMP_MODULO_MS) / 1000,
+              z: client.home.z + (Math.random() - 0.5) * JITTER_M,
+            })
+            if (sent) client.movesSent += 1
+          }, intervalMs),
+        )
       },
       (i * intervalMs) / clients.length,
-    ),
-  ) as Array<ReturnType<typeof setTimeout>>
+    )
+    timers.push(start as unknown as ReturnType<typeof setInterval>)
+  })
+  const pingTimer = setInterval(() => {
+    pingSentAt = Date.now()
+    prober.ping()
+  }, PING_EVERY_MS)
   await sleep(DURATION_MS)
   for (const t of timers) clearInterval(t)
+  clearInterval(pingTimer)
   const elapsedS = (Date.now() - started) / 1000
-  await sleep(1_000) // let the last ticks arrive
-  const framesReceived = clients.reduce((n, c) => n + c.framesReceived, 0)
+  await sleep(DRAIN_MS)
+  measuring = false
+  const wallS = (Date.now() - started) / 1000
+  const serverCpuMs = cpuMsOf(runtime.serverPid) - serverCpuBefore
+  const proxyCpuMs = cpuMsOf(runtime.proxyPid) - proxyCpuBefore
+  const generatorCpu = process.cpuUsage(generatorCpuBefore)
+  const loads = (
+    await Promise.all(instanceIds.map((id) => roomLoad(runtime.baseUrl, id, false)))
+  ).filter((load): load is RoomLoad => load !== null)
+
+  // What each client should have received: every move of the others it can see, in its room.
+  const sentByRoomZone = new Map<string, number>()
+  for (const c of clients) {
+    const key = `${c.room}:${c.zone}`
+    sentByRoomZone.set(key, (sentByRoomZone.get(key) ?? 0) + c.movesSent)
+  }
+  let updatesExpected = 0
+  for (const c of clients) {
+    for (const zone of ZONES) {
+      if (!canSee(c.zone, zone)) continue
+      updatesExpected += sentByRoomZone.get(`${c.room}:${zone}`) ?? 0
+    }
+    updatesExpected -= c.movesSent
+  }
+  const movesSent = clients.reduce((n, c) => n + c.movesSent, 0)
   const updatesDelivered = clients.reduce((n, c) => n + c.updatesReceived, 0)
-  const rateLimited = clients.reduce((n, c) => n + c.rateLimited, 0)
-  const closedByServer = clients.filter((c) => c.closedByServer).length
+  const timely = clients.reduce((n, c) => n + c.timelyReceived, 0)
+  const bytes = clients.reduce((n, c) => n + c.bytesReceived, 0)
+  const frames = clients.reduce((n, c) => n + c.framesReceived, 0)
   const closeCodes: Record<string, number> = {}
   for (const c of clients) {
     if (c.closeCode !== undefined) closeCodes[c.closeCode] = (closeCodes[c.closeCode] ?? 0) + 1
   }
+  // Ticks per room: the seq range its clients saw.
+  let ticks = 0
+  for (let r = 0; r < scenario.rooms; r++) {
+    const inRoom = clients.filter((c) => c.room === r && c.firstSeq !== null)
+    if (inRoom.length === 0) continue
+    ticks +=
+      Math.max(...inRoom.map((c) => c.lastSeq!)) - Math.min(...inRoom.map((c) => c.firstSeq!))
+  }
+  const ticksPerSecond = ticks / wallS
+  const serverCpuMsPerSecond = serverCpuMs / wallS
+  const sum = (pick: (l: RoomLoad) => number) => loads.reduce((n, l) => n + pick(l), 0)
+
   for (const c of clients) c.close()
+  prober.close()
   // The last player leaving flushes the room to Postgres: wait for the statements to settle.
   const flushDeadline = Date.now() + FLUSH_MAX_WAIT_MS
   let lastCount = statementCount()
@@ -361,51 +601,78 @@ async function runOnce(
     }
   }
   const dbStatements = statementCount() - statementsBefore
-  const movesAccepted = movesSent - rateLimited
-  const baselineWrites = variant === 'baseline' ? await baselineStats(instanceId) : undefined
-  const timelyShare = latency.samples === 0 ? 0 : latency.withinBudget / latency.samples
+  const histogram = latencies.histogram
+  const generatorCpuMs = (generatorCpu.user + generatorCpu.system) / 1000
   return {
-    variant,
+    scenario: scenario.name,
+    layout: scenario.layout,
+    protocol,
+    via: VIA,
+    decode: DECODE_ALL ? 'all' : 'light',
+    repetition,
+    rooms: scenario.rooms,
     clients: clients.length,
     seconds: Number(elapsedS.toFixed(1)),
     movesSent,
-    movesAccepted,
-    movesPerSecond: Math.round(movesAccepted / elapsedS),
-    framesReceived,
-    framesPerSecond: Math.round(framesReceived / elapsedS),
+    movesPerSecond: Math.round(movesSent / elapsedS),
+    updatesExpected,
     updatesDelivered,
     updatesPerSecond: Math.round(updatesDelivered / elapsedS),
-    timelyShare: Number(timelyShare.toFixed(4)),
-    timelyUpdatesPerSecond: Math.round((updatesDelivered / elapsedS) * timelyShare),
-    latencyP50Ms: latency.histogram.getValueAtPercentile(50),
-    latencyP99Ms: latency.histogram.getValueAtPercentile(99),
-    latencyMaxMs: latency.histogram.maxValue,
-    closedByServer,
+    completeness: round(updatesDelivered / Math.max(1, updatesExpected), 4),
+    timelyCompleteness: round(timely / Math.max(1, updatesExpected), 4),
+    latencyP50Ms: histogram.getValueAtPercentile(50),
+    latencyP99Ms: histogram.getValueAtPercentile(99),
+    latencyMaxMs: histogram.maxValue,
+    framesPerSecond: Math.round(frames / wallS),
+    bytesPerUpdate: round(bytes / Math.max(1, updatesDelivered), 1),
+    serverCpuMsPerSecond: Math.round(serverCpuMsPerSecond),
+    serverCpuMsPerTickPerPlayer: round(
+      ticksPerSecond === 0
+        ? 0
+        : serverCpuMsPerSecond / (ticksPerSecond / scenario.rooms) / clients.length,
+      5,
+    ),
+    proxyCpuMsPerSecond: runtime.proxyPid === null ? null : Math.round(proxyCpuMs / wallS),
+    generatorCpuUsPerUpdate: round((generatorCpuMs * 1000) / Math.max(1, updatesDelivered), 2),
+    generatorCpuMsPerSecond: Math.round(generatorCpuMs / wallS),
+    ticksPerSecond: round(ticksPerSecond, 1),
+    tickWaitMeanMs: round(
+      sum((l) => l.wait_ms_sum) /
+        Math.max(
+          1,
+          sum((l) => l.events),
+        ),
+      1,
+    ),
+    tickLateMeanMs: round(
+      sum((l) => l.late_ms_sum) /
+        Math.max(
+          1,
+          sum((l) => l.ticks),
+        ),
+      1,
+    ),
+    storageConfirmMeanMs: round(
+      sum((l) => l.confirm_ms_sum) /
+        Math.max(
+          1,
+          sum((l) => l.confirmed_ticks),
+        ),
+      1,
+    ),
+    storageConfirmMaxMs: Math.max(0, ...loads.map((l) => l.confirm_ms_max)),
+    pingP50Ms: percentile(pings, 50),
+    pingP99Ms: percentile(pings, 99),
+    closedByServer: Object.values(closeCodes).reduce((n, c) => n + c, 0),
     closeCodes,
     dbStatements,
-    baselineWritesAttempted: baselineWrites?.writesAttempted,
-    baselineWritesFailed: baselineWrites?.writesFailed,
     dbStatementsPerMinute: Math.round((dbStatements / elapsedS) * 60),
-    writeReduction:
-      variant === 'baseline' && baselineWrites === undefined
-        ? null
-        : Number((movesAccepted / Math.max(1, dbStatements)).toFixed(1)),
+    loadAverage1m: round(loadavg()[0], 2),
   }
 }
 
-/**
- * The baseline room's write counters. A saturated baseline answers only after its backlog, so
- * the question has a deadline; no answer is reported as unknown.
- */
-async function baselineStats(instanceId: string) {
-  try {
-    const res = await fetch(`${BASE_URL}/bench/baseline/${instanceId}/stats`, {
-      signal: AbortSignal.timeout(BASELINE_STATS_TIMEOUT_MS),
-    })
-    return (await res.json()) as { writesAttempted: number; writesFailed: number }
-  } catch {
-    return undefined
-  }
+function round(value: number, digits: number): number {
+  return Number(value.toFixed(digits))
 }
 
 async function main() {
@@ -427,14 +694,19 @@ async function main() {
     vars: { AUTH_JWT_SECRET: secret },
     output: () => undefined,
   })
-  // Ctrl-C stops wrangler (and its workerd processes) and the databases too.
   onShutdown(async () => {
     await wrangler.stop()
     await stack.close()
   })
+  const loadBefore = loadavg()
   try {
     await wrangler.ready
-    const maxClients = Math.max(...CLIENT_COUNTS)
+    const runtime = await findRuntime(wrangler.child.pid!)
+    console.log(
+      `clients connect to ${runtime.baseUrl} (${VIA === 'direct' ? 'the runtime, past the dev proxy' : "wrangler's dev proxy"}); ` +
+        `every client decodes: ${DECODE_ALL}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+    )
+    const maxClients = Math.max(...SCENARIOS.map((s) => s.rooms * s.clientsPerRoom)) + 1
     const config = localTokenConfig(secret)
     const players = await withPgClient(stack.nexusUrl, async (pg) => {
       const { rows } = await pg.query<{ id: string; username: string }>(
@@ -455,35 +727,50 @@ async function main() {
       )
     })
     const results: RunResult[] = []
-    // Every real-room run first: a saturated baseline keeps working through its backlog after its
-    // run ends, which would steal the CPU from whatever runs next.
-    for (const variant of VARIANTS) {
-      for (const count of CLIENT_COUNTS) {
-        const instanceId = await withPgClient(stack.nexusUrl, async (pg) => {
-          const { rows } = await pg.query<{ id: string }>(
-            `INSERT INTO instances (owner_id, type, name, max_visitors, is_public)
-             VALUES ($1, 'communal', $2, 1000, true) RETURNING id`,
-            [players[0].id, `bench ${variant} ${count}`],
+    for (let repetition = 1; repetition <= REPEAT; repetition++) {
+      for (const scenario of SCENARIOS) {
+        // Alternate which protocol goes first, so a drifting machine load favours neither.
+        const order = repetition % 2 === 1 ? PROTOCOLS : [...PROTOCOLS].reverse()
+        for (const protocol of order) {
+          const instanceIds: string[] = []
+          for (let r = 0; r < scenario.rooms; r++) {
+            instanceIds.push(
+              await withPgClient(stack.nexusUrl, async (pg) => {
+                const { rows } = await pg.query<{ id: string }>(
+                  `INSERT INTO instances (owner_id, type, name, max_visitors, is_public)
+                   VALUES ($1, 'communal', $2, 1000, true) RETURNING id`,
+                  [players[0].id, `bench ${scenario.name} ${protocol} ${repetition}.${r}`],
+                )
+                return rows[0].id
+              }),
+            )
+          }
+          process.stdout.write(
+            `[${repetition}/${REPEAT}] ${scenario.name} ${protocol}, ${DURATION_MS / 1000} s… `,
           )
-          return rows[0].id
-        })
-        process.stdout.write(
-          `running ${variant} with ${count} clients for ${DURATION_MS / 1000} s` +
-            `${PER_MESSAGE_DEFLATE ? ' (clients offer deflate)' : ''}… `,
-        )
-        const result = await runOnce(
-          variant,
-          players.slice(0, count),
-          instanceId,
-          stack.proxy.statementCount,
-        )
-        console.log(`${result.updatesPerSecond} updates/s, p99 ${result.latencyP99Ms} ms`)
-        results.push(result)
+          const result = await runOnce(
+            runtime,
+            scenario,
+            protocol,
+            repetition,
+            players,
+            instanceIds,
+            stack.proxy.statementCount,
+          )
+          console.log(
+            `${(result.completeness * 100).toFixed(1)}% delivered, p50 ${result.latencyP50Ms} ms, ` +
+              `p99 ${result.latencyP99Ms} ms, ${result.bytesPerUpdate} B/update (load ${result.loadAverage1m})`,
+          )
+          results.push(result)
+        }
       }
     }
-    printTable(results)
-    await mkdir('bench-results', { recursive: true })
-    const file = resolve('bench-results', 'room.json')
+    const medians = medianResults(results)
+    printTable('runs', results)
+    if (REPEAT > 1) printTable(`medians of ${REPEAT} runs`, medians)
+    printVerdicts(medians)
+    const file = resolve(values.out!)
+    await mkdir(dirname(file), { recursive: true })
     await writeFile(
       file,
       JSON.stringify(
@@ -491,8 +778,14 @@ async function main() {
           when: new Date().toISOString(),
           durationS: DURATION_MS / 1000,
           moveHz: MOVE_HZ,
+          via: VIA,
+          decode: DECODE_ALL ? 'all' : 'light',
+          repeat: REPEAT,
           clientsOfferDeflate: PER_MESSAGE_DEFLATE,
+          loadAverageBefore: loadBefore,
+          loadAverageAfter: loadavg(),
           results,
+          medians,
         },
         null,
         2,
@@ -506,48 +799,65 @@ async function main() {
   }
 }
 
-function printTable(results: RunResult[]) {
+/** Per scenario and protocol, the median of every numeric field over the repetitions. */
+function medianResults(results: RunResult[]): RunResult[] {
+  const groups = new Map<string, RunResult[]>()
+  for (const r of results) {
+    const key = `${r.scenario}|${r.protocol}`
+    groups.set(key, [...(groups.get(key) ?? []), r])
+  }
+  return [...groups.values()].map((runs) => {
+    const median = { ...runs[0], repetition: 0 } as Record<string, unknown>
+    for (const [key, value] of Object.entries(runs[0])) {
+      if (typeof value !== 'number' || key === 'repetition') continue
+      const sorted = runs.map((r) => r[key as keyof RunResult] as number).sort((a, b) => a - b)
+      const mid = Math.floor(sorted.length / 2)
+      median[key] = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+    }
+    return median as unknown as RunResult
+  })
+}
+
+function printTable(title: string, results: RunResult[]) {
   const columns: Array<[string, (r: RunResult) => string | number]> = [
-    ['room', (r) => r.variant],
-    ['clients', (r) => r.clients],
+    ['scenario', (r) => r.scenario],
+    ['proto', (r) => r.protocol],
     ['moves/s', (r) => r.movesPerSecond],
-    ['frames/s', (r) => r.framesPerSecond],
-    ['updates/s', (r) => r.updatesPerSecond],
-    [`≤${LATENCY_BUDGET_MS} ms/s`, (r) => r.timelyUpdatesPerSecond],
+    ['delivered', (r) => `${(r.completeness * 100).toFixed(1)}%`],
+    [`≤${LATENCY_BUDGET_MS}ms`, (r) => `${(r.timelyCompleteness * 100).toFixed(1)}%`],
     ['p50 ms', (r) => r.latencyP50Ms],
     ['p99 ms', (r) => r.latencyP99Ms],
-    [
-      'closed',
-      (r) =>
-        `${r.closedByServer}${
-          r.closedByServer
-            ? ` (${Object.entries(r.closeCodes)
-                .map(([c, n]) => `${n}×${c}`)
-                .join(' ')})`
-            : ''
-        }`,
-    ],
-    ['db stmts', (r) => r.dbStatements],
-    ['failed writes', (r) => r.baselineWritesFailed ?? '-'],
-    ['stmts/min', (r) => r.dbStatementsPerMinute],
-    ['write reduction', (r) => (r.writeReduction === null ? 'n/a' : `${r.writeReduction}×`)],
+    ['B/update', (r) => r.bytesPerUpdate],
+    ['frames/s', (r) => r.framesPerSecond],
+    ['server CPU', (r) => `${(r.serverCpuMsPerSecond / 10).toFixed(0)}%`],
+    ['ms/tick/player', (r) => r.serverCpuMsPerTickPerPlayer],
+    ['gen µs/update', (r) => r.generatorCpuUsPerUpdate],
+    ['tick wait', (r) => r.tickWaitMeanMs],
+    ['confirm', (r) => r.storageConfirmMeanMs],
+    ['ping p50/p99', (r) => `${r.pingP50Ms}/${r.pingP99Ms}`],
+    ['closed', (r) => r.closedByServer],
+    ['db stmts/min', (r) => r.dbStatementsPerMinute],
   ]
   const rows = results.map((r) => columns.map(([, get]) => String(get(r))))
   const widths = columns.map(([name], i) =>
     Math.max(name.length, ...rows.map((row) => row[i].length)),
   )
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ')
-  console.log(`\n${line(columns.map(([name]) => name))}`)
+  console.log(`\n${title}\n${line(columns.map(([name]) => name))}`)
   for (const row of rows) console.log(line(row))
-  for (const count of new Set(results.map((r) => r.clients))) {
-    const room = results.find((r) => r.clients === count && r.variant === 'instance-room')
-    const base = results.find((r) => r.clients === count && r.variant === 'baseline')
-    if (room && base) {
-      const ratio = room.updatesPerSecond / Math.max(1, base.updatesPerSecond)
-      const timely = room.timelyUpdatesPerSecond / Math.max(1, base.timelyUpdatesPerSecond)
+}
+
+/** The issue's targets, checked against the medians. */
+function printVerdicts(medians: RunResult[]) {
+  console.log('')
+  for (const scenario of new Set(medians.map((r) => r.scenario))) {
+    const v1 = medians.find((r) => r.scenario === scenario && r.protocol === PROTOCOL_V1)
+    const v2 = medians.find((r) => r.scenario === scenario && r.protocol === PROTOCOL_V2)
+    if (v1 && v2) {
       console.log(
-        `${count} clients: instance-room delivers ${ratio.toFixed(2)}× the baseline's updates/s, ` +
-          `${timely.toFixed(2)}× its updates within ${LATENCY_BUDGET_MS} ms`,
+        `${scenario}: v2 sends ${(v2.bytesPerUpdate / v1.bytesPerUpdate).toFixed(3)}× v1's bytes per update; ` +
+          `delivered ${(v2.completeness * 100).toFixed(1)}% vs ${(v1.completeness * 100).toFixed(1)}%, ` +
+          `p99 ${v2.latencyP99Ms} vs ${v1.latencyP99Ms} ms`,
       )
     }
   }

@@ -45,6 +45,44 @@ export interface LiveObjectOptions {
   resumeBatches?: number
 }
 
+/**
+ * Where a tick's time goes, as the object sees it (cumulative since the last reset). Times are
+ * the runtime's clock, which advances between events, not inside one: `wait` and `late` are
+ * measured across events and are exact; work done inside one event shows as 0.
+ */
+export interface TickStats {
+  ticks: number
+  events: number
+  /** Sum and largest of (tick flushed − event enqueued), over events: the tick wait. */
+  wait_ms_sum: number
+  wait_ms_max: number
+  /** Sum and largest of (tick flushed − tick due): how late the timer ran (a busy object). */
+  late_ms_sum: number
+  late_ms_max: number
+  /** Ticks whose storage confirmation was timed, and the sum and largest of those times. */
+  confirmed_ticks: number
+  confirm_ms_sum: number
+  confirm_ms_max: number
+  /** Recent lateness, smoothed (ms): the object's load signal. */
+  late_ms_smoothed: number
+}
+
+const EMPTY_TICK_STATS: TickStats = {
+  ticks: 0,
+  events: 0,
+  wait_ms_sum: 0,
+  wait_ms_max: 0,
+  late_ms_sum: 0,
+  late_ms_max: 0,
+  confirmed_ticks: 0,
+  confirm_ms_sum: 0,
+  confirm_ms_max: 0,
+  late_ms_smoothed: 0,
+}
+
+/** Weight of the newest tick in `late_ms_smoothed`. */
+const LATENESS_SMOOTHING = 0.2
+
 /** Meta key of the object's own schema version; the core's tables have `core_schema_version`. */
 const SCHEMA_VERSION_KEY = 'schema_version'
 const CORE_SCHEMA_VERSION_KEY = 'core_schema_version'
@@ -63,7 +101,11 @@ export abstract class LiveObject<
   private readonly attachments = new Map<WebSocket, TAttachment>()
   private readonly tickMs: number
   private tickEvents: TEvent[] = []
+  /** When each event of the open tick was enqueued (parallel to `tickEvents`). */
+  private tickEnqueuedAt: number[] = []
   private tickTimer: ReturnType<typeof setTimeout> | null = null
+  private tickDueAt = 0
+  private stats: TickStats = { ...EMPTY_TICK_STATS }
 
   constructor(ctx: DurableObjectState, env: Env, options: LiveObjectOptions) {
     super(ctx, env)
@@ -241,8 +283,13 @@ export abstract class LiveObject<
 
   /** Queues an event for the current tick (starting one if none is open). */
   protected enqueue(event: TEvent): void {
+    const now = Date.now()
     this.tickEvents.push(event)
-    this.tickTimer ??= setTimeout(() => this.flushTick(), this.tickMs)
+    this.tickEnqueuedAt.push(now)
+    if (this.tickTimer === null) {
+      this.tickDueAt = now + this.tickMs
+      this.tickTimer = setTimeout(() => this.flushTick(), this.tickMs)
+    }
   }
 
   /**
@@ -256,11 +303,53 @@ export abstract class LiveObject<
       this.onTick()
       if (this.tickEvents.length === 0) return
       const events = this.tickEvents
+      const enqueuedAt = this.tickEnqueuedAt
       this.tickEvents = []
+      this.tickEnqueuedAt = []
       this.deliverBatch(this.batches.append(events), events)
+      this.recordTick(enqueuedAt)
     } catch (error) {
       log('error', 'live object tick failed', { ...this.logFields(), ...describeError(error) })
     }
+  }
+
+  /** How late recent ticks ran, smoothed (ms): above a tick, the object cannot keep up. */
+  protected get tickLatenessMs(): number {
+    return this.stats.late_ms_smoothed
+  }
+
+  /** The tick statistics since the last reset (see `TickStats`); `reset` starts them anew. */
+  protected tickStats(reset = false): TickStats {
+    const stats = { ...this.stats }
+    if (reset) this.stats = { ...EMPTY_TICK_STATS, late_ms_smoothed: stats.late_ms_smoothed }
+    return stats
+  }
+
+  /**
+   * Counts a delivered tick. The storage confirmation (how long the runtime holds the tick's
+   * frames until its writes are durable) is timed by waiting for `storage.sync()`, which
+   * resolves when those writes are; it changes nothing about when the frames go out.
+   */
+  private recordTick(enqueuedAt: number[]): void {
+    const now = Date.now()
+    const stats = this.stats
+    const late = Math.max(0, now - this.tickDueAt)
+    stats.ticks += 1
+    stats.events += enqueuedAt.length
+    for (const at of enqueuedAt) {
+      const wait = now - at
+      stats.wait_ms_sum += wait
+      if (wait > stats.wait_ms_max) stats.wait_ms_max = wait
+    }
+    stats.late_ms_sum += late
+    if (late > stats.late_ms_max) stats.late_ms_max = late
+    stats.late_ms_smoothed += (late - stats.late_ms_smoothed) * LATENESS_SMOOTHING
+    void this.ctx.storage.sync().then(() => {
+      const confirm = Date.now() - now
+      this.stats.confirmed_ticks += 1
+      this.stats.confirm_ms_sum += confirm
+      if (confirm > this.stats.confirm_ms_max) this.stats.confirm_ms_max = confirm
+    })
   }
 
   /** Seq of the last batch (a fresh snapshot is "as of" this seq). */

@@ -55,6 +55,23 @@ export const CLOSE_INSTANCE_DELETED = 4004
 /** WebSocket close code (application range): a moderator banned the player. */
 export const CLOSE_BANNED = 4005
 
+/**
+ * Players one room serves. Past it a connecting player gets close 4013 `room_full` (the SDK
+ * retries with backoff). 500 is what one room carries at 10 Hz on the benchmark machine with
+ * p99 under 150 ms (docs/capacity.md); more players need more instances.
+ */
+export const ROOM_MAX_PLAYERS = 500
+
+/**
+ * Back-pressure: when the room's ticks run this late on average (a saturated object), new
+ * players are refused with `room_full` until it recovers, instead of everyone's latency growing
+ * without bound.
+ */
+export const ROOM_OVERLOAD_LATE_MS = 2 * TICK_MS
+
+/** WebSocket close code (application range): the room is full or overloaded; try again later. */
+export const CLOSE_ROOM_FULL = 4013
+
 /** How long a ban notice refuses the user's new connections (closing the race with an upgrade). */
 export const BAN_REFUSAL_MS = 60_000
 

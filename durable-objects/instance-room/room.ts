@@ -26,7 +26,10 @@ import {
   CLOSE_MESSAGE_TOO_BIG,
   CLOSE_POLICY_VIOLATION,
   CLOSE_REMOVED,
+  CLOSE_ROOM_FULL,
   MAX_BAD_FRAMES,
+  ROOM_MAX_PLAYERS,
+  ROOM_OVERLOAD_LATE_MS,
   TICK_MS,
 } from './config'
 import { BUILDINGS_VERSION_SEEN_KEY } from './buildings'
@@ -78,6 +81,7 @@ import {
   type ChatHistoryItem,
   type ChatHistoryQuery,
   type ChatHistorySlice,
+  type RoomLoad,
   type RoomPresence,
 } from './rpc'
 import { ROOM_MIGRATIONS, type ChatRow, type PlayerRow } from './schema'
@@ -233,6 +237,9 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       return new Response(null, { status: 101, webSocket })
     }
 
+    const previous = this.players.get(userId)
+    const full = this.admissionRefusal(previous !== undefined)
+    if (full !== null) return roomFullResponse(full)
     this.social.addPairs(userId, parsed.data.blocked_user_ids)
     this.social.applySanctions(
       userId,
@@ -243,7 +250,6 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       },
       Date.now(),
     )
-    const previous = this.players.get(userId)
     if (previous) this.replaceConnection(previous)
     const player = this.joinPlayer(userId, username, parsed.data.character)
     const webSocket = this.acceptConnection({
@@ -260,6 +266,29 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       number: player.number,
     })
     return new Response(null, { status: 101, webSocket })
+  }
+
+  /**
+   * Why a new player cannot come in now (back-pressure), or null: the room is at
+   * `ROOM_MAX_PLAYERS`, or its ticks run late (it cannot keep up with the players it has). A
+   * player replacing their own connection is never refused for the count.
+   */
+  private admissionRefusal(replacing: boolean): string | null {
+    if (!replacing && this.players.size >= ROOM_MAX_PLAYERS) {
+      return `the room holds its ${ROOM_MAX_PLAYERS} players`
+    }
+    if (this.tickLatenessMs > ROOM_OVERLOAD_LATE_MS) return 'the room is overloaded'
+    return null
+  }
+
+  /** RPC: how the room is doing (players, sockets, ticks); `reset` restarts the tick counters. */
+  roomLoad(reset = false): RoomLoad {
+    return {
+      players: this.players.size,
+      sockets: this.ctx.getWebSockets().length,
+      refusing_players: this.admissionRefusal(false) !== null,
+      ...this.tickStats(reset),
+    }
   }
 
   /** RPC: the players connected now. */
@@ -1127,6 +1156,18 @@ function snapshotOf(player: PlayerState): PlayerSnapshot {
     activity: player.activity,
     character: player.character,
   }
+}
+
+/**
+ * The answer to a player the room cannot take (`admissionRefusal`): the upgrade succeeds and the
+ * socket closes at once with 4013 `room_full`, which every WebSocket client can read (a refused
+ * upgrade's status is hidden from browsers).
+ */
+function roomFullResponse(reason: string): Response {
+  const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
+  server.accept()
+  server.close(CLOSE_ROOM_FULL, `room_full: ${reason}`)
+  return new Response(null, { status: 101, webSocket: client })
 }
 
 /** Sends a tick's frame: JSON text (`nexus.v1`) or binary (`nexus.v2`). */

@@ -4,6 +4,7 @@
  * keys, like every other boundary of the API.
  */
 import { z } from 'zod'
+import type { TickStats } from '../core/live-object'
 import type { ChatScope, Position, Activity } from './protocol'
 import { roomCharacterSchema, roomPermissionsSchema, type RoomCharacter } from './notices'
 import { MAX_BLOCK_PARTNERS } from './config'
@@ -92,4 +93,12 @@ export interface ChatHistoryItem {
 export interface ChatHistorySlice {
   items: ChatHistoryItem[]
   next_before_seq: number | null
+}
+
+/** How the room is doing (`roomLoad` RPC): who is connected and how its ticks are going. */
+export interface RoomLoad extends TickStats {
+  players: number
+  sockets: number
+  /** New players are being refused with `room_full`. */
+  refusing_players: boolean
 }
