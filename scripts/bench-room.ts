@@ -206,14 +206,13 @@ interface BenchClient {
   home: { x: number; z: number }
   sendMove(position: { x: number; y: number; z: number }): boolean
   close(): void
+  /** Its SDK room client (the ping prober uses the first one). */
+  sdk: RoomClient | null
   movesSent: number
   updatesReceived: number
   timelyReceived: number
   bytesReceived: number
   framesReceived: number
-  /** First and last batch seq seen in the window. */
-  firstSeq: number | null
-  lastSeq: number | null
   closeCode?: number
 }
 
@@ -289,13 +288,12 @@ async function openClient(
     home: { x: ZONE_CENTRES_M[zoneIndex % 3], z: ZONE_CENTRES_M[2 - Math.floor(zoneIndex / 3)] },
     sendMove: () => false,
     close: () => undefined,
+    sdk: null,
     movesSent: 0,
     updatesReceived: 0,
     timelyReceived: 0,
     bytesReceived: 0,
     framesReceived: 0,
-    firstSeq: null,
-    lastSeq: null,
   }
   const decodes = DECODE_ALL || index % DECODER_EVERY === 0
   const room = new RoomClient({
@@ -313,14 +311,7 @@ async function openClient(
     connectTimeoutMs: 60_000,
   })
   let closing = false
-  const seenSeq = (seq: number) => {
-    if (!measuring()) return
-    client.firstSeq ??= seq
-    client.lastSeq = seq
-  }
-  room.on('batch', (batch) => seenSeq(batch.seq))
-  room.on('raw_batch', ({ seq, data }) => {
-    seenSeq(seq)
+  room.on('raw_batch', ({ data }) => {
     if (measuring()) client.updatesReceived += countMovesRaw(data)
   })
   room.on('move', (event) => {
@@ -334,6 +325,7 @@ async function openClient(
   room.on('disconnect', ({ code }) => {
     if (!closing) client.closeCode = code
   })
+  client.sdk = room
   client.sendMove = (position) => room.move({ position })
   client.close = () => {
     closing = true
@@ -490,16 +482,8 @@ async function runOnce(
       )),
     )
   }
-  // The ping prober: a round trip to the room under load, with no tick in it.
-  const prober = new RoomClient({
-    baseUrl: runtime.baseUrl,
-    instanceId: instanceIds[0],
-    accessToken: () => players[players.length - 1].token,
-    WebSocket: countingWebSocket(() => undefined),
-    reconnect: false,
-    protocol,
-  })
-  await prober.ready
+  // The ping prober (the first client): a round trip to the room under load, without a tick.
+  const prober = clients[0].sdk!
   const pings: number[] = []
   let pingSentAt = 0
   prober.on('pong', () => {
@@ -574,20 +558,11 @@ async function runOnce(
   for (const c of clients) {
     if (c.closeCode !== undefined) closeCodes[c.closeCode] = (closeCodes[c.closeCode] ?? 0) + 1
   }
-  // Ticks per room: the seq range its clients saw.
-  let ticks = 0
-  for (let r = 0; r < scenario.rooms; r++) {
-    const inRoom = clients.filter((c) => c.room === r && c.firstSeq !== null)
-    if (inRoom.length === 0) continue
-    ticks +=
-      Math.max(...inRoom.map((c) => c.lastSeq!)) - Math.min(...inRoom.map((c) => c.firstSeq!))
-  }
-  const ticksPerSecond = ticks / wallS
-  const serverCpuMsPerSecond = serverCpuMs / wallS
   const sum = (pick: (l: RoomLoad) => number) => loads.reduce((n, l) => n + pick(l), 0)
+  const ticksPerSecond = sum((l) => l.ticks) / wallS
+  const serverCpuMsPerSecond = serverCpuMs / wallS
 
   for (const c of clients) c.close()
-  prober.close()
   // The last player leaving flushes the room to Postgres: wait for the statements to settle.
   const flushDeadline = Date.now() + FLUSH_MAX_WAIT_MS
   let lastCount = statementCount()
@@ -706,7 +681,7 @@ async function main() {
       `clients connect to ${runtime.baseUrl} (${VIA === 'direct' ? 'the runtime, past the dev proxy' : "wrangler's dev proxy"}); ` +
         `every client decodes: ${DECODE_ALL}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
     )
-    const maxClients = Math.max(...SCENARIOS.map((s) => s.rooms * s.clientsPerRoom)) + 1
+    const maxClients = Math.max(...SCENARIOS.map((s) => s.rooms * s.clientsPerRoom))
     const config = localTokenConfig(secret)
     const players = await withPgClient(stack.nexusUrl, async (pg) => {
       const { rows } = await pg.query<{ id: string; username: string }>(
