@@ -17,6 +17,25 @@ import {
 } from 'drizzle-orm/pg-core'
 import { timestamptz } from '../columns'
 
+/** The 12 attributes, as the `attr_<name>` columns of users name them. */
+const ATTRIBUTE_COLUMNS = [
+  'strength',
+  'agility',
+  'endurance',
+  'magic',
+  'wisdom',
+  'cunning',
+  'leadership',
+  'faith',
+  'charisma',
+  'creativity',
+  'artistry',
+  'innovation',
+] as const
+
+const attributeKey = (name: (typeof ATTRIBUTE_COLUMNS)[number]) =>
+  `attr${name[0].toUpperCase()}${name.slice(1)}` as `attr${Capitalize<typeof name>}`
+
 /** User accounts with dual progression (akashic rank, 12 attributes). */
 export const users = pgTable(
   'users',
@@ -85,6 +104,10 @@ export const users = pgTable(
     index('idx_users_strength_discovery').on(t.strengthDiscovery.desc().nullsFirst()),
     index('idx_users_strength_interpretation').on(t.strengthInterpretation.desc().nullsFirst()),
     index('idx_users_strength_influence').on(t.strengthInfluence.desc().nullsFirst()),
+    // Attributes never go below zero (0022).
+    ...ATTRIBUTE_COLUMNS.map((name) =>
+      check(`users_attr_${name}_nonnegative`, sql`${t[attributeKey(name)]} >= 0`),
+    ),
   ],
 )
 
