@@ -24,6 +24,12 @@ import { instancesRouter } from './instances/routes'
 import { memoryAdminRouter } from './memory/admin-routes'
 import { memoryRouter } from './memory/routes'
 import { usersRouter } from './users/routes'
+import { deitiesRouter } from './deities/routes'
+import { questLeaderboardRoutes } from './leaderboards/quest-routes'
+import { leaderboardsRouter } from './leaderboards/routes'
+import { progressionAdminRouter } from './progression/admin-routes'
+import { progressionRouter } from './progression/routes'
+import { createRouter } from './lib/openapi'
 
 /** Maps statuses raised by Hono itself (malformed JSON, body limits) to our codes. */
 const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
@@ -57,6 +63,13 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/v1/memory', memoryRouter)
   app.route('/v1/admin/economy', economyAdminRouter)
   app.route('/v1/admin/memory', memoryAdminRouter)
+  app.route('/v1/leaderboards', leaderboardsRouter)
+  app.route('/v1/progression', progressionRouter)
+  app.route('/v1/deities', deitiesRouter)
+  app.route('/v1/admin/progression', progressionAdminRouter)
+  // Per-quest leaderboards (`/v1/quests/{id}/leaderboard`). Moves into the quests router at the
+  // merge with the quests branch (`questsRouter.route('/', questLeaderboardRoutes)`).
+  app.route('/v1/quests', createRouter({ auth: true }).route('/', questLeaderboardRoutes))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

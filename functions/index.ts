@@ -5,6 +5,7 @@ import { createMemoryClient, createNexusClient } from '../db/client'
 import { createApp } from './app'
 import { getConfig, type Env } from './lib/env'
 import { deleteExpiredIdempotencyKeys } from './lib/idempotency'
+import { maintainLeaderboards } from './leaderboards/maintenance'
 import { createLogger, describeError } from './lib/logger'
 import { runCompression } from './memory/compression/job'
 
@@ -17,7 +18,8 @@ const app = createApp()
 export default {
   fetch: app.fetch,
   /**
-   * Every 15 minutes: housekeeping (expired idempotency keys) and memory compression (a bounded
+   * Every 15 minutes: housekeeping (expired idempotency keys, leaderboard upkeep: bucket counts
+   * folded, the seed's materialized views refreshed) and memory compression (a bounded
    * run, see `memory/compression/job.ts`). The two are independent: one failing does not stop the
    * other; the handler fails afterwards so the failure shows in the cron's history.
    */
@@ -31,6 +33,8 @@ export default {
     try {
       const expiredKeys = await deleteExpiredIdempotencyKeys(nexusClient.db)
       logger.info('scheduled housekeeping', { expired_idempotency_keys: expiredKeys })
+      const leaderboards = await maintainLeaderboards(nexusClient.db)
+      logger.info('scheduled leaderboard upkeep', { ...leaderboards })
     } catch (error) {
       failures.push(error)
       logger.error('scheduled housekeeping failed', describeError(error))

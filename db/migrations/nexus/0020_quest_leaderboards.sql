@@ -42,7 +42,7 @@ CREATE INDEX idx_quest_leaderboard_order ON quest_leaderboard_entries
   (quest_id, period, period_start, score, neg_time_taken, neg_completed_us, user_id);
 -- A user's personal bests (all_time entries, newest first) and the per-user rebuild.
 CREATE INDEX idx_quest_leaderboard_user ON quest_leaderboard_entries
-  (user_id, period, completed_at DESC, quest_id);
+  (user_id, period, completed_at DESC, quest_id DESC);
 
 -- The entries of a set of completions: for each (quest, period, period start, user) the best of
 -- them that counts (verified, ranked, with a quest and a user).

@@ -158,7 +158,7 @@ export const questLeaderboardEntries = pgTable(
       t.userId,
       t.period,
       t.completedAt.desc().nullsFirst(),
-      t.questId,
+      t.questId.desc().nullsFirst(),
     ),
   ],
 )
