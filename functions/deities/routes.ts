@@ -73,7 +73,10 @@ export const deitiesRouter = createRouter({ auth: true })
       summary: "Bond with one of a deity's blessings (ends any other active bond)",
       request: { params: DeityIdParamSchema, body: jsonBody(BondBodySchema) },
       responses: {
-        200: jsonResponse(ActiveBondSchema.extend({ bond: BondSchema }), 'Already bonded with that blessing'),
+        200: jsonResponse(
+          ActiveBondSchema.extend({ bond: BondSchema }),
+          'Already bonded with that blessing',
+        ),
         201: jsonResponse(ActiveBondSchema.extend({ bond: BondSchema }), 'Bonded'),
         400: errorResponseSpec('Invalid id or body'),
         403: errorResponseSpec('The deity is locked for you (details.lock says why)'),

@@ -81,6 +81,4 @@ export const BondSchema = z
   })
   .openapi('Bond')
 
-export const ActiveBondSchema = z
-  .object({ bond: BondSchema.nullable() })
-  .openapi('ActiveBond')
+export const ActiveBondSchema = z.object({ bond: BondSchema.nullable() }).openapi('ActiveBond')

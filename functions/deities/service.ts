@@ -82,7 +82,9 @@ function lockState(deity: Deity, player: PlayerUnlocks) {
 
 /** A hidden deity exists for a player once discovered or unlocked. */
 const visibleTo = (deity: Deity, player: PlayerUnlocks) =>
-  !deity.isHidden || player.discovered.includes(deity.deityName) || lockState(deity, player).unlocked
+  !deity.isHidden ||
+  player.discovered.includes(deity.deityName) ||
+  lockState(deity, player).unlocked
 
 const blessingResource = (b: DeityBlessing) => ({
   id: b.id,

@@ -16,7 +16,7 @@ export const questLeaderboardRoutes = createNestedRouter().openapi(
     path: '/{id}/leaderboard',
     summary: "A quest's leaderboard: the top, a page from a cursor, or the rows around you",
     description:
-      "One entry per player: their best verified, ranked completion of the period (score desc, time asc, earlier first). Periods roll over at 00:00 UTC (daily) and Monday 00:00 UTC (weekly); closed periods stay readable with `period_start`. Correct as soon as a completion commits.",
+      'One entry per player: their best verified, ranked completion of the period (score desc, time asc, earlier first). Periods roll over at 00:00 UTC (daily) and Monday 00:00 UTC (weekly); closed periods stay readable with `period_start`. Correct as soon as a completion commits.',
     request: { params: QuestIdParamSchema, query: QuestBoardQuerySchema },
     responses: {
       200: jsonResponse(QuestBoardSchema, 'The board'),

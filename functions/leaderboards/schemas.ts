@@ -34,9 +34,15 @@ const PeriodStartSchema = z
   })
 
 /** `?limit=` of a board: rows of a page, or rows above and below with `around=me`. */
-const BoardLimitSchema = z.coerce.number().int().min(1).max(MAX_TOP_LIMIT).optional().openapi({
-  description: `Rows of a page (default ${DEFAULT_TOP_LIMIT}, at most ${MAX_TOP_LIMIT}); with around=me, rows above and below you (default ${DEFAULT_AROUND_LIMIT}, at most ${MAX_AROUND_LIMIT})`,
-})
+const BoardLimitSchema = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_TOP_LIMIT)
+  .optional()
+  .openapi({
+    description: `Rows of a page (default ${DEFAULT_TOP_LIMIT}, at most ${MAX_TOP_LIMIT}); with around=me, rows above and below you (default ${DEFAULT_AROUND_LIMIT}, at most ${MAX_AROUND_LIMIT})`,
+  })
 
 const AroundSchema = z.literal('me').optional().openapi({
   description: 'Your own entry with the rows above and below it, instead of a page',
@@ -273,7 +279,9 @@ export const GlobalBoardSchema = z
     next_cursor: z.string().nullable(),
     me: GlobalBoardEntrySchema.nullable()
       .optional()
-      .openapi({ description: 'With around=me: your entry, or null when you are not on the board' }),
+      .openapi({
+        description: 'With around=me: your entry, or null when you are not on the board',
+      }),
   })
   .openapi('GlobalLeaderboard')
 

@@ -108,7 +108,8 @@ const questCursor = (row: QuestRow): QuestBoardCursor => ({
   u: row.user_id,
 })
 
-const cursorKey = (c: QuestBoardCursor) => sql`(${c.s}::int, ${c.t}::int, ${c.c}::bigint, ${c.u}::uuid)`
+const cursorKey = (c: QuestBoardCursor) =>
+  sql`(${c.s}::int, ${c.t}::int, ${c.c}::bigint, ${c.u}::uuid)`
 
 /**
  * `period`'s board of a quest: a page of the top (`limit`, from `cursor`), or with
@@ -163,8 +164,7 @@ export async function getQuestLeaderboard(
   return {
     ...head,
     items: page.map((row, i) => questEntry(row, row.ahead + i + 1)),
-    next_cursor:
-      rows.length > limit ? encodeCursor(questCursor(page[page.length - 1])) : null,
+    next_cursor: rows.length > limit ? encodeCursor(questCursor(page[page.length - 1])) : null,
   }
 }
 
@@ -442,7 +442,10 @@ export async function getUserGlobalRanks(db: Db, input: { actor: Identity; user_
     boards: Object.fromEntries(
       GLOBAL_BOARDS.map((board) => {
         const row = found.get(board)
-        return [board, row ? { rank: row.rank, value: Number(row.value) } : { rank: null, value: null }]
+        return [
+          board,
+          row ? { rank: row.rank, value: Number(row.value) } : { rank: null, value: null },
+        ]
       }),
     ) as Record<GlobalBoard, { rank: number | null; value: number | null }>,
   }

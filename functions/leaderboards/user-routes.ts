@@ -29,7 +29,8 @@ export const userLeaderboardRoutes = createNestedRouter()
           content: {
             'application/json': { schema: QuestRankSchema.or(GlobalRanksSchema) },
           },
-          description: 'With quest_id: the rank on that board (null without an entry); without: every global board',
+          description:
+            'With quest_id: the rank on that board (null without an entry); without: every global board',
         },
         400: errorResponseSpec('Invalid id, quest_id, period or period_start'),
         404: errorResponseSpec('No such user, or no such quest (or not one you may see)'),

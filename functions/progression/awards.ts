@@ -46,11 +46,7 @@ export async function awardProgression(db: Db, input: AwardInput & { actor: Iden
 
   return db.transaction(async (tx) => {
     // Every award of one player runs after the previous one committed (and before the next).
-    const [before] = await tx
-      .select()
-      .from(users)
-      .where(eq(users.id, userId))
-      .for('no key update')
+    const [before] = await tx.select().from(users).where(eq(users.id, userId)).for('no key update')
     if (!before) throw new ApiError('not_found', 'no user with that id')
 
     const essences = ESSENCES.map((name) => amountOf(input.essences, name))
@@ -105,7 +101,10 @@ async function recordTablets(tx: Db, userId: string, tablets: NonNullable<AwardI
     if (rows[0]) fresh.push(rows[0].tablet_number)
   }
   const asked = [...new Set(tablets.map((t) => t.tablet_number))].sort((a, b) => a - b)
-  return { new: fresh.sort((a, b) => a - b), already_found: asked.filter((n) => !fresh.includes(n)) }
+  return {
+    new: fresh.sort((a, b) => a - b),
+    already_found: asked.filter((n) => !fresh.includes(n)),
+  }
 }
 
 /** Records discoveries of hidden deities (only deities that are hidden); returns the new ones. */
@@ -126,7 +125,11 @@ async function recordHiddenDeities(
   const unknown = names.filter((n) => !known.has(n))
   if (unknown.length > 0) {
     throw new ApiError('validation_error', 'only hidden deities can be discovered', [
-      { path: ['hidden_deities'], code: 'custom', message: `not a hidden deity: ${unknown.join(', ')}` },
+      {
+        path: ['hidden_deities'],
+        code: 'custom',
+        message: `not a hidden deity: ${unknown.join(', ')}`,
+      },
     ])
   }
   const fresh: string[] = []

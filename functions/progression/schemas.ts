@@ -123,8 +123,9 @@ export const AttributeTransactionSchema = z
   .openapi('AttributeTransaction')
 
 export const EssenceHistorySchema = pageSchema(EssenceTransactionSchema).openapi('EssenceHistory')
-export const AttributeHistorySchema =
-  pageSchema(AttributeTransactionSchema).openapi('AttributeHistory')
+export const AttributeHistorySchema = pageSchema(AttributeTransactionSchema).openapi(
+  'AttributeHistory',
+)
 
 /** Largest change to one essence or attribute in one award (either sign). */
 export const MAX_AWARD_AMOUNT = 1_000_000
