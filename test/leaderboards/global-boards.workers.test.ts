@@ -4,7 +4,7 @@
  * or checks ranks against a count taken from the database.
  */
 import { describe, expect, it } from 'vitest'
-import { api, registerPlayer, sqlRows } from '../support/api'
+import { api, registerPlayer, type ApiResponse, sqlRows } from '../support/api'
 import { setUserColumns } from '../support/leaderboards'
 
 const players = (n: number, prefix = 'gb') =>
@@ -49,7 +49,7 @@ describe('GET /v1/leaderboards/attributes/:attribute', () => {
     const seen: any[] = []
     let cursor: string | null = null
     while (seen.length < 5) {
-      const res = await api(
+      const res: ApiResponse = await api(
         `/v1/leaderboards/attributes/innovation?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
         { token: field[0].token },
       )
