@@ -19,6 +19,7 @@ import {
   type ConcurrencyPostgres,
 } from '../support/postgres-server'
 import { appErrors, recordLogs } from '../support/recording-logger'
+import { appSender, tally, unexpected } from '../support/replies'
 
 // Per-request log lines are dropped; error lines are kept in `appErrors` for assertion messages.
 recordLogs()
@@ -38,33 +39,6 @@ const BANK_USERS = 20
 const BANK_WORKERS = 8
 const BANK_MAX_AMOUNT = 50
 
-/** A response read to the end: status, raw body text, parsed JSON and headers. */
-interface Reply {
-  status: number
-  text: string
-  // Any JSON shape: assertions read fields and print `text` when one is missing.
-  json: any
-  headers: Headers
-}
-
-/** Counts replies by `status code` (e.g. `201`, `409 insufficient_funds`). */
-function tally(replies: Reply[]): Record<string, number> {
-  const counts: Record<string, number> = {}
-  for (const r of replies) {
-    const label = r.status < 300 ? String(r.status) : `${r.status} ${r.json?.error?.code}`
-    counts[label] = (counts[label] ?? 0) + 1
-  }
-  return counts
-}
-
-/** The bodies of the replies with an unexpected status, for assertion messages. */
-function unexpected(replies: Reply[], expected: number[]): string {
-  const odd = replies.filter((r) => !expected.includes(r.status))
-  if (odd.length === 0) return 'none'
-  const bodies = odd.slice(0, 5).map((r) => `${r.status} ${r.text}`)
-  return `${odd.length} unexpected: ${bodies.join(' | ')}; app errors: ${appErrors.slice(0, 3).join(' | ')}`
-}
-
 describe.skipIf(!adminUrl)('the economy on a real multi-connection PostgreSQL', () => {
   const app = createApp()
   let server: ConcurrencyPostgres
@@ -83,33 +57,7 @@ describe.skipIf(!adminUrl)('the economy on a real multi-connection PostgreSQL', 
   const newUsers = (count: number) => createUsers(pool, 'conc', count)
   const tokenOf = (userId: string) => playerToken(server, userId)
 
-  async function send(
-    method: string,
-    path: string,
-    token: string,
-    options: { body?: unknown; idempotencyKey?: string } = {},
-  ): Promise<Reply> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${token}` }
-    if (options.body !== undefined) headers['Content-Type'] = 'application/json'
-    if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey
-    const res = await app.request(
-      path,
-      {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      },
-      server.env,
-    )
-    const text = await res.text()
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch {
-      json = undefined
-    }
-    return { status: res.status, text, json, headers: res.headers }
-  }
+  const send = appSender(app, () => server.env)
 
   /** Sum and minimum of the balances of `userIds`, read in one statement (one snapshot). */
   async function balanceTotals(
