@@ -11,9 +11,8 @@
  *
  * Each read is one SQL statement, so the rows and their ranks come from one snapshot.
  */
-import { eq, sql, type SQL } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../../db/client'
-import { quests } from '../../db/schema/nexus'
 import { hasRole, type Identity, type Role } from '../lib/auth'
 import { ApiError } from '../lib/errors'
 import { encodeCursor, pageOf, type TimestampIdCursor } from '../lib/pagination'
@@ -32,23 +31,10 @@ import {
 const STAFF_ROLES: Role[] = ['moderator', 'admin', 'service']
 
 /**
- * 404 unless the caller may see the quest: public and not a draft, or their own, or staff.
- * (The quests router owns the quest's own visibility rules; this is the same rule for its boards.)
+ * Whether the caller may see quest `q`'s boards, as a condition on `quests q`: public and not a
+ * draft, or their own, or staff. (The quests router owns the quest's own visibility; a quest the
+ * caller may not see is a 404 here too.)
  */
-export async function assertQuestVisible(db: Db, actor: Identity, questId: string): Promise<void> {
-  const [quest] = await db
-    .select({ creatorId: quests.creatorId, isPublic: quests.isPublic, status: quests.status })
-    .from(quests)
-    .where(eq(quests.id, questId))
-  const visible =
-    quest !== undefined &&
-    (hasRole(actor, ...STAFF_ROLES) ||
-      quest.creatorId === actor.userId ||
-      (quest.isPublic !== false && quest.status !== 'draft'))
-  if (!visible) throw new ApiError('not_found', 'no quest with that id')
-}
-
-/** The same rule as `assertQuestVisible`, as a condition on `quests q`. */
 function questVisibleSql(actor: Identity): SQL {
   if (hasRole(actor, ...STAFF_ROLES)) return sql`TRUE`
   return sql`(q.creator_id = ${actor.userId}::uuid
@@ -58,9 +44,11 @@ function questVisibleSql(actor: Identity): SQL {
 // ---------------------------------------------------------------------------------------------
 // Quest boards
 
-/** A quest board row as the queries return it. */
+/** A quest board row as the queries return it (all null on an empty board). */
 type QuestRow = {
-  user_id: string
+  visible: boolean
+  user_exists?: boolean
+  user_id: string | null
   username: string
   display_name: string | null
   avatar_url: string | null
@@ -71,25 +59,58 @@ type QuestRow = {
   neg_time_taken: number
   neg_completed_us: number | string
   /** Entries ahead of the first row of a page, or of the caller's row around them. */
-  ahead: number
+  ahead: number | null
   is_me?: boolean
 }
+type EntryRow = QuestRow & { user_id: string }
 
-/** The entries of one board, as `e`. */
-const onQuestBoard = (questId: string, board: BoardPeriod) =>
-  sql`e.quest_id = ${questId}::uuid AND e.period = ${board.period}
-    AND e.period_start = ${board.storedStart}::timestamptz`
+/** The entries of one board, as `alias`. */
+const onQuestBoard = (alias: string, questId: string, board: BoardPeriod) =>
+  sql`${sql.raw(alias)}.quest_id = ${questId}::uuid AND ${sql.raw(alias)}.period = ${board.period}
+    AND ${sql.raw(alias)}.period_start = ${board.storedStart}::timestamptz`
 
 /** The sort key of a board row; greater is better. */
 const questKey = (alias: string) =>
   sql.raw(`(${alias}.score, ${alias}.neg_time_taken, ${alias}.neg_completed_us, ${alias}.user_id)`)
-const QUEST_ORDER_DESC = sql.raw(
-  'score DESC, neg_time_taken DESC, neg_completed_us DESC, user_id DESC',
-)
-const QUEST_ORDER_ASC = sql.raw('score, neg_time_taken, neg_completed_us, user_id')
+const questOrder = (alias: string, direction: 'ASC' | 'DESC') =>
+  sql.raw(
+    ['score', 'neg_time_taken', 'neg_completed_us', 'user_id']
+      .map((column) => `${alias}.${column} ${direction}`)
+      .join(', '),
+  )
+/** The columns of an entry that a row carries (the fewer, the faster a page is decoded). */
+const entryColumns = (alias: string) =>
+  sql.raw(
+    ['user_id', 'score', 'time_taken_seconds', 'completed_at', 'completion_id', 'neg_time_taken']
+      .concat('neg_completed_us')
+      .map((column) => `${alias}.${column}`)
+      .join(', '),
+  )
 const PLAYER_COLUMNS = sql.raw('u.username, u.display_name, u.avatar_url')
 
-const questEntry = (row: QuestRow, rank: number) => ({
+/**
+ * Runs `rows` (a lateral query over quest `questId`'s board) in the same statement as the quest's
+ * visibility check: one round trip. 404 unless the quest exists and the caller may see it;
+ * returns the board rows (none for an empty board).
+ */
+async function onVisibleQuest(
+  db: Db,
+  actor: Identity,
+  questId: string,
+  rows: SQL,
+  extra: SQL = sql``,
+): Promise<{ rows: EntryRow[]; first: QuestRow }> {
+  const result = await db.execute<QuestRow>(sql`
+    SELECT ${questVisibleSql(actor)} AS visible ${extra}, r.*
+    FROM quests q LEFT JOIN LATERAL (${rows}) r ON TRUE
+    WHERE q.id = ${questId}::uuid
+    ORDER BY ${questOrder('r', 'DESC')}`)
+  const first = result.rows[0]
+  if (!first?.visible) throw new ApiError('not_found', 'no quest with that id')
+  return { rows: result.rows.filter((row): row is EntryRow => row.user_id !== null), first }
+}
+
+const questEntry = (row: EntryRow, rank: number) => ({
   rank,
   user_id: row.user_id,
   username: row.username,
@@ -101,7 +122,7 @@ const questEntry = (row: QuestRow, rank: number) => ({
   completion_id: row.completion_id,
 })
 
-const questCursor = (row: QuestRow): QuestBoardCursor => ({
+const questCursor = (row: EntryRow): QuestBoardCursor => ({
   s: row.score,
   t: row.neg_time_taken,
   c: Number(row.neg_completed_us),
@@ -110,6 +131,11 @@ const questCursor = (row: QuestRow): QuestBoardCursor => ({
 
 const cursorKey = (c: QuestBoardCursor) =>
   sql`(${c.s}::int, ${c.t}::int, ${c.c}::bigint, ${c.u}::uuid)`
+
+/** `(SELECT count(*) …)` of the entries of the board whose key is `comparison` `key`. */
+const entriesAhead = (questId: string, board: BoardPeriod, comparison: '>' | '>=', key: SQL) =>
+  sql`(SELECT count(*)::int FROM quest_leaderboard_entries a
+       WHERE ${onQuestBoard('a', questId, board)} AND ${questKey('a')} ${sql.raw(comparison)} ${key})`
 
 /**
  * `period`'s board of a quest: a page of the top (`limit`, from `cursor`), or with
@@ -127,8 +153,7 @@ export async function getQuestLeaderboard(
     around?: 'me'
   },
 ) {
-  const { actor, quest_id: questId } = input
-  await assertQuestVisible(db, actor, questId)
+  const { actor, quest_id: questId, cursor } = input
   const board = boardPeriod(input.period, input.period_start, new Date())
   const head = {
     quest_id: questId,
@@ -138,32 +163,27 @@ export async function getQuestLeaderboard(
   }
   if (input.around === 'me') {
     const limit = input.limit ?? DEFAULT_AROUND_LIMIT
-    const { items, me } = await questBoardAround(db, questId, board, actor.userId, limit)
+    const { items, me } = await questBoardAround(db, actor, questId, board, limit)
     return { ...head, items, next_cursor: null, me }
   }
   const limit = input.limit ?? DEFAULT_TOP_LIMIT
-  const { rows } = await db.execute<QuestRow>(sql`
-    WITH page AS (
-      SELECT e.* FROM quest_leaderboard_entries e
-      WHERE ${onQuestBoard(questId, board)}
-        ${input.cursor ? sql`AND ${questKey('e')} < ${cursorKey(input.cursor)}` : sql``}
-      ORDER BY ${QUEST_ORDER_DESC}
-      LIMIT ${limit + 1}
-    )
-    SELECT p.*, ${PLAYER_COLUMNS},
-      ${
-        input.cursor
-          ? sql`(SELECT count(*)::int FROM quest_leaderboard_entries e
-                 WHERE ${onQuestBoard(questId, board)}
-                   AND ${questKey('e')} >= ${cursorKey(input.cursor)})`
-          : sql`0`
-      } AS ahead
-    FROM page p JOIN users u ON u.id = p.user_id
-    ORDER BY ${QUEST_ORDER_DESC}`)
+  const { rows } = await onVisibleQuest(
+    db,
+    actor,
+    questId,
+    sql`
+      SELECT ${entryColumns('e')}, ${PLAYER_COLUMNS},
+        ${cursor ? entriesAhead(questId, board, '>=', cursorKey(cursor)) : sql`0`} AS ahead
+      FROM quest_leaderboard_entries e JOIN users u ON u.id = e.user_id
+      WHERE ${onQuestBoard('e', questId, board)}
+        ${cursor ? sql`AND ${questKey('e')} < ${cursorKey(cursor)}` : sql``}
+      ORDER BY ${questOrder('e', 'DESC')}
+      LIMIT ${limit + 1}`,
+  )
   const page = rows.slice(0, limit)
   return {
     ...head,
-    items: page.map((row, i) => questEntry(row, row.ahead + i + 1)),
+    items: page.map((row, i) => questEntry(row, (row.ahead ?? 0) + i + 1)),
     next_cursor: rows.length > limit ? encodeCursor(questCursor(page[page.length - 1])) : null,
   }
 }
@@ -171,42 +191,38 @@ export async function getQuestLeaderboard(
 /** The caller's entry with `limit` rows above and below it; empty when they have no entry. */
 async function questBoardAround(
   db: Db,
+  actor: Identity,
   questId: string,
   board: BoardPeriod,
-  userId: string,
   limit: number,
 ) {
-  const { rows } = await db.execute<QuestRow>(sql`
-    WITH me AS (
-      SELECT e.* FROM quest_leaderboard_entries e
-      WHERE ${onQuestBoard(questId, board)} AND e.user_id = ${userId}::uuid
-    ),
-    above AS (
-      SELECT e.* FROM quest_leaderboard_entries e, me m
-      WHERE ${onQuestBoard(questId, board)} AND ${questKey('e')} > ${questKey('m')}
-      ORDER BY ${sql.raw('e.score, e.neg_time_taken, e.neg_completed_us, e.user_id')}
-      LIMIT ${limit}
-    ),
-    below AS (
-      SELECT e.* FROM quest_leaderboard_entries e, me m
-      WHERE ${onQuestBoard(questId, board)} AND ${questKey('e')} < ${questKey('m')}
-      ORDER BY ${sql.raw('e.score DESC, e.neg_time_taken DESC, e.neg_completed_us DESC, e.user_id DESC')}
-      LIMIT ${limit}
-    ),
-    ahead AS (
-      SELECT count(*)::int AS n FROM quest_leaderboard_entries e, me m
-      WHERE ${onQuestBoard(questId, board)} AND ${questKey('e')} > ${questKey('m')}
-    )
-    SELECT r.*, ${PLAYER_COLUMNS}, (SELECT n FROM ahead) AS ahead
-    FROM (
-      SELECT *, FALSE AS is_me FROM above
-      UNION ALL SELECT *, TRUE FROM me
-      UNION ALL SELECT *, FALSE FROM below
-    ) r JOIN users u ON u.id = r.user_id
-    ORDER BY ${QUEST_ORDER_DESC}`)
+  // The lateral subqueries take the caller's key as parameters of their index scans.
+  const { rows } = await onVisibleQuest(
+    db,
+    actor,
+    questId,
+    sql`
+      SELECT w.*, ${PLAYER_COLUMNS}
+      FROM quest_leaderboard_entries m
+      CROSS JOIN LATERAL (
+        (SELECT ${entryColumns('e')}, FALSE AS is_me, NULL::int AS ahead
+         FROM quest_leaderboard_entries e
+         WHERE ${onQuestBoard('e', questId, board)} AND ${questKey('e')} > ${questKey('m')}
+         ORDER BY ${questOrder('e', 'ASC')} LIMIT ${limit})
+        UNION ALL
+        SELECT ${entryColumns('m')}, TRUE, ${entriesAhead(questId, board, '>', questKey('m'))}
+        UNION ALL
+        (SELECT ${entryColumns('e')}, FALSE, NULL
+         FROM quest_leaderboard_entries e
+         WHERE ${onQuestBoard('e', questId, board)} AND ${questKey('e')} < ${questKey('m')}
+         ORDER BY ${questOrder('e', 'DESC')} LIMIT ${limit})
+      ) w
+      JOIN users u ON u.id = w.user_id
+      WHERE ${onQuestBoard('m', questId, board)} AND m.user_id = ${actor.userId}::uuid`,
+  )
   const mine = rows.findIndex((row) => row.is_me)
   if (mine === -1) return { items: [], me: null }
-  const myRank = rows[mine].ahead + 1
+  const myRank = rows[mine].ahead! + 1
   const items = rows.map((row, i) => questEntry(row, myRank + i - mine))
   return { items, me: items[mine] }
 }
@@ -223,17 +239,20 @@ export async function getUserQuestRank(
   },
 ) {
   const { actor, quest_id: questId, user_id: userId } = input
-  await assertUserExists(db, userId)
-  await assertQuestVisible(db, actor, questId)
   const board = boardPeriod(input.period, input.period_start, new Date())
-  const { rows } = await db.execute<QuestRow>(sql`
-    SELECT e.*, ${PLAYER_COLUMNS},
-      (SELECT count(*)::int FROM quest_leaderboard_entries a
-       WHERE a.quest_id = e.quest_id AND a.period = e.period AND a.period_start = e.period_start
-         AND ${questKey('a')} > ${questKey('e')}) AS ahead
-    FROM quest_leaderboard_entries e JOIN users u ON u.id = e.user_id
-    WHERE ${onQuestBoard(questId, board)} AND e.user_id = ${userId}::uuid`)
-  const entry = rows[0] ? questEntry(rows[0], rows[0].ahead + 1) : null
+  const { rows, first } = await onVisibleQuest(
+    db,
+    actor,
+    questId,
+    sql`
+      SELECT ${entryColumns('m')}, ${PLAYER_COLUMNS},
+        ${entriesAhead(questId, board, '>', questKey('m'))} AS ahead
+      FROM quest_leaderboard_entries m JOIN users u ON u.id = m.user_id
+      WHERE ${onQuestBoard('m', questId, board)} AND m.user_id = ${userId}::uuid`,
+    sql`, EXISTS (SELECT 1 FROM users WHERE id = ${userId}::uuid) AS user_exists`,
+  )
+  if (!first.user_exists) throw new ApiError('not_found', 'no user with that id')
+  const entry = rows[0] ? questEntry(rows[0], rows[0].ahead! + 1) : null
   return {
     user_id: userId,
     quest_id: questId,
@@ -245,12 +264,6 @@ export async function getUserQuestRank(
   }
 }
 
-/** 404 unless the user exists. */
-async function assertUserExists(db: Db, userId: string): Promise<void> {
-  const { rows } = await db.execute(sql`SELECT 1 FROM users WHERE id = ${userId}::uuid`)
-  if (rows.length === 0) throw new ApiError('not_found', 'no user with that id')
-}
-
 /**
  * `user_id`'s personal bests (their all-time entries), newest first, each with its current
  * all-time rank; quests the caller may not see are left out.
@@ -260,33 +273,37 @@ export async function listPersonalBests(
   input: { actor: Identity; user_id: string; limit: number; cursor?: TimestampIdCursor },
 ) {
   const { actor, user_id: userId, limit, cursor } = input
-  await assertUserExists(db, userId)
   const { rows } = await db.execute<
-    QuestRow & { quest_id: string; quest_title: string; cursor_t: string }
+    EntryRow & { quest_id: string | null; quest_title: string; cursor_t: string }
   >(sql`
-    SELECT e.*, q.title AS quest_title,
-      to_char(e.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_t,
-      (SELECT count(*)::int FROM quest_leaderboard_entries a
-       WHERE a.quest_id = e.quest_id AND a.period = e.period AND a.period_start = e.period_start
-         AND ${questKey('a')} > ${questKey('e')}) AS ahead
-    FROM quest_leaderboard_entries e JOIN quests q ON q.id = e.quest_id
-    WHERE e.user_id = ${userId}::uuid AND e.period = 'all_time' AND ${questVisibleSql(actor)}
-      ${cursor ? sql`AND (e.completed_at, e.quest_id) < (${cursor.t}::timestamptz, ${cursor.id}::uuid)` : sql``}
-    ORDER BY e.completed_at DESC, e.quest_id DESC
-    LIMIT ${limit + 1}`)
+    SELECT r.* FROM users x LEFT JOIN LATERAL (
+      SELECT ${entryColumns('e')}, e.quest_id, q.title AS quest_title,
+        to_char(e.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_t,
+        (SELECT count(*)::int FROM quest_leaderboard_entries a
+         WHERE a.quest_id = e.quest_id AND a.period = e.period AND a.period_start = e.period_start
+           AND ${questKey('a')} > ${questKey('e')}) AS ahead
+      FROM quest_leaderboard_entries e JOIN quests q ON q.id = e.quest_id
+      WHERE e.user_id = x.id AND e.period = 'all_time' AND ${questVisibleSql(actor)}
+        ${cursor ? sql`AND (e.completed_at, e.quest_id) < (${cursor.t}::timestamptz, ${cursor.id}::uuid)` : sql``}
+      ORDER BY e.completed_at DESC, e.quest_id DESC
+      LIMIT ${limit + 1}
+    ) r ON TRUE
+    WHERE x.id = ${userId}::uuid
+    ORDER BY r.completed_at DESC, r.quest_id DESC`)
+  if (rows.length === 0) throw new ApiError('not_found', 'no user with that id')
   return pageOf(
-    rows,
+    rows.filter((row) => row.quest_id !== null),
     limit,
     (row) => ({
-      quest_id: row.quest_id,
+      quest_id: row.quest_id!,
       quest_title: row.quest_title,
-      rank: row.ahead + 1,
+      rank: row.ahead! + 1,
       score: row.score,
       time_taken_seconds: row.time_taken_seconds,
       completed_at: isoTimestamp(row.completed_at)!,
       completion_id: row.completion_id,
     }),
-    (row) => ({ t: row.cursor_t, id: row.quest_id }),
+    (row) => ({ t: row.cursor_t, id: row.quest_id! }),
   )
 }
 
@@ -377,19 +394,20 @@ export async function getGlobalLeaderboard(
     const { rows } = await db.execute<GlobalRow>(
       rankedWindow(
         board,
-        sql`me AS (
-          SELECT e.user_id, e.value FROM global_leaderboard_entries e
-          WHERE e.board = ${board} AND e.user_id = ${actor.userId}::uuid
-        ),
-        board_rows AS (
-          (SELECT e.user_id, e.value, FALSE AS is_me FROM global_leaderboard_entries e, me m
-           WHERE e.board = ${board} AND (e.value, e.user_id) > (m.value, m.user_id)
-           ORDER BY e.value, e.user_id LIMIT ${limit})
-          UNION ALL SELECT user_id, value, TRUE FROM me
-          UNION ALL
-          (SELECT e.user_id, e.value, FALSE FROM global_leaderboard_entries e, me m
-           WHERE e.board = ${board} AND (e.value, e.user_id) < (m.value, m.user_id)
-           ORDER BY e.value DESC, e.user_id DESC LIMIT ${limit})
+        // The lateral subqueries take the caller's value as parameters of their index scans.
+        sql`board_rows AS (
+          SELECT w.* FROM global_leaderboard_entries m
+          CROSS JOIN LATERAL (
+            (SELECT e.user_id, e.value, FALSE AS is_me FROM global_leaderboard_entries e
+             WHERE e.board = ${board} AND (e.value, e.user_id) > (m.value, m.user_id)
+             ORDER BY e.value, e.user_id LIMIT ${limit})
+            UNION ALL SELECT m.user_id, m.value, TRUE
+            UNION ALL
+            (SELECT e.user_id, e.value, FALSE FROM global_leaderboard_entries e
+             WHERE e.board = ${board} AND (e.value, e.user_id) < (m.value, m.user_id)
+             ORDER BY e.value DESC, e.user_id DESC LIMIT ${limit})
+          ) w
+          WHERE m.board = ${board} AND m.user_id = ${actor.userId}::uuid
         )`,
       ),
     )
@@ -426,16 +444,21 @@ export async function getGlobalLeaderboard(
 /** `user_id`'s rank and value on every global board (null on a board they are not on). */
 export async function getUserGlobalRanks(db: Db, input: { actor: Identity; user_id: string }) {
   const userId = input.user_id
-  await assertUserExists(db, userId)
-  const { rows } = await db.execute<{ board: GlobalBoard; value: number | string; rank: number }>(
-    sql`
-    SELECT e.board, e.value, global_leaderboard_rank(e.board, e.value)::int AS rank
-    FROM global_leaderboard_entries e
-    WHERE e.board IN (${sql.join(
-      GLOBAL_BOARDS.map((b) => sql`${b}`),
-      sql`, `,
-    )}) AND e.user_id = ${userId}::uuid`,
-  )
+  const { rows } = await db.execute<{
+    board: GlobalBoard | null
+    value: number | string
+    rank: number
+  }>(sql`
+    SELECT r.* FROM users x LEFT JOIN LATERAL (
+      SELECT e.board, e.value, global_leaderboard_rank(e.board, e.value)::int AS rank
+      FROM global_leaderboard_entries e
+      WHERE e.board IN (${sql.join(
+        GLOBAL_BOARDS.map((b) => sql`${b}`),
+        sql`, `,
+      )}) AND e.user_id = x.id
+    ) r ON TRUE
+    WHERE x.id = ${userId}::uuid`)
+  if (rows.length === 0) throw new ApiError('not_found', 'no user with that id')
   const found = new Map(rows.map((r) => [r.board, r]))
   return {
     user_id: userId,
