@@ -132,10 +132,19 @@ const questCursor = (row: EntryRow): QuestBoardCursor => ({
 const cursorKey = (c: QuestBoardCursor) =>
   sql`(${c.s}::int, ${c.t}::int, ${c.c}::bigint, ${c.u}::uuid)`
 
-/** `(SELECT count(*) …)` of the entries of the board whose key is `comparison` `key`. */
-const entriesAhead = (questId: string, board: BoardPeriod, comparison: '>' | '>=', key: SQL) =>
-  sql`(SELECT count(*)::int FROM quest_leaderboard_entries a
-       WHERE ${onQuestBoard('a', questId, board)} AND ${questKey('a')} ${sql.raw(comparison)} ${key})`
+/**
+ * The entries ahead of row `alias` on its board (its rank − 1), from the bucket counts
+ * (`quest_leaderboard_rank`, migration 0020): the same cost at any rank. `board` names the board
+ * (SQL for quest id, period and period start); by default the row's own columns.
+ */
+const entriesAhead = (alias: string, board?: { questId: string; period: BoardPeriod }) => {
+  const a = sql.raw(alias)
+  const where = board
+    ? sql`${board.questId}::uuid, ${board.period.period}, ${board.period.storedStart}::timestamptz`
+    : sql`${a}.quest_id, ${a}.period, ${a}.period_start`
+  return sql`(quest_leaderboard_rank(${where}, ${a}.score, ${a}.neg_time_taken,
+    ${a}.neg_completed_us, ${a}.user_id) - 1)`
+}
 
 /**
  * `period`'s board of a quest: a page of the top (`limit`, from `cursor`), or with
@@ -172,13 +181,21 @@ export async function getQuestLeaderboard(
     actor,
     questId,
     sql`
-      SELECT ${entryColumns('e')}, ${PLAYER_COLUMNS},
-        ${cursor ? entriesAhead(questId, board, '>=', cursorKey(cursor)) : sql`0`} AS ahead
-      FROM quest_leaderboard_entries e JOIN users u ON u.id = e.user_id
-      WHERE ${onQuestBoard('e', questId, board)}
-        ${cursor ? sql`AND ${questKey('e')} < ${cursorKey(cursor)}` : sql``}
-      ORDER BY ${questOrder('e', 'DESC')}
-      LIMIT ${limit + 1}`,
+      WITH page AS (
+        SELECT ${entryColumns('e')}, ${PLAYER_COLUMNS}
+        FROM quest_leaderboard_entries e JOIN users u ON u.id = e.user_id
+        WHERE ${onQuestBoard('e', questId, board)}
+          ${cursor ? sql`AND ${questKey('e')} < ${cursorKey(cursor)}` : sql``}
+        ORDER BY ${questOrder('e', 'DESC')}
+        LIMIT ${limit + 1}
+      )
+      SELECT page.*, ${
+        cursor
+          ? sql`(SELECT ${entriesAhead('f', { questId, period: board })} FROM page f
+                 ORDER BY ${questOrder('f', 'DESC')} LIMIT 1)`
+          : sql`0`
+      } AS ahead
+      FROM page`,
   )
   const page = rows.slice(0, limit)
   return {
@@ -210,7 +227,7 @@ async function questBoardAround(
          WHERE ${onQuestBoard('e', questId, board)} AND ${questKey('e')} > ${questKey('m')}
          ORDER BY ${questOrder('e', 'ASC')} LIMIT ${limit})
         UNION ALL
-        SELECT ${entryColumns('m')}, TRUE, ${entriesAhead(questId, board, '>', questKey('m'))}
+        SELECT ${entryColumns('m')}, TRUE, ${entriesAhead('m', { questId, period: board })}
         UNION ALL
         (SELECT ${entryColumns('e')}, FALSE, NULL
          FROM quest_leaderboard_entries e
@@ -246,7 +263,7 @@ export async function getUserQuestRank(
     questId,
     sql`
       SELECT ${entryColumns('m')}, ${PLAYER_COLUMNS},
-        ${entriesAhead(questId, board, '>', questKey('m'))} AS ahead
+        ${entriesAhead('m', { questId, period: board })} AS ahead
       FROM quest_leaderboard_entries m JOIN users u ON u.id = m.user_id
       WHERE ${onQuestBoard('m', questId, board)} AND m.user_id = ${userId}::uuid`,
     sql`, EXISTS (SELECT 1 FROM users WHERE id = ${userId}::uuid) AS user_exists`,
@@ -279,9 +296,7 @@ export async function listPersonalBests(
     SELECT r.* FROM users x LEFT JOIN LATERAL (
       SELECT ${entryColumns('e')}, e.quest_id, q.title AS quest_title,
         to_char(e.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_t,
-        (SELECT count(*)::int FROM quest_leaderboard_entries a
-         WHERE a.quest_id = e.quest_id AND a.period = e.period AND a.period_start = e.period_start
-           AND ${questKey('a')} > ${questKey('e')}) AS ahead
+        ${entriesAhead('e')} AS ahead
       FROM quest_leaderboard_entries e JOIN quests q ON q.id = e.quest_id
       WHERE e.user_id = x.id AND e.period = 'all_time' AND ${questVisibleSql(actor)}
         ${cursor ? sql`AND (e.completed_at, e.quest_id) < (${cursor.t}::timestamptz, ${cursor.id}::uuid)` : sql``}

@@ -247,16 +247,23 @@ describe.skipIf(!adminUrl)('progression on a real multi-connection PostgreSQL', 
          WHERE f.r IS DISTINCT FROM global_leaderboard_rank('attr_faith', f.v)`,
       )
       expect(mismatched).toEqual([])
+      // Every player's all-time entry is their best, and its rank (bucket counts) is its position.
       const { rows: board } = await pool.query(
         `WITH best AS (
            SELECT DISTINCT ON (user_id) user_id, id, score, time_taken_seconds, completed_at
            FROM challenge_completions WHERE quest_id = $1 AND completion_verified
-           ORDER BY user_id, score DESC, time_taken_seconds, completed_at, id)
-         SELECT b.user_id, b.id = e.completion_id AS same
-         FROM best b
-         FULL JOIN (SELECT * FROM quest_leaderboard_entries
-                    WHERE quest_id = $1 AND period = 'all_time') e ON e.user_id = b.user_id
-         WHERE e.completion_id IS DISTINCT FROM b.id`,
+           ORDER BY user_id, score DESC, time_taken_seconds, completed_at, id),
+         naive AS (
+           SELECT user_id, id, row_number() OVER (
+             ORDER BY score DESC, time_taken_seconds, completed_at, user_id DESC)::int AS rank
+           FROM best),
+         kept AS (
+           SELECT user_id, completion_id AS id,
+             quest_leaderboard_rank(quest_id, period, period_start, score, neg_time_taken,
+                                    neg_completed_us, user_id) AS rank
+           FROM quest_leaderboard_entries WHERE quest_id = $1 AND period = 'all_time')
+         SELECT * FROM naive FULL JOIN kept USING (user_id)
+         WHERE naive.id IS DISTINCT FROM kept.id OR naive.rank IS DISTINCT FROM kept.rank`,
         [questId],
       )
       expect(board).toEqual([])

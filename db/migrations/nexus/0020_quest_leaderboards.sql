@@ -2,7 +2,9 @@
 -- 51, 53). One entry per (quest, period, period start, user): the user's best verified, ranked
 -- completion in that period. Written by triggers on challenge_completions in the completion's own
 -- transaction, so a rank read after the commit already counts it; closed periods keep their rows
--- (the archive).
+-- (the archive). A rank is 1 + the entries ahead, counted from per-score-bucket counts
+-- (quest_leaderboard_buckets) plus a short index range in the player's own bucket, so it costs the
+-- same at rank 50,000 of a hot quest as at rank 5.
 -- Valid on PostgreSQL 15 and later; needs no extension.
 
 -- The start of the period containing p_at, in UTC: '-infinity' for all_time, Monday 00:00 for
@@ -14,6 +16,24 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     WHEN 'all_time' THEN '-infinity'::timestamptz
     WHEN 'weekly' THEN date_trunc('week', p_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
     WHEN 'daily' THEN date_trunc('day', p_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+  END
+$$;
+
+-- The bucket of a value: values below 100 are their own bucket; larger values keep two
+-- significant digits (100-109 -> 100, 12,345 -> 12,000), so buckets are at most 10% of their
+-- value wide and a board of any size has at most ~90 buckets per power of ten.
+CREATE OR REPLACE FUNCTION leaderboard_bucket(p_value bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT CASE WHEN p_value < 100 THEN p_value
+    ELSE p_value - p_value % (10::bigint ^ (length(p_value::text) - 2))::bigint
+  END
+$$;
+
+-- The first value of the bucket after p_value's.
+CREATE OR REPLACE FUNCTION leaderboard_next_bucket(p_value bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT CASE WHEN p_value < 100 THEN p_value + 1
+    ELSE leaderboard_bucket(p_value) + (10::bigint ^ (length(p_value::text) - 2))::bigint
   END
 $$;
 
@@ -43,6 +63,83 @@ CREATE INDEX idx_quest_leaderboard_order ON quest_leaderboard_entries
 -- A user's personal bests (all_time entries, newest first) and the per-user rebuild.
 CREATE INDEX idx_quest_leaderboard_user ON quest_leaderboard_entries
   (user_id, period, completed_at DESC, quest_id DESC);
+
+-- How many entries of each board have a score in each bucket, kept by the statement triggers
+-- below (one set-based upsert per statement). Writes to one quest's boards run one transaction at
+-- a time (the per-quest advisory lock of trigger_rank_at_completion, also taken by this migration's
+-- own triggers), so the counter rows are never contended by two writers of the same board.
+CREATE TABLE quest_leaderboard_buckets (
+  quest_id uuid NOT NULL,
+  period varchar(8) NOT NULL,
+  period_start timestamptz NOT NULL,
+  bucket bigint NOT NULL,
+  entries integer NOT NULL,
+  PRIMARY KEY (quest_id, period, period_start, bucket)
+);
+
+-- Moves the bucket counts by the entries a statement inserted, updated or deleted (transition
+-- tables; each trigger below runs only the branch whose tables it has).
+CREATE OR REPLACE FUNCTION count_quest_leaderboard_buckets() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO quest_leaderboard_buckets AS b
+    SELECT quest_id, period, period_start, leaderboard_bucket(score), count(*)::int
+    FROM new_entries GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (quest_id, period, period_start, bucket)
+      DO UPDATE SET entries = b.entries + EXCLUDED.entries;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO quest_leaderboard_buckets AS b
+    SELECT quest_id, period, period_start, leaderboard_bucket(score), sum(delta)::int
+    FROM (SELECT quest_id, period, period_start, score, -1 AS delta FROM old_entries
+          UNION ALL SELECT quest_id, period, period_start, score, 1 FROM new_entries) d
+    GROUP BY 1, 2, 3, 4 HAVING sum(delta) <> 0 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (quest_id, period, period_start, bucket)
+      DO UPDATE SET entries = b.entries + EXCLUDED.entries;
+  ELSE
+    UPDATE quest_leaderboard_buckets b SET entries = b.entries - d.n
+    FROM (SELECT quest_id, period, period_start, leaderboard_bucket(score) AS bucket,
+                 count(*)::int AS n
+          FROM old_entries GROUP BY 1, 2, 3, 4) d
+    WHERE (b.quest_id, b.period, b.period_start, b.bucket)
+        = (d.quest_id, d.period, d.period_start, d.bucket);
+  END IF;
+  RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER trigger_quest_leaderboard_buckets_insert
+  AFTER INSERT ON quest_leaderboard_entries
+  REFERENCING NEW TABLE AS new_entries
+  FOR EACH STATEMENT EXECUTE FUNCTION count_quest_leaderboard_buckets();
+CREATE TRIGGER trigger_quest_leaderboard_buckets_update
+  AFTER UPDATE ON quest_leaderboard_entries
+  REFERENCING OLD TABLE AS old_entries NEW TABLE AS new_entries
+  FOR EACH STATEMENT EXECUTE FUNCTION count_quest_leaderboard_buckets();
+CREATE TRIGGER trigger_quest_leaderboard_buckets_delete
+  AFTER DELETE ON quest_leaderboard_entries
+  REFERENCING OLD TABLE AS old_entries
+  FOR EACH STATEMENT EXECUTE FUNCTION count_quest_leaderboard_buckets();
+
+-- The rank on a board of the entry with this key: 1 + the entries ahead of it (greater key), as
+-- the bucket counts above its score's bucket plus the entries of its own bucket ahead of it.
+-- STABLE: in one statement it reads the statement's snapshot, like the rows it ranks.
+CREATE OR REPLACE FUNCTION quest_leaderboard_rank(
+  p_quest_id uuid, p_period varchar, p_period_start timestamptz,
+  p_score integer, p_neg_time_taken integer, p_neg_completed_us bigint, p_user_id uuid
+) RETURNS integer
+LANGUAGE sql STABLE AS $$
+  SELECT (1
+    + COALESCE((SELECT sum(b.entries) FROM quest_leaderboard_buckets b
+                WHERE b.quest_id = p_quest_id AND b.period = p_period
+                  AND b.period_start = p_period_start
+                  AND b.bucket > leaderboard_bucket(p_score)), 0)
+    + (SELECT count(*) FROM quest_leaderboard_entries e
+       WHERE e.quest_id = p_quest_id AND e.period = p_period AND e.period_start = p_period_start
+         AND (e.score, e.neg_time_taken, e.neg_completed_us, e.user_id)
+           > (p_score, p_neg_time_taken, p_neg_completed_us, p_user_id)
+         AND e.score < leaderboard_next_bucket(p_score)))::integer
+$$;
 
 -- The entries of a set of completions: for each (quest, period, period start, user) the best of
 -- them that counts (verified, ranked, with a quest and a user).
@@ -109,6 +206,7 @@ DECLARE
   v_quest_id uuid;
 BEGIN
   DELETE FROM quest_leaderboard_entries;
+  DELETE FROM quest_leaderboard_buckets;
   FOR v_quest_id IN SELECT DISTINCT quest_id FROM challenge_completions WHERE quest_id IS NOT NULL
   LOOP
     INSERT INTO quest_leaderboard_entries
@@ -124,6 +222,10 @@ $$;
 CREATE OR REPLACE FUNCTION quest_leaderboards_after_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+  -- One writer per quest board at a time (the same key as trigger_rank_at_completion), in quest
+  -- order, so the bucket counters of a board are never updated by two transactions at once.
+  PERFORM pg_advisory_xact_lock(hashtextextended('challenge_completions:' || q::text, 0))
+  FROM (SELECT DISTINCT quest_id AS q FROM new_completions WHERE quest_id IS NOT NULL ORDER BY 1) l;
   PERFORM upsert_quest_leaderboard_entries(ARRAY(SELECT n::challenge_completions FROM new_completions n));
   RETURN NULL;
 END;

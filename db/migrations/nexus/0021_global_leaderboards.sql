@@ -4,31 +4,14 @@
 --
 -- global_leaderboard_entries: one row per (board, user) with the user's value, kept in step with
 -- users by trigger_global_leaderboards; listing and around-me are range scans of its index.
--- leaderboard_bucket_counts: how many entries each value bucket holds, as insert-only deltas
+-- leaderboard_bucket_counts: how many entries each value bucket (leaderboard_bucket, 0020) holds,
+-- as insert-only deltas
 -- (+1 / -1 rows, never updated in place, so concurrent awards never wait for or deadlock on a
 -- counter row); compact_leaderboard_bucket_counts() folds them. A rank is
 --   1 + (entries in higher buckets: a sum over at most a few hundred rows)
 --     + (entries of the player's own bucket with a higher value: a short index range).
 -- Ties share a rank (RANK(), as the seed's akashic_leaderboard and attribute_leaderboards).
 -- Valid on PostgreSQL 15 and later; needs no extension.
-
--- The bucket of a value: values below 100 are their own bucket; larger values keep two
--- significant digits (100-109 -> 100, 12,345 -> 12,000), so buckets are at most 10% of their
--- value wide and a board of any size has at most ~90 buckets per power of ten.
-CREATE OR REPLACE FUNCTION leaderboard_bucket(p_value bigint) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT CASE WHEN p_value < 100 THEN p_value
-    ELSE p_value - p_value % (10::bigint ^ (length(p_value::text) - 2))::bigint
-  END
-$$;
-
--- The first value of the bucket after p_value's.
-CREATE OR REPLACE FUNCTION leaderboard_next_bucket(p_value bigint) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT CASE WHEN p_value < 100 THEN p_value + 1
-    ELSE leaderboard_bucket(p_value) + (10::bigint ^ (length(p_value::text) - 2))::bigint
-  END
-$$;
 
 -- The boards a user is on and their value on each; NULL when the user is not on that board
 -- (akashic boards list only players with essence, as the seed's akashic_leaderboard does).

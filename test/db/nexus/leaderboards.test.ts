@@ -32,16 +32,27 @@ async function naiveQuestBoards(questId: string) {
   return rows
 }
 
-/** The kept entries of `questId` with their rank as 1 + the entries ahead (what the API counts). */
+/** The kept entries of `questId` with their rank as the API reads it (bucket counts). */
 async function keptQuestBoards(questId: string) {
   const { rows } = await pg.client.query(
     `SELECT e.period, e.period_start::text, e.user_id, e.completion_id,
-       1 + (SELECT count(*) FROM quest_leaderboard_entries a
-            WHERE a.quest_id = e.quest_id AND a.period = e.period
-              AND a.period_start = e.period_start
-              AND (a.score, a.neg_time_taken, a.neg_completed_us, a.user_id)
-                > (e.score, e.neg_time_taken, e.neg_completed_us, e.user_id))::int AS rank
+       quest_leaderboard_rank(e.quest_id, e.period, e.period_start, e.score, e.neg_time_taken,
+                              e.neg_completed_us, e.user_id) AS rank
      FROM quest_leaderboard_entries e WHERE e.quest_id = $1 ORDER BY 1, 2, 5`,
+    [questId],
+  )
+  return rows
+}
+
+/** Bucket counters of `questId` that differ from a count of its entries. */
+async function bucketDrift(questId: string) {
+  const { rows } = await pg.client.query(
+    `SELECT * FROM (
+       SELECT period, period_start, leaderboard_bucket(score) AS bucket, count(*)::int AS entries
+       FROM quest_leaderboard_entries WHERE quest_id = $1 GROUP BY 1, 2, 3) counted
+     FULL JOIN (SELECT period, period_start, bucket, entries FROM quest_leaderboard_buckets
+                WHERE quest_id = $1 AND entries <> 0) kept USING (period, period_start, bucket)
+     WHERE counted.entries IS DISTINCT FROM kept.entries`,
     [questId],
   )
   return rows
@@ -49,7 +60,8 @@ async function keptQuestBoards(questId: string) {
 
 const completionArb = fc.record({
   user: fc.integer({ min: 0, max: 5 }),
-  score: fc.integer({ min: 0, max: 5 }).map((s) => s * 100),
+  // Scores on both sides of bucket edges (exact below 100, 10 wide from 100, 100 wide from 1,000).
+  score: fc.constantFrom(0, 5, 99, 100, 105, 109, 110, 990, 999, 1000, 1050, 1099, 1100),
   time: fc.integer({ min: 1, max: 3 }),
   // Minutes after a Sunday 22:00 UTC: crosses a day and a week boundary.
   minute: fc.integer({ min: 0, max: 300 }),
@@ -60,7 +72,7 @@ const completionArb = fc.record({
 const changeArb = fc.oneof(
   fc.record({ kind: fc.constant('verify' as const), index: fc.nat() }),
   fc.record({ kind: fc.constant('unrank' as const), index: fc.nat() }),
-  fc.record({ kind: fc.constant('rescore' as const), index: fc.nat(), score: fc.nat(600) }),
+  fc.record({ kind: fc.constant('rescore' as const), index: fc.nat(), score: fc.nat(1200) }),
   fc.record({ kind: fc.constant('delete' as const), index: fc.nat() }),
 )
 
@@ -113,6 +125,7 @@ describe('quest_leaderboard_entries', () => {
             await pg.client.query(statement, change.kind === 'rescore' ? [id, change.score] : [id])
           }
           expect(await keptQuestBoards(questId)).toEqual(await naiveQuestBoards(questId))
+          expect(await bucketDrift(questId)).toEqual([])
         },
       ),
       { numRuns: 25 },
@@ -132,6 +145,7 @@ describe('quest_leaderboard_entries', () => {
     await pg.client.query('DELETE FROM quest_leaderboard_entries WHERE quest_id = $1', [questId])
     await pg.client.query('SELECT rebuild_quest_leaderboards()')
     expect(await keptQuestBoards(questId)).toEqual(before)
+    expect(await bucketDrift(questId)).toEqual([])
     expect(before.map((r) => r.period).sort()).toEqual(['all_time', 'daily', 'weekly'])
   })
 })
