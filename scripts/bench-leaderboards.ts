@@ -1,6 +1,6 @@
 /**
  * `npm run bench:leaderboards [-- --completions 1000000 --quests 1000 --users 100000 --rounds 3
- *   --samples 200 --hot-samples 40 --writes 120 --hot-share 0.1 --skip-refresh --out path]`:
+ *   --samples 150 --hot-samples 30 --writes 120 --skip-refresh --out path]`:
  * leaderboard latency on the embedded database (in-process PGlite: Postgres 18 in WASM, one
  * session), the strategy the API serves against the naive queries, in the same run on the same
  * data. Prints a table and writes `bench-results/leaderboards.json`.
@@ -8,19 +8,21 @@
  * Data (one `INSERT … SELECT generate_series` per table, triggers off, then the boards rebuilt
  * set-based and VACUUM ANALYZE): `--users` players (resonance log-uniform up to ~160,000 for 70%
  * of them, 0 for the rest), `--quests` quests, `--completions` completions over the last 8 weeks
- * (90% verified, 95% ranked, scores 0-9,999, times 30-599 s). `--hot-share` of the completions go to
- * one hot quest (its board has tens of thousands of players); the rest spread uniformly, about
- * 900 per quest.
+ * (90% verified, 95% ranked, scores 0-9,999, times 30-599 s). Quest popularity follows Zipf's law
+ * (s = 1: quest k is played in proportion to 1/k), as plays do in real catalogues: the most played
+ * quest gets ~10% of the completions (its board has tens of thousands of players), the median quest
+ * a few hundred.
  *
- * Measured, per round (the table shows the median over rounds of each round's p50 and p95):
+ * Measured, per round (the table shows the median over rounds of each round's p50 and p95), for
+ * three kinds of board: a player's own board (a random entry of all boards: what players open, so
+ * popular quests weigh as much as they are played), the most played quest, a median quest:
  * - top 50 of a quest's all-time board: `getQuestLeaderboard` (the service the route calls: the
  *   quest check and one statement on the kept board) vs the naive query (each player's best with
  *   DISTINCT ON over the completions, then ORDER BY … LIMIT 50);
  * - around me (10 above and below): the service vs the naive way (the player's best, `count(*)` of
  *   the bests ahead, then ORDER BY … OFFSET rank − 11 LIMIT 21);
  * - a user's rank: `getUserQuestRank` vs the naive `count(*)` of the bests ahead;
- * - the same on the hot quest (fewer samples: the naive query takes ~0.1 s there);
- * - around me on the akashic board (100,000 players): `getGlobalLeaderboard` (bucket counts) vs
+ * - around me on the akashic board (every player with resonance): `getGlobalLeaderboard` (bucket counts) vs
  *   `count(*) WHERE akashic_resonance > mine` and ORDER BY … OFFSET.
  * Every sample's answer is compared with the naive one (ranks and rows); a mismatch fails the run.
  * Then the cost of one completion INSERT (autocommit) with: no triggers, the leaderboard trigger
@@ -49,10 +51,9 @@ const { values: args } = parseArgs({
     quests: { type: 'string', default: '1000' },
     users: { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '3' },
-    samples: { type: 'string', default: '200' },
-    'hot-samples': { type: 'string', default: '40' },
+    samples: { type: 'string', default: '150' },
+    'hot-samples': { type: 'string', default: '30' },
     writes: { type: 'string', default: '120' },
-    'hot-share': { type: 'string', default: '0.1' },
     'skip-refresh': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench-results/leaderboards.json' },
   },
@@ -65,7 +66,6 @@ const N = {
   samples: Number(args.samples),
   hotSamples: Number(args['hot-samples']),
   writes: Number(args.writes),
-  hotShare: Number(args['hot-share']),
 }
 /** Rows above and below the player in the around-me measurements. */
 const AROUND = 10
@@ -107,10 +107,11 @@ async function main() {
               10 + floor(random() * random() * 300)::int
        FROM generate_series(1, ${N.users}) g
        CROSS JOIN LATERAL (SELECT CASE WHEN random() < 0.7
-                                   THEN floor(exp(random() * 12))::int ELSE 0 END AS r) v
+                                   THEN floor(exp(random() * 12))::int ELSE 0 END + 0 * g AS r) v
        CROSS JOIN LATERAL akashic_rank_for_resonance(v.r) t;
        INSERT INTO quests (title, challenge_type, quest_data, rewards)
-       SELECT 'bench quest ' || g, 'microgame', '{}', '{}' FROM generate_series(1, ${N.quests}) g;`,
+       SELECT 'bench quest ' || lpad(g::text, 6, '0'), 'microgame', '{}', '{}'
+       FROM generate_series(1, ${N.quests}) g;`,
     ),
   )
   log(`users and quests in ${round(loadUsersMs / 1000, 1)} s`)
@@ -120,8 +121,8 @@ async function main() {
          (quest_id, user_id, score, time_taken_seconds, completed_at, completion_verified,
           is_ranked_attempt)
        SELECT
-         qs.ids[CASE WHEN random() < ${N.hotShare} THEN 1
-                     ELSE 2 + floor(random() * (cardinality(qs.ids) - 1))::int END],
+         -- Zipf (s = 1) by inverse transform: k = floor((n + 1) ^ u) has P(k) = log((k+1)/k) / log(n+1).
+         qs.ids[floor(power(cardinality(qs.ids) + 1, random()))::int],
          us.ids[1 + floor(random() * cardinality(us.ids))::int],
          floor(random() * 10000)::int,
          30 + floor(random() * 570)::int,
@@ -152,16 +153,15 @@ async function main() {
         WHERE e.quest_id = q.id AND e.period = 'all_time') AS players
      FROM quests q ORDER BY q.title LIMIT 1`,
   )
-  const [typical] = await q<{ completions: number; players: number }>(
-    `SELECT (count(*) / count(DISTINCT quest_id))::int AS completions,
-       (SELECT (count(*) / count(DISTINCT quest_id))::int FROM quest_leaderboard_entries
-        WHERE period = 'all_time' AND quest_id <> $1) AS players
-     FROM challenge_completions WHERE quest_id <> $1`,
-    [hot.id],
+  const [medianQuest] = await q<{ id: string; completions: number; players: number }>(
+    `SELECT q.id, (SELECT count(*)::int FROM challenge_completions c WHERE c.quest_id = q.id) AS completions,
+       (SELECT count(*)::int FROM quest_leaderboard_entries e
+        WHERE e.quest_id = q.id AND e.period = 'all_time') AS players
+     FROM quests q ORDER BY q.title OFFSET ${Math.floor(N.quests / 2)} LIMIT 1`,
   )
   log(
-    `typical quest: ${typical.completions} completions, ${typical.players} players on its board; ` +
-      `hot quest: ${hot.completions} completions, ${hot.players} players`,
+    `most played quest: ${hot.completions} completions, ${hot.players} players on its board; ` +
+      `median quest: ${medianQuest.completions} completions, ${medianQuest.players} players`,
   )
 
   // ---- The naive queries (what a leaderboard without kept boards runs) ---------------------
@@ -222,18 +222,18 @@ async function main() {
   })
 
   // ---- Samples ------------------------------------------------------------------------------
-  const sampleEntries = (questFilter: string, count: number) =>
+  const entriesOf = (questId: string, count: number) =>
     q<{ quest_id: string; user_id: string }>(
-      `SELECT quest_id, user_id FROM quest_leaderboard_entries TABLESAMPLE SYSTEM (5)
-       WHERE period = 'all_time' AND ${questFilter} ORDER BY random() LIMIT ${count}`,
-      [hot.id],
+      `SELECT quest_id, user_id FROM quest_leaderboard_entries
+       WHERE period = 'all_time' AND quest_id = $1 ORDER BY random() LIMIT ${count}`,
+      [questId],
     )
-  const typicalSamples = await sampleEntries('quest_id <> $1', N.samples * N.rounds)
-  const hotSamples = await q<{ quest_id: string; user_id: string }>(
-    `SELECT quest_id, user_id FROM quest_leaderboard_entries
-     WHERE period = 'all_time' AND quest_id = $1 ORDER BY random() LIMIT ${N.hotSamples * N.rounds}`,
-    [hot.id],
+  const ownBoardSamples = await q<{ quest_id: string; user_id: string }>(
+    `SELECT quest_id, user_id FROM quest_leaderboard_entries TABLESAMPLE SYSTEM (2)
+     WHERE period = 'all_time' ORDER BY random() LIMIT ${N.samples * N.rounds}`,
   )
+  const hotSamples = await entriesOf(hot.id, N.hotSamples * N.rounds)
+  const medianSamples = await entriesOf(medianQuest.id, N.samples * N.rounds)
   const akashicSamples = await q<{ user_id: string }>(
     `SELECT id AS user_id FROM users WHERE akashic_resonance > 0 ORDER BY random()
      LIMIT ${N.samples * N.rounds}`,
@@ -336,16 +336,27 @@ async function main() {
       const [a, aMs] = first ? await timed(kept) : [undefined, 0]
       const [b, bMs] = await timed(() => naive.akashicAround(s.user_id))
       const [c, cMs] = first ? [a, aMs] : await timed(kept)
-      record('akashic board (100,000 players) around_me', r, cMs, bMs)
+      record(`akashic board (${N.users} players) around_me`, r, cMs, bMs)
       check(c!.me?.rank === b.rank, `akashic rank of ${s.user_id}: ${c!.me?.rank} vs ${b.rank}`)
+    }
+  }
+
+  /** The floor: one trivial round trip (`SELECT 1`), the same for both columns. */
+  async function measureFloor(r: number) {
+    for (let i = 0; i < N.samples; i++) {
+      const [, a] = await timed(() => q('SELECT 1'))
+      const [, b] = await timed(() => q('SELECT 1'))
+      record('floor: SELECT 1 (both columns)', r, a, b)
     }
   }
 
   for (let r = 0; r < N.rounds; r++) {
     const [, ms] = await timed(async () => {
-      await measureQuest('typical quest', typicalSamples, N.samples, r)
-      await measureQuest('hot quest', hotSamples, N.hotSamples, r)
+      await measureQuest("player's own board", ownBoardSamples, N.samples, r)
+      await measureQuest('most played quest', hotSamples, N.hotSamples, r)
+      await measureQuest('median quest', medianSamples, N.samples, r)
       await measureAkashic(r)
+      await measureFloor(r)
     })
     log(`round ${r + 1}/${N.rounds} in ${round(ms / 1000, 1)} s`)
   }
@@ -376,10 +387,8 @@ async function main() {
   const writers = await q<{ id: string }>(
     `SELECT id FROM users ORDER BY random() LIMIT ${N.writes * Object.keys(configs).length}`,
   )
-  const writeQuests = await q<{ id: string }>(
-    `SELECT id FROM quests WHERE id <> $1 ORDER BY random() LIMIT 50`,
-    [hot.id],
-  )
+  // Quests drawn as the completions are (Zipf): the write lands where players play.
+  const writeQuests = ownBoardSamples.map((s) => ({ id: s.quest_id }))
   let w = 0
   for (let block = 0; block < N.writes / 10; block++) {
     for (const [name, enabled] of Object.entries(configs)) {
@@ -449,8 +458,8 @@ async function main() {
       completions: N.completions,
       quest_board_entries: entries,
       global_board_entries: global,
-      typical_quest: typical,
-      hot_quest: { completions: hot.completions, players: hot.players },
+      median_quest: { completions: medianQuest.completions, players: medianQuest.players },
+      most_played_quest: { completions: hot.completions, players: hot.players },
     },
     load_ms: {
       users_and_quests: round(loadUsersMs),

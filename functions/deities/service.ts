@@ -13,6 +13,7 @@ import {
   deities,
   deityBlessings,
   userDeityBonds,
+  type AttributeName,
   type Deity,
   type DeityBlessing,
   type UserDeityBond,
@@ -20,9 +21,6 @@ import {
 import type { Identity } from '../lib/auth'
 import { ApiError } from '../lib/errors'
 import { isoTimestamp } from '../lib/time'
-import type { attributeNames } from '../users/schemas'
-
-type AttributeName = (typeof attributeNames)[number]
 
 /** Tablets that unlock Thoth. */
 export const TABLETS_FOR_THOTH = 13

@@ -1,5 +1,6 @@
 /** Leaderboard requests and resources (snake_case, as the seed's columns). */
 import { z } from '@hono/zod-openapi'
+import { ATTRIBUTE_NAMES } from '../../db/schema/nexus'
 import { idSchema } from '../lib/ids'
 import { cursorParam, pageQuery, pageSchema, TimestampIdCursorSchema } from '../lib/pagination'
 import { isPeriodStart, PERIODS } from './periods'
@@ -242,23 +243,7 @@ export const AkashicBoardQuerySchema = z
 export const AttributeBoardQuerySchema = z.object(GlobalBoardQueryFields).superRefine(refineAround)
 
 /** The attribute of an attribute board (`total`: the sum of the 12). */
-export const AttributeParamSchema = z.object({
-  attribute: z.enum([
-    'strength',
-    'agility',
-    'endurance',
-    'magic',
-    'wisdom',
-    'cunning',
-    'leadership',
-    'faith',
-    'charisma',
-    'creativity',
-    'artistry',
-    'innovation',
-    'total',
-  ]),
-})
+export const AttributeParamSchema = z.object({ attribute: z.enum([...ATTRIBUTE_NAMES, 'total']) })
 
 /** One row of a global board. Ties share a rank. */
 export const GlobalBoardEntrySchema = z
@@ -277,11 +262,9 @@ export const GlobalBoardSchema = z
     board: z.enum(GLOBAL_BOARDS),
     items: z.array(GlobalBoardEntrySchema),
     next_cursor: z.string().nullable(),
-    me: GlobalBoardEntrySchema.nullable()
-      .optional()
-      .openapi({
-        description: 'With around=me: your entry, or null when you are not on the board',
-      }),
+    me: GlobalBoardEntrySchema.nullable().optional().openapi({
+      description: 'With around=me: your entry, or null when you are not on the board',
+    }),
   })
   .openapi('GlobalLeaderboard')
 

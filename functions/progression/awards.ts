@@ -14,12 +14,12 @@
  */
 import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
-import { users, type User } from '../../db/schema/nexus'
+import { attributeColumn, users, type User } from '../../db/schema/nexus'
 import { hasRole, type Identity } from '../lib/auth'
 import { ApiError } from '../lib/errors'
 import { attributeNames } from '../users/schemas'
 import { ESSENCES, type AwardBody } from './schemas'
-import { attributeColumn, essencesOf } from './service'
+import { essencesOf } from './service'
 
 /** What an award asks for (the body of the operator route). */
 export type AwardInput = Omit<AwardBody, 'essences' | 'attributes'> & {

@@ -10,7 +10,11 @@ import {
   akashicTransactions,
   attributeTransactions,
   hiddenDeityDiscoveries,
+  attributeColumn,
   users,
+  type AkashicTransaction,
+  type AttributeName,
+  type AttributeTransaction,
   type User,
 } from '../../db/schema/nexus'
 import { activeBondRow, bondResource, TABLETS_FOR_THOTH } from '../deities/service'
@@ -25,12 +29,6 @@ import {
 import { isoTimestamp } from '../lib/time'
 import { attributeNames } from '../users/schemas'
 import { rankProgress } from './tiers'
-
-type AttributeName = (typeof attributeNames)[number]
-
-/** The `users` column of an attribute. */
-export const attributeColumn = (name: AttributeName) =>
-  `attr${name[0].toUpperCase()}${name.slice(1)}` as `attr${Capitalize<AttributeName>}`
 
 /** The four essences and their total. */
 export const essencesOf = (u: User) => ({
@@ -122,12 +120,17 @@ export async function getOwnProgression(db: Db, input: { actor: Identity }) {
   }
 }
 
-/** The caller's essence awards, newest first, a page at a time. */
-export async function listEssenceHistory(
+/**
+ * A page of the caller's rows of an audit table, newest first by (created_at, id). Both tables
+ * have the same `user_id`, `created_at` and `id` columns.
+ */
+async function historyPage<Row, Item>(
   db: Db,
+  table: typeof akashicTransactions | typeof attributeTransactions,
   input: { actor: Identity; limit: number; cursor?: TimestampIdCursor },
+  toItem: (row: Row) => Item,
 ) {
-  const t = akashicTransactions
+  const t = table as typeof akashicTransactions
   const rows = await db
     .select({ row: t, cursorT: cursorTimestamp(t.createdAt) })
     .from(t)
@@ -142,49 +145,40 @@ export async function listEssenceHistory(
   return pageOf(
     rows,
     input.limit,
-    ({ row: r }) => ({
-      id: r.id,
-      transaction_type: r.transactionType,
-      essence_type: r.essenceType ?? null,
-      amount: r.amount,
-      source_type: r.sourceType ?? null,
-      source_id: r.sourceId ?? null,
-      metadata: r.metadata ?? {},
-      created_at: isoTimestamp(r.createdAt),
-    }),
+    ({ row }) => toItem(row as Row),
     (r) => ({ t: r.cursorT, id: r.row.id }),
   )
 }
 
-/** The caller's attribute changes, newest first, a page at a time. */
-export async function listAttributeHistory(
+/** The caller's essence awards, newest first, a page at a time. */
+export function listEssenceHistory(
   db: Db,
   input: { actor: Identity; limit: number; cursor?: TimestampIdCursor },
 ) {
-  const t = attributeTransactions
-  const rows = await db
-    .select({ row: t, cursorT: cursorTimestamp(t.createdAt) })
-    .from(t)
-    .where(
-      and(
-        eq(t.userId, input.actor.userId),
-        afterTimestampId(t.createdAt, t.id, input.cursor, 'desc'),
-      ),
-    )
-    .orderBy(desc(t.createdAt), desc(t.id))
-    .limit(input.limit + 1)
-  return pageOf(
-    rows,
-    input.limit,
-    ({ row: r }) => ({
-      id: r.id,
-      attribute_name: r.attributeName,
-      amount_change: r.amountChange,
-      source_type: r.sourceType,
-      source_id: r.sourceId ?? null,
-      metadata: r.metadata ?? {},
-      created_at: isoTimestamp(r.createdAt),
-    }),
-    (r) => ({ t: r.cursorT, id: r.row.id }),
-  )
+  return historyPage(db, akashicTransactions, input, (r: AkashicTransaction) => ({
+    id: r.id,
+    transaction_type: r.transactionType,
+    essence_type: r.essenceType ?? null,
+    amount: r.amount,
+    source_type: r.sourceType ?? null,
+    source_id: r.sourceId ?? null,
+    metadata: r.metadata ?? {},
+    created_at: isoTimestamp(r.createdAt),
+  }))
+}
+
+/** The caller's attribute changes, newest first, a page at a time. */
+export function listAttributeHistory(
+  db: Db,
+  input: { actor: Identity; limit: number; cursor?: TimestampIdCursor },
+) {
+  return historyPage(db, attributeTransactions, input, (r: AttributeTransaction) => ({
+    id: r.id,
+    attribute_name: r.attributeName,
+    amount_change: r.amountChange,
+    source_type: r.sourceType,
+    source_id: r.sourceId ?? null,
+    metadata: r.metadata ?? {},
+    created_at: isoTimestamp(r.createdAt),
+  }))
 }

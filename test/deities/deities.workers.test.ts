@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { api, registerPlayer, sqlRows, tokenFor } from '../support/api'
-
-async function award(userId: string, body: Record<string, unknown>) {
-  const token = await tokenFor(await registerPlayer('svc'), ['service'])
-  const res = await api('/v1/admin/progression/awards', {
-    token,
-    body: { user_id: userId, transaction_type: 'manual', ...body },
-    headers: { 'Idempotency-Key': crypto.randomUUID() },
-  })
-  if (res.status !== 201) throw new Error(`award failed: ${res.status} ${res.text}`)
-  return res.body
-}
+import { api, registerPlayer, sqlRows } from '../support/api'
+import { awardTo } from '../support/leaderboards'
 
 async function deityNamed(token: string, name: string) {
   const res = await api('/v1/deities', { token })
@@ -41,7 +31,7 @@ describe('GET /v1/deities', () => {
 
   it('shows Thoth locked once discovered, with tablet progress, and unlocked at 13 tablets', async () => {
     const player = await registerPlayer('th')
-    await award(player.id, {
+    await awardTo(player.id, {
       hidden_deities: [{ deity_name: 'thoth' }],
       tablets: [1, 2, 3].map((n) => ({ tablet_number: n })),
     })
@@ -56,7 +46,7 @@ describe('GET /v1/deities', () => {
     const locked = await bond(player.token, found.id, blessing)
     expect(locked.status, locked.text).toBe(403)
     expect(locked.body.error.details.lock.unlock_method).toBe('akashic_tablets')
-    await award(player.id, {
+    await awardTo(player.id, {
       tablets: [4, 5, 6, 7, 8, 9, 10, 11, 12, 13].map((n) => ({ tablet_number: n })),
     })
     expect((await deityNamed(player.token, 'thoth')).lock.unlocked).toBe(true)
@@ -68,7 +58,7 @@ describe('GET /v1/deities', () => {
 describe('GET /v1/deities/:id', () => {
   it('answers 404 for a hidden deity the caller has not found, and for an unknown id', async () => {
     const [finder, other] = await Promise.all([registerPlayer('f'), registerPlayer('o')])
-    await award(finder.id, { hidden_deities: [{ deity_name: 'bob' }] })
+    await awardTo(finder.id, { hidden_deities: [{ deity_name: 'bob' }] })
     const bob = await deityNamed(finder.token, 'bob')
     expect(bob.lock).toEqual({ unlocked: true, unlock_method: 'special_unlock' })
     const seen = await api(`/v1/deities/${bob.id.toUpperCase()}`, { token: finder.token })
@@ -135,7 +125,7 @@ describe('POST /v1/deities/:id/bond and DELETE /v1/deities/bond', () => {
     const current = await api('/v1/deities/bond', { token: player.token })
     expect(current.body.bond).toBeNull()
     // At rank 76 (20,000 resonance) Zeus opens.
-    await award(player.id, { essences: { resonance: 20_000 } })
+    await awardTo(player.id, { essences: { resonance: 20_000 } })
     const open = await bond(player.token, zeus.id, zeus.blessings[0].id)
     expect(open.status, open.text).toBe(201)
   })

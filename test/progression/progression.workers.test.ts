@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { api, registerPlayer, type ApiResponse, sqlRows, tokenFor } from '../support/api'
-
-async function award(userId: string, body: Record<string, unknown>) {
-  const token = await tokenFor(await registerPlayer('svc'), ['service'])
-  const res = await api('/v1/admin/progression/awards', {
-    token,
-    body: { user_id: userId, transaction_type: 'manual', ...body },
-    headers: { 'Idempotency-Key': crypto.randomUUID() },
-  })
-  if (res.status !== 201) throw new Error(`award failed: ${res.status} ${res.text}`)
-  return res.body
-}
+import { api, registerPlayer, type ApiResponse, sqlRows } from '../support/api'
+import { awardTo } from '../support/leaderboards'
 
 /** The id of one of a deity's blessings. */
 async function blessingOf(deity: string, blessing: string) {
@@ -53,7 +43,7 @@ describe('GET /v1/progression/me', () => {
   it('applies the active blessing amplified by faith to the effective attributes', async () => {
     const player = await registerPlayer('bless')
     // Faith 60: amplification 1.5. Hunter's Precision: +8 agility, +5 cunning → +12, +8 (7.5 up).
-    await award(player.id, { essences: { resonance: 200 }, attributes: { faith: 50 } })
+    await awardTo(player.id, { essences: { resonance: 200 }, attributes: { faith: 50 } })
     const hunter = await blessingOf('artemis', 'hunters_precision')
     const bond = await api(`/v1/deities/${hunter.deity_id}/bond`, {
       token: player.token,
@@ -74,7 +64,7 @@ describe('GET /v1/progression/me', () => {
       next_rank: { rank: 13, at_resonance: 220, resonance_needed: 20 },
     })
     // Faith raised to 100: amplification 2.0, as the bond follows faith (trigger).
-    await award(player.id, { attributes: { faith: 40 } })
+    await awardTo(player.id, { attributes: { faith: 40 } })
     const doubled = await api('/v1/progression/me', { token: player.token })
     expect(doubled.body.attributes.agility.effective, doubled.text).toBe(26)
   })
@@ -83,7 +73,7 @@ describe('GET /v1/progression/me', () => {
 describe('GET /v1/progression/:user_id', () => {
   it("shows anyone a player's public progression without the private fields", async () => {
     const [owner, viewer] = await Promise.all([registerPlayer('pub'), registerPlayer('view')])
-    await award(owner.id, { tablets: [{ tablet_number: 4 }], essences: { creativity: 3 } })
+    await awardTo(owner.id, { tablets: [{ tablet_number: 4 }], essences: { creativity: 3 } })
     const res = await api(`/v1/progression/${owner.id.toUpperCase()}`, { token: viewer.token })
     expect(res.status, res.text).toBe(200)
     expect(res.body).toMatchObject({
@@ -110,10 +100,10 @@ describe('GET /v1/progression/:user_id', () => {
 describe('GET /v1/progression/me/essence-history and /me/attribute-history', () => {
   it('pages your history newest first, and only yours', async () => {
     const [player, other] = await Promise.all([registerPlayer('hist'), registerPlayer('oth')])
-    await award(player.id, { essences: { resonance: 1 } })
-    await award(player.id, { essences: { resonance: 2, wisdom: 3 } })
-    await award(player.id, { essences: { connection: 4 }, attributes: { magic: 2 } })
-    await award(other.id, { essences: { resonance: 99 } })
+    await awardTo(player.id, { essences: { resonance: 1 } })
+    await awardTo(player.id, { essences: { resonance: 2, wisdom: 3 } })
+    await awardTo(player.id, { essences: { connection: 4 }, attributes: { magic: 2 } })
+    await awardTo(other.id, { essences: { resonance: 99 } })
     const seen: any[] = []
     let cursor: string | null = null
     do {

@@ -1,9 +1,10 @@
 /**
  * Rows for leaderboard and progression tests, written straight into the nexus database (the quest
- * engine that writes completions in production is another domain): quests, completions, awards.
+ * engine that writes completions in production is another domain): quests, completions; and
+ * awards through the operator route.
  */
 import { randomUUID } from 'node:crypto'
-import { sqlRows } from './api'
+import { api, registerPlayer, sqlRows, tokenFor } from './api'
 
 /** Inserts a quest (public and active unless told) and returns its id. */
 export async function createQuest(
@@ -65,4 +66,16 @@ export async function setUserColumns(userId: string, columns: Record<string, num
     `UPDATE users SET ${names.map((n, i) => `${n} = $${i + 2}`).join(', ')} WHERE id = $1`,
     [userId, ...Object.values(columns)],
   )
+}
+
+/** Awards `body` to `userId` through `POST /v1/admin/progression/awards` as a fresh service account. */
+export async function awardTo(userId: string, body: Record<string, unknown>) {
+  const token = await tokenFor(await registerPlayer('svc'), ['service'])
+  const res = await api('/v1/admin/progression/awards', {
+    token,
+    body: { user_id: userId, transaction_type: 'manual', ...body },
+    headers: { 'Idempotency-Key': randomUUID() },
+  })
+  if (res.status !== 201) throw new Error(`award failed: ${res.status} ${res.text}`)
+  return res.body
 }

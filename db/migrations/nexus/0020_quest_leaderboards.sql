@@ -214,6 +214,11 @@ BEGIN
       SELECT c FROM challenge_completions c WHERE c.quest_id = v_quest_id
     ));
   END LOOP;
+  -- Counted again from the entries: the triggers may be off (a bulk load in replica mode).
+  DELETE FROM quest_leaderboard_buckets;
+  INSERT INTO quest_leaderboard_buckets
+  SELECT quest_id, period, period_start, leaderboard_bucket(score), count(*)::int
+  FROM quest_leaderboard_entries GROUP BY 1, 2, 3, 4;
   RETURN (SELECT count(*) FROM quest_leaderboard_entries);
 END;
 $$;

@@ -18,7 +18,7 @@ import {
 import { timestamptz } from '../columns'
 
 /** The 12 attributes, as the `attr_<name>` columns of users name them. */
-const ATTRIBUTE_COLUMNS = [
+export const ATTRIBUTE_NAMES = [
   'strength',
   'agility',
   'endurance',
@@ -33,8 +33,12 @@ const ATTRIBUTE_COLUMNS = [
   'innovation',
 ] as const
 
-const attributeKey = (name: (typeof ATTRIBUTE_COLUMNS)[number]) =>
-  `attr${name[0].toUpperCase()}${name.slice(1)}` as `attr${Capitalize<typeof name>}`
+/** One of the 12 attributes. */
+export type AttributeName = (typeof ATTRIBUTE_NAMES)[number]
+
+/** The key of an attribute's column in the users table model (`strength` → `attrStrength`). */
+export const attributeColumn = (name: AttributeName) =>
+  `attr${name[0].toUpperCase()}${name.slice(1)}` as `attr${Capitalize<AttributeName>}`
 
 /** User accounts with dual progression (akashic rank, 12 attributes). */
 export const users = pgTable(
@@ -105,8 +109,8 @@ export const users = pgTable(
     index('idx_users_strength_interpretation').on(t.strengthInterpretation.desc().nullsFirst()),
     index('idx_users_strength_influence').on(t.strengthInfluence.desc().nullsFirst()),
     // Attributes never go below zero (0022).
-    ...ATTRIBUTE_COLUMNS.map((name) =>
-      check(`users_attr_${name}_nonnegative`, sql`${t[attributeKey(name)]} >= 0`),
+    ...ATTRIBUTE_NAMES.map((name) =>
+      check(`users_attr_${name}_nonnegative`, sql`${t[attributeColumn(name)]} >= 0`),
     ),
   ],
 )
