@@ -67,9 +67,14 @@ function refineAround(
 }
 
 /** Position of a quest board row (its sort key), carried by cursors. */
+const int32 = z
+  .number()
+  .int()
+  .min(-(2 ** 31))
+  .max(2 ** 31 - 1)
 export const QuestBoardCursorSchema = z.object({
-  s: z.number().int(),
-  t: z.number().int(),
+  s: int32,
+  t: int32,
   c: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
   u: z.uuid(),
 })

@@ -237,6 +237,10 @@ describe('GET /v1/quests/:id/leaderboard', () => {
     ['around=you', '?around=you'],
     ['a forged cursor', '?cursor=eyJzIjoiYWJjIn0'],
     [
+      'a cursor with a score out of range',
+      `?cursor=${encodeURIComponent(btoa(JSON.stringify({ s: 2 ** 40, t: 0, c: 0, u: crypto.randomUUID() })))}`,
+    ],
+    [
       'a cursor with around=me',
       '?around=me&cursor=eyJzIjoxLCJ0IjoxLCJjIjoxLCJ1IjoiMDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwIn0',
     ],
