@@ -1,9 +1,10 @@
 /**
  * `npm run bench:leaderboards [-- --completions 1000000 --quests 1000 --users 100000 --rounds 3
- *   --samples 150 --hot-samples 30 --writes 120 --skip-refresh --out path]`:
+ *   --samples 150 --hot-samples 30 --writes 120 --skip-refresh --database-url URL --out path]`:
  * leaderboard latency on the embedded database (in-process PGlite: Postgres 18 in WASM, one
  * session), the strategy the API serves against the naive queries, in the same run on the same
- * data. Prints a table and writes `bench-results/leaderboards.json`.
+ * data. Prints a table and writes `bench-results/leaderboards.json`. `--database-url` runs the same
+ * on a throwaway database of a PostgreSQL server instead (production's kind of database).
  *
  * Data (one `INSERT … SELECT generate_series` per table, triggers off, then the boards rebuilt
  * set-based and VACUUM ANALYZE): `--users` players (resonance log-uniform up to ~160,000 for 70%
@@ -33,7 +34,10 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { randomBytes } from 'node:crypto'
+import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres'
 import { drizzle } from 'drizzle-orm/pglite'
+import pg from 'pg'
 import type { Db } from '../db/client'
 import { migrateDatabase } from '../db/migrate'
 import { nexusSchema } from '../db/client'
@@ -43,7 +47,9 @@ import {
   getQuestLeaderboard,
   getUserQuestRank,
 } from '../functions/leaderboards/service'
+import type { SqlClient } from '../db/sql-client'
 import { openPglite, pgliteSqlClient } from './lib/embedded-postgres'
+import { withPgClient } from './lib/local-stack'
 
 const { values: args } = parseArgs({
   options: {
@@ -55,6 +61,7 @@ const { values: args } = parseArgs({
     'hot-samples': { type: 'string', default: '30' },
     writes: { type: 'string', default: '120' },
     'skip-refresh': { type: 'boolean', default: false },
+    'database-url': { type: 'string' },
     out: { type: 'string', default: 'bench-results/leaderboards.json' },
   },
 })
@@ -89,11 +96,51 @@ function quantile(values: number[], q: number): number {
 
 const median = (values: number[]) => quantile(values, 0.5)
 
+/** The database under test: the embedded one, or a fresh database on a PostgreSQL server. */
+interface BenchDatabase {
+  label: string
+  client: SqlClient
+  db: Db
+  close(): Promise<void>
+}
+
+/**
+ * In-process PGlite by default; with `--database-url` (an admin URL of a PostgreSQL server, e.g. the
+ * concurrency suite's), a throwaway database `bench_lb_<random>` on that server, one connection
+ * (session settings such as `session_replication_role` must stay on it), dropped at the end.
+ */
+async function openBenchDatabase(adminUrl: string | undefined): Promise<BenchDatabase> {
+  if (!adminUrl) {
+    const pglite = await openPglite()
+    return {
+      label: 'PGlite 0.5 (Postgres 18, WASM, in process)',
+      client: pgliteSqlClient(pglite),
+      db: drizzle({ client: pglite, schema: nexusSchema }) as unknown as Db,
+      close: () => pglite.close(),
+    }
+  }
+  const name = `bench_lb_${randomBytes(4).toString('hex')}`
+  await withPgClient(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`))
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  const client = new pg.Client({ connectionString: url.toString() })
+  await client.connect()
+  const [{ version }] = (await client.query<{ version: string }>('SHOW server_version')).rows
+  return {
+    label: `PostgreSQL ${version} (${url.host}, one connection)`,
+    client,
+    db: drizzleNodePostgres({ client, schema: nexusSchema }) as unknown as Db,
+    async close() {
+      await client.end()
+      await withPgClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+    },
+  }
+}
+
 async function main() {
-  const pglite = await openPglite()
-  const client = pgliteSqlClient(pglite)
+  const database = await openBenchDatabase(args['database-url'])
+  const { client, db } = database
   await migrateDatabase(client, 'nexus')
-  const db = drizzle({ client: pglite, schema: nexusSchema }) as unknown as Db
   const q = <Row = Record<string, unknown>>(text: string, params?: unknown[]) =>
     client.query<Row>(text, params).then((r) => r.rows)
 
@@ -142,7 +189,7 @@ async function main() {
     q<{ global: number }>(`SELECT rebuild_global_leaderboards()::int AS global`),
   )
   await q('SET session_replication_role = DEFAULT')
-  const [, vacuumMs] = await timed(() => pglite.exec('VACUUM ANALYZE'))
+  const [, vacuumMs] = await timed(() => client.query('VACUUM ANALYZE'))
   log(
     `boards rebuilt: ${entries} quest entries in ${round(rebuildQuestMs / 1000, 1)} s, ` +
       `${global} global entries in ${round(rebuildGlobalMs / 1000, 1)} s; VACUUM ANALYZE ${round(vacuumMs / 1000, 1)} s`,
@@ -450,7 +497,7 @@ async function main() {
   const report = {
     bench: 'leaderboards',
     at: new Date().toISOString(),
-    database: 'PGlite 0.5 (Postgres 18, WASM, in process)',
+    database: database.label,
     args: N,
     data: {
       users: N.users,
@@ -477,7 +524,7 @@ async function main() {
   await mkdir(dirname(out), { recursive: true })
   await writeFile(out, `${JSON.stringify(report, null, 2)}\n`)
   log(`wrote ${out}`)
-  await pglite.close()
+  await database.close()
   if (mismatches.length > 0) {
     console.error(`answers differ from the naive queries:\n${mismatches.join('\n')}`)
     process.exit(1)
