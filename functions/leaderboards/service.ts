@@ -1,21 +1,22 @@
 /**
  * Leaderboards, read from the tables the completion and user triggers keep in the writing
- * transaction (migrations 0020 and 0021), so a rank read after a commit already counts it.
+ * transaction (migrations 0020 and 0021), so a rank read after a commit already counts it, through
+ * the read functions of migration 0023 (one statement each: one snapshot, plans kept per server
+ * connection).
  *
  * - Quest boards: one entry per player (their best verified, ranked completion of the period),
  *   ordered by score desc, time asc, completed_at asc, then user id. Every rank is distinct:
- *   1 + the entries ahead, counted on the board's index (cost grows with the rank, ~0.1 ms per
- *   1,000 entries ahead on the embedded database; see README, "Leaderboards").
- * - Global boards (akashic, attributes): ties share a rank (RANK(), as the seed's views), computed
- *   from the bucket counts in time independent of the rank (`global_leaderboard_rank`).
- *
- * Each read is one SQL statement, so the rows and their ranks come from one snapshot.
+ *   1 + the entries ahead, from per-bucket counts (`quest_leaderboard_rank`), the same cost at any
+ *   rank.
+ * - Global boards (akashic, attributes): ties share a rank (RANK(), as the seed's views), from the
+ *   bucket counts too (`global_leaderboard_rank`).
  */
 import { sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { hasRole, type Identity, type Role } from '../lib/auth'
 import { ApiError } from '../lib/errors'
 import { encodeCursor, pageOf, type TimestampIdCursor } from '../lib/pagination'
+import { hintOf, isNoDataFound } from '../lib/pg-errors'
 import { isoTimestamp } from '../lib/time'
 import { boardPeriod, type BoardPeriod, type Period } from './periods'
 import {
@@ -31,86 +32,52 @@ import {
 const STAFF_ROLES: Role[] = ['moderator', 'admin', 'service']
 
 /**
- * Whether the caller may see quest `q`'s boards, as a condition on `quests q`: public and not a
- * draft, or their own, or staff. (The quests router owns the quest's own visibility; a quest the
- * caller may not see is a 404 here too.)
+ * Who is reading, as the read functions take it: their id and whether they are staff. A quest
+ * the reader may not see (someone else's draft or private quest) is a 404 on its boards, by the
+ * rule of `quest_leaderboard_visible` (the quests router owns the quest's own visibility).
  */
-function questVisibleSql(actor: Identity): SQL {
-  if (hasRole(actor, ...STAFF_ROLES)) return sql`TRUE`
-  return sql`(q.creator_id = ${actor.userId}::uuid
-    OR (q.is_public IS DISTINCT FROM FALSE AND q.status IS DISTINCT FROM 'draft'))`
-}
+const viewerOf = (actor: Identity) =>
+  sql`${actor.userId}::uuid, ${hasRole(actor, ...STAFF_ROLES)}::boolean`
+
+/** The SQL arguments naming one board of a quest (after its id). */
+const boardArgs = (board: BoardPeriod) =>
+  sql`${board.period}::varchar, ${board.storedStart}::timestamptz`
 
 // ---------------------------------------------------------------------------------------------
 // Quest boards
 
-/** A quest board row as the queries return it (all null on an empty board). */
+/** A row of `quest_leaderboard_row` (migration 0023). */
 type QuestRow = {
-  visible: boolean
-  user_exists?: boolean
-  user_id: string | null
-  username: string
-  display_name: string | null
-  avatar_url: string | null
+  user_id: string
   score: number
   time_taken_seconds: number
   completed_at: Date | string
   completion_id: string
   neg_time_taken: number
   neg_completed_us: number | string
-  /** Entries ahead of the first row of a page, or of the caller's row around them. */
+  username: string
+  display_name: string | null
+  avatar_url: string | null
+  /** Entries ahead of the row, where the read computes it. */
   ahead: number | null
-  is_me?: boolean
+  is_me: boolean
 }
-type EntryRow = QuestRow & { user_id: string }
-
-/** The entries of one board, as `alias`. */
-const onQuestBoard = (alias: string, questId: string, board: BoardPeriod) =>
-  sql`${sql.raw(alias)}.quest_id = ${questId}::uuid AND ${sql.raw(alias)}.period = ${board.period}
-    AND ${sql.raw(alias)}.period_start = ${board.storedStart}::timestamptz`
-
-/** The sort key of a board row; greater is better. */
-const questKey = (alias: string) =>
-  sql.raw(`(${alias}.score, ${alias}.neg_time_taken, ${alias}.neg_completed_us, ${alias}.user_id)`)
-const questOrder = (alias: string, direction: 'ASC' | 'DESC') =>
-  sql.raw(
-    ['score', 'neg_time_taken', 'neg_completed_us', 'user_id']
-      .map((column) => `${alias}.${column} ${direction}`)
-      .join(', '),
-  )
-/** The columns of an entry that a row carries (the fewer, the faster a page is decoded). */
-const entryColumns = (alias: string) =>
-  sql.raw(
-    ['user_id', 'score', 'time_taken_seconds', 'completed_at', 'completion_id', 'neg_time_taken']
-      .concat('neg_completed_us')
-      .map((column) => `${alias}.${column}`)
-      .join(', '),
-  )
-const PLAYER_COLUMNS = sql.raw('u.username, u.display_name, u.avatar_url')
 
 /**
- * Runs `rows` (a lateral query over quest `questId`'s board) in the same statement as the quest's
- * visibility check: one round trip. 404 unless the quest exists and the caller may see it;
- * returns the board rows (none for an empty board).
+ * Runs a quest board read function; its `no_data_found` (the quest is missing or hidden from the
+ * reader, or with the hint `user` the user is missing) becomes a 404.
  */
-async function onVisibleQuest(
-  db: Db,
-  actor: Identity,
-  questId: string,
-  rows: SQL,
-  extra: SQL = sql``,
-): Promise<{ rows: EntryRow[]; first: QuestRow }> {
-  const result = await db.execute<QuestRow>(sql`
-    SELECT ${questVisibleSql(actor)} AS visible ${extra}, r.*
-    FROM quests q LEFT JOIN LATERAL (${rows}) r ON TRUE
-    WHERE q.id = ${questId}::uuid
-    ORDER BY ${questOrder('r', 'DESC')}`)
-  const first = result.rows[0]
-  if (!first?.visible) throw new ApiError('not_found', 'no quest with that id')
-  return { rows: result.rows.filter((row): row is EntryRow => row.user_id !== null), first }
+async function readQuestBoard(db: Db, call: SQL): Promise<QuestRow[]> {
+  try {
+    return (await db.execute<QuestRow>(sql`SELECT * FROM ${call}`)).rows
+  } catch (error) {
+    if (!isNoDataFound(error)) throw error
+    const what = hintOf(error) === 'user' ? 'user' : 'quest'
+    throw new ApiError('not_found', `no ${what} with that id`)
+  }
 }
 
-const questEntry = (row: EntryRow, rank: number) => ({
+const questEntry = (row: QuestRow, rank: number) => ({
   rank,
   user_id: row.user_id,
   username: row.username,
@@ -122,29 +89,12 @@ const questEntry = (row: EntryRow, rank: number) => ({
   completion_id: row.completion_id,
 })
 
-const questCursor = (row: EntryRow): QuestBoardCursor => ({
+const questCursor = (row: QuestRow): QuestBoardCursor => ({
   s: row.score,
   t: row.neg_time_taken,
   c: Number(row.neg_completed_us),
   u: row.user_id,
 })
-
-const cursorKey = (c: QuestBoardCursor) =>
-  sql`(${c.s}::int, ${c.t}::int, ${c.c}::bigint, ${c.u}::uuid)`
-
-/**
- * The entries ahead of row `alias` on its board (its rank − 1), from the bucket counts
- * (`quest_leaderboard_rank`, migration 0020): the same cost at any rank. `board` names the board
- * (SQL for quest id, period and period start); by default the row's own columns.
- */
-const entriesAhead = (alias: string, board?: { questId: string; period: BoardPeriod }) => {
-  const a = sql.raw(alias)
-  const where = board
-    ? sql`${board.questId}::uuid, ${board.period.period}, ${board.period.storedStart}::timestamptz`
-    : sql`${a}.quest_id, ${a}.period, ${a}.period_start`
-  return sql`(quest_leaderboard_rank(${where}, ${a}.score, ${a}.neg_time_taken,
-    ${a}.neg_completed_us, ${a}.user_id) - 1)`
-}
 
 /**
  * `period`'s board of a quest: a page of the top (`limit`, from `cursor`), or with
@@ -170,78 +120,31 @@ export async function getQuestLeaderboard(
     period_start: board.start,
     period_end: board.end,
   }
+  const quest = sql`${questId}::uuid, ${viewerOf(actor)}, ${boardArgs(board)}`
   if (input.around === 'me') {
     const limit = input.limit ?? DEFAULT_AROUND_LIMIT
-    const { items, me } = await questBoardAround(db, actor, questId, board, limit)
-    return { ...head, items, next_cursor: null, me }
+    const rows = await readQuestBoard(db, sql`quest_leaderboard_around(${quest}, ${limit}::int)`)
+    const mine = rows.findIndex((row) => row.is_me)
+    if (mine === -1) return { ...head, items: [], next_cursor: null, me: null }
+    const myRank = rows[mine].ahead! + 1
+    const items = rows.map((row, i) => questEntry(row, myRank + i - mine))
+    return { ...head, items, next_cursor: null, me: items[mine] }
   }
   const limit = input.limit ?? DEFAULT_TOP_LIMIT
-  const { rows } = await onVisibleQuest(
+  const after = cursor
+    ? sql`${cursor.s}::int, ${cursor.t}::int, ${cursor.c}::bigint, ${cursor.u}::uuid`
+    : sql`NULL::int, NULL::int, NULL::bigint, NULL::uuid`
+  const rows = await readQuestBoard(
     db,
-    actor,
-    questId,
-    sql`
-      WITH page AS (
-        SELECT ${entryColumns('e')}, ${PLAYER_COLUMNS}
-        FROM quest_leaderboard_entries e JOIN users u ON u.id = e.user_id
-        WHERE ${onQuestBoard('e', questId, board)}
-          ${cursor ? sql`AND ${questKey('e')} < ${cursorKey(cursor)}` : sql``}
-        ORDER BY ${questOrder('e', 'DESC')}
-        LIMIT ${limit + 1}
-      )
-      SELECT page.*, ${
-        cursor
-          ? sql`(SELECT ${entriesAhead('f', { questId, period: board })} FROM page f
-                 ORDER BY ${questOrder('f', 'DESC')} LIMIT 1)`
-          : sql`0`
-      } AS ahead
-      FROM page`,
+    sql`quest_leaderboard_page(${quest}, ${limit + 1}::int, ${after})`,
   )
   const page = rows.slice(0, limit)
+  const firstRank = (rows[0]?.ahead ?? 0) + 1
   return {
     ...head,
-    items: page.map((row, i) => questEntry(row, (row.ahead ?? 0) + i + 1)),
+    items: page.map((row, i) => questEntry(row, firstRank + i)),
     next_cursor: rows.length > limit ? encodeCursor(questCursor(page[page.length - 1])) : null,
   }
-}
-
-/** The caller's entry with `limit` rows above and below it; empty when they have no entry. */
-async function questBoardAround(
-  db: Db,
-  actor: Identity,
-  questId: string,
-  board: BoardPeriod,
-  limit: number,
-) {
-  // The lateral subqueries take the caller's key as parameters of their index scans.
-  const { rows } = await onVisibleQuest(
-    db,
-    actor,
-    questId,
-    sql`
-      SELECT w.*, ${PLAYER_COLUMNS}
-      FROM quest_leaderboard_entries m
-      CROSS JOIN LATERAL (
-        (SELECT ${entryColumns('e')}, FALSE AS is_me, NULL::int AS ahead
-         FROM quest_leaderboard_entries e
-         WHERE ${onQuestBoard('e', questId, board)} AND ${questKey('e')} > ${questKey('m')}
-         ORDER BY ${questOrder('e', 'ASC')} LIMIT ${limit})
-        UNION ALL
-        SELECT ${entryColumns('m')}, TRUE, ${entriesAhead('m', { questId, period: board })}
-        UNION ALL
-        (SELECT ${entryColumns('e')}, FALSE, NULL
-         FROM quest_leaderboard_entries e
-         WHERE ${onQuestBoard('e', questId, board)} AND ${questKey('e')} < ${questKey('m')}
-         ORDER BY ${questOrder('e', 'DESC')} LIMIT ${limit})
-      ) w
-      JOIN users u ON u.id = w.user_id
-      WHERE ${onQuestBoard('m', questId, board)} AND m.user_id = ${actor.userId}::uuid`,
-  )
-  const mine = rows.findIndex((row) => row.is_me)
-  if (mine === -1) return { items: [], me: null }
-  const myRank = rows[mine].ahead! + 1
-  const items = rows.map((row, i) => questEntry(row, myRank + i - mine))
-  return { items, me: items[mine] }
 }
 
 /** `user_id`'s rank and entry on one board of a quest (rank null when they have no entry). */
@@ -257,18 +160,11 @@ export async function getUserQuestRank(
 ) {
   const { actor, quest_id: questId, user_id: userId } = input
   const board = boardPeriod(input.period, input.period_start, new Date())
-  const { rows, first } = await onVisibleQuest(
+  const rows = await readQuestBoard(
     db,
-    actor,
-    questId,
-    sql`
-      SELECT ${entryColumns('m')}, ${PLAYER_COLUMNS},
-        ${entriesAhead('m', { questId, period: board })} AS ahead
-      FROM quest_leaderboard_entries m JOIN users u ON u.id = m.user_id
-      WHERE ${onQuestBoard('m', questId, board)} AND m.user_id = ${userId}::uuid`,
-    sql`, EXISTS (SELECT 1 FROM users WHERE id = ${userId}::uuid) AS user_exists`,
+    sql`quest_leaderboard_user(${questId}::uuid, ${viewerOf(actor)}, ${boardArgs(board)},
+      ${userId}::uuid)`,
   )
-  if (!first.user_exists) throw new ApiError('not_found', 'no user with that id')
   const entry = rows[0] ? questEntry(rows[0], rows[0].ahead! + 1) : null
   return {
     user_id: userId,
@@ -291,14 +187,17 @@ export async function listPersonalBests(
 ) {
   const { actor, user_id: userId, limit, cursor } = input
   const { rows } = await db.execute<
-    EntryRow & { quest_id: string | null; quest_title: string; cursor_t: string }
+    QuestRow & { quest_id: string | null; quest_title: string; cursor_t: string }
   >(sql`
     SELECT r.* FROM users x LEFT JOIN LATERAL (
-      SELECT ${entryColumns('e')}, e.quest_id, q.title AS quest_title,
+      SELECT e.quest_id, e.score, e.time_taken_seconds, e.completed_at, e.completion_id,
+        q.title AS quest_title,
         to_char(e.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_t,
-        ${entriesAhead('e')} AS ahead
+        quest_leaderboard_rank(e.quest_id, e.period, e.period_start, e.score, e.neg_time_taken,
+                               e.neg_completed_us, e.user_id) - 1 AS ahead
       FROM quest_leaderboard_entries e JOIN quests q ON q.id = e.quest_id
-      WHERE e.user_id = x.id AND e.period = 'all_time' AND ${questVisibleSql(actor)}
+      WHERE e.user_id = x.id AND e.period = 'all_time'
+        AND quest_leaderboard_visible(e.quest_id, ${viewerOf(actor)})
         ${cursor ? sql`AND (e.completed_at, e.quest_id) < (${cursor.t}::timestamptz, ${cursor.id}::uuid)` : sql``}
       ORDER BY e.completed_at DESC, e.quest_id DESC
       LIMIT ${limit + 1}
@@ -325,7 +224,7 @@ export async function listPersonalBests(
 // ---------------------------------------------------------------------------------------------
 // Global boards
 
-/** A global board row as the queries return it. */
+/** A row of `global_leaderboard_row` (migration 0023). */
 type GlobalRow = {
   user_id: string
   value: number | string
@@ -338,11 +237,6 @@ type GlobalRow = {
   value_rank: number | null
   is_me?: boolean
 }
-
-const GLOBAL_PLAYER_COLUMNS = sql.raw(
-  'u.username, u.display_name, u.avatar_url, u.akashic_rank, u.akashic_rank_title',
-)
-const GLOBAL_ORDER_DESC = sql.raw('value DESC, user_id DESC')
 
 /**
  * Ranks rows listed in board order (value desc). Ties share a rank. The query ranks the first two
@@ -379,19 +273,6 @@ const globalEntry = (row: GlobalRow, rank: number) => ({
   akashic_rank_title: row.akashic_rank_title,
 })
 
-/** Selects `window` (CTEs ending in `board_rows`) with players and its first two values' ranks. */
-const rankedWindow = (board: GlobalBoard, window: SQL) => sql`
-  WITH ${window},
-  first_values AS MATERIALIZED (
-    SELECT value, global_leaderboard_rank(${board}, value)::int AS value_rank
-    FROM (SELECT DISTINCT value FROM board_rows ORDER BY value DESC LIMIT 2) v
-  )
-  SELECT r.*, ${GLOBAL_PLAYER_COLUMNS}, f.value_rank
-  FROM board_rows r
-  JOIN users u ON u.id = r.user_id
-  LEFT JOIN first_values f ON f.value = r.value
-  ORDER BY ${GLOBAL_ORDER_DESC}`
-
 /** A page of a global board (`limit` from `cursor`), or the caller with `limit` rows around. */
 export async function getGlobalLeaderboard(
   db: Db,
@@ -403,28 +284,11 @@ export async function getGlobalLeaderboard(
     around?: 'me'
   },
 ) {
-  const { board, actor } = input
+  const { board, actor, cursor } = input
   if (input.around === 'me') {
     const limit = input.limit ?? DEFAULT_AROUND_LIMIT
     const { rows } = await db.execute<GlobalRow>(
-      rankedWindow(
-        board,
-        // The lateral subqueries take the caller's value as parameters of their index scans.
-        sql`board_rows AS (
-          SELECT w.* FROM global_leaderboard_entries m
-          CROSS JOIN LATERAL (
-            (SELECT e.user_id, e.value, FALSE AS is_me FROM global_leaderboard_entries e
-             WHERE e.board = ${board} AND (e.value, e.user_id) > (m.value, m.user_id)
-             ORDER BY e.value, e.user_id LIMIT ${limit})
-            UNION ALL SELECT m.user_id, m.value, TRUE
-            UNION ALL
-            (SELECT e.user_id, e.value, FALSE FROM global_leaderboard_entries e
-             WHERE e.board = ${board} AND (e.value, e.user_id) < (m.value, m.user_id)
-             ORDER BY e.value DESC, e.user_id DESC LIMIT ${limit})
-          ) w
-          WHERE m.board = ${board} AND m.user_id = ${actor.userId}::uuid
-        )`,
-      ),
+      sql`SELECT * FROM global_leaderboard_around(${board}::varchar, ${actor.userId}::uuid, ${limit}::int)`,
     )
     const ranks = rankGlobalRows(rows)
     const items = rows.map((row, i) => globalEntry(row, ranks[i]))
@@ -432,18 +296,9 @@ export async function getGlobalLeaderboard(
     return { board, items, next_cursor: null, me: mine === -1 ? null : items[mine] }
   }
   const limit = input.limit ?? DEFAULT_TOP_LIMIT
-  const cursor = input.cursor
+  const after = cursor ? sql`${cursor.v}::bigint, ${cursor.u}::uuid` : sql`NULL::bigint, NULL::uuid`
   const { rows } = await db.execute<GlobalRow>(
-    rankedWindow(
-      board,
-      sql`board_rows AS (
-        SELECT e.user_id, e.value FROM global_leaderboard_entries e
-        WHERE e.board = ${board}
-          ${cursor ? sql`AND (e.value, e.user_id) < (${cursor.v}::bigint, ${cursor.u}::uuid)` : sql``}
-        ORDER BY e.value DESC, e.user_id DESC
-        LIMIT ${limit + 1}
-      )`,
-    ),
+    sql`SELECT * FROM global_leaderboard_page(${board}::varchar, ${limit + 1}::int, ${after})`,
   )
   const ranks = rankGlobalRows(rows)
   const page = rows.slice(0, limit)

@@ -34,3 +34,13 @@ export const isUnstorableText = (error: unknown): boolean =>
  */
 export const isInvalidDatetime = (error: unknown): boolean =>
   ['22007', '22008'].includes(sqlState(error) ?? '')
+
+/** A function raised `no_data_found` (P0002): the row it needed does not exist. */
+export const isNoDataFound = (error: unknown): boolean => sqlState(error) === 'P0002'
+
+/** The HINT of a driver error (a function's `RAISE … USING HINT`), when it carries one. */
+export function hintOf(error: unknown): string | undefined {
+  const e = error as { hint?: unknown; cause?: { hint?: unknown } } | null
+  const hint = e?.hint ?? e?.cause?.hint
+  return typeof hint === 'string' ? hint : undefined
+}
