@@ -46,37 +46,32 @@ BEGIN
   IF NOT COALESCE(quest_leaderboard_visible(p_quest_id, p_viewer, p_staff), FALSE) THEN
     RAISE EXCEPTION 'no quest % for this viewer', p_quest_id USING ERRCODE = 'no_data_found';
   END IF;
-  IF p_after_user_id IS NULL THEN
-    RETURN QUERY
+  -- Without a cursor the key starts above every entry (no score reaches int max with a time of
+  -- -2^31), so one statement, with the key as an index condition, serves both.
+  RETURN QUERY
+  WITH page AS (
     SELECT e.user_id, e.score, e.time_taken_seconds, e.completed_at, e.completion_id,
-           e.neg_time_taken, e.neg_completed_us, u.username, u.display_name, u.avatar_url,
-           0, FALSE
+           e.neg_time_taken, e.neg_completed_us, u.username, u.display_name, u.avatar_url
     FROM quest_leaderboard_entries e JOIN users u ON u.id = e.user_id
     WHERE e.quest_id = p_quest_id AND e.period = p_period AND e.period_start = p_period_start
+      AND (e.score, e.neg_time_taken, e.neg_completed_us, e.user_id)
+        < (COALESCE(p_after_score, 2147483647), COALESCE(p_after_neg_time_taken, 2147483647),
+           COALESCE(p_after_neg_completed_us, 9223372036854775807),
+           COALESCE(p_after_user_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
     ORDER BY e.score DESC, e.neg_time_taken DESC, e.neg_completed_us DESC, e.user_id DESC
-    LIMIT p_limit;
-  ELSE
-    RETURN QUERY
-    WITH page AS (
-      SELECT e.user_id, e.score, e.time_taken_seconds, e.completed_at, e.completion_id,
-             e.neg_time_taken, e.neg_completed_us, u.username, u.display_name, u.avatar_url
-      FROM quest_leaderboard_entries e JOIN users u ON u.id = e.user_id
-      WHERE e.quest_id = p_quest_id AND e.period = p_period AND e.period_start = p_period_start
-        AND (e.score, e.neg_time_taken, e.neg_completed_us, e.user_id)
-          < (p_after_score, p_after_neg_time_taken, p_after_neg_completed_us, p_after_user_id)
-      ORDER BY e.score DESC, e.neg_time_taken DESC, e.neg_completed_us DESC, e.user_id DESC
-      LIMIT p_limit
-    )
-    SELECT p.*,
+    LIMIT p_limit
+  )
+  SELECT p.*,
+    CASE WHEN p_after_user_id IS NULL THEN 0 ELSE
       (SELECT quest_leaderboard_rank(p_quest_id, p_period, p_period_start, f.score,
                                      f.neg_time_taken, f.neg_completed_us, f.user_id) - 1
        FROM page f
        ORDER BY f.score DESC, f.neg_time_taken DESC, f.neg_completed_us DESC, f.user_id DESC
-       LIMIT 1),
-      FALSE
-    FROM page p
-    ORDER BY p.score DESC, p.neg_time_taken DESC, p.neg_completed_us DESC, p.user_id DESC;
-  END IF;
+       LIMIT 1)
+    END,
+    FALSE
+  FROM page p
+  ORDER BY p.score DESC, p.neg_time_taken DESC, p.neg_completed_us DESC, p.user_id DESC;
 END;
 $$;
 
@@ -176,39 +171,24 @@ CREATE OR REPLACE FUNCTION global_leaderboard_page(
 ) RETURNS SETOF global_leaderboard_row
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-  IF p_after_user_id IS NULL THEN
-    RETURN QUERY
-    WITH board_rows AS (
-      SELECT e.user_id, e.value FROM global_leaderboard_entries e
-      WHERE e.board = p_board
-      ORDER BY e.value DESC, e.user_id DESC LIMIT p_limit
-    ),
-    first_values AS MATERIALIZED (
-      SELECT v.value, global_leaderboard_rank(p_board, v.value)::integer AS value_rank
-      FROM (SELECT DISTINCT b.value FROM board_rows b ORDER BY b.value DESC LIMIT 2) v
-    )
-    SELECT r.user_id, r.value, u.username, u.display_name, u.avatar_url, u.akashic_rank,
-           u.akashic_rank_title, f.value_rank, FALSE
-    FROM board_rows r JOIN users u ON u.id = r.user_id
-    LEFT JOIN first_values f ON f.value = r.value
-    ORDER BY r.value DESC, r.user_id DESC;
-  ELSE
-    RETURN QUERY
-    WITH board_rows AS (
-      SELECT e.user_id, e.value FROM global_leaderboard_entries e
-      WHERE e.board = p_board AND (e.value, e.user_id) < (p_after_value, p_after_user_id)
-      ORDER BY e.value DESC, e.user_id DESC LIMIT p_limit
-    ),
-    first_values AS MATERIALIZED (
-      SELECT v.value, global_leaderboard_rank(p_board, v.value)::integer AS value_rank
-      FROM (SELECT DISTINCT b.value FROM board_rows b ORDER BY b.value DESC LIMIT 2) v
-    )
-    SELECT r.user_id, r.value, u.username, u.display_name, u.avatar_url, u.akashic_rank,
-           u.akashic_rank_title, f.value_rank, FALSE
-    FROM board_rows r JOIN users u ON u.id = r.user_id
-    LEFT JOIN first_values f ON f.value = r.value
-    ORDER BY r.value DESC, r.user_id DESC;
-  END IF;
+  -- Without a cursor the key starts above every entry: one statement serves both.
+  RETURN QUERY
+  WITH board_rows AS (
+    SELECT e.user_id, e.value FROM global_leaderboard_entries e
+    WHERE e.board = p_board
+      AND (e.value, e.user_id) < (COALESCE(p_after_value, 9223372036854775807),
+                                  COALESCE(p_after_user_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+    ORDER BY e.value DESC, e.user_id DESC LIMIT p_limit
+  ),
+  first_values AS MATERIALIZED (
+    SELECT v.value, global_leaderboard_rank(p_board, v.value)::integer AS value_rank
+    FROM (SELECT DISTINCT b.value FROM board_rows b ORDER BY b.value DESC LIMIT 2) v
+  )
+  SELECT r.user_id, r.value, u.username, u.display_name, u.avatar_url, u.akashic_rank,
+         u.akashic_rank_title, f.value_rank, FALSE
+  FROM board_rows r JOIN users u ON u.id = r.user_id
+  LEFT JOIN first_values f ON f.value = r.value
+  ORDER BY r.value DESC, r.user_id DESC;
 END;
 $$;
 
