@@ -15,9 +15,15 @@
  * - `sanctions_changed`: a moderator muted, unmuted, banned or unbanned a user; a ban closes the
  *   user's socket with 4005 (`CLOSE_BANNED`).
  * - `character_changed`: the user's active character changed; the room's presence follows.
+ * - `companion_changed`: one of the user's companions woke, changed or went away (companions.ts).
+ * - `environment_command`: a companion's tool command for the player it talks with; unlike the
+ *   others it is a request the room may refuse: `not_found` when the player is not connected here,
+ *   `forbidden` without `can_change_environment`, `validation_error` when the room's environment
+ *   rules (`environmentSettingsSchema`) refuse the value.
  */
 import { z } from 'zod'
 import { buildingChangedNoticeSchema } from './buildings'
+import { roomCompanionSchema } from './companions'
 
 /** What a connection may do in the room, from the Worker's authorization. */
 export interface RoomPermissions {
@@ -94,6 +100,20 @@ export const roomNoticeSchema = z.discriminatedUnion('type', [
     type: z.literal('character_changed'),
     user_id: userId,
     character: roomCharacterSchema.nullable(),
+  }),
+  z.strictObject({
+    type: z.literal('companion_changed'),
+    user_id: userId,
+    companion_id: z.uuid(),
+    /** Null: asleep or deleted, it leaves. */
+    companion: roomCompanionSchema.nullable(),
+  }),
+  z.strictObject({
+    type: z.literal('environment_command'),
+    user_id: userId,
+    companion_id: z.uuid(),
+    /** Validated by the room itself (`environmentSettingsSchema`). */
+    changes: z.record(z.string(), z.unknown()),
   }),
 ])
 

@@ -121,9 +121,7 @@ export const DeletedCompanionSchema = z
   .object({
     id: z.uuid(),
     conversations: z.number().int(),
-    forgotten: z
-      .object({ memories: z.number().int(), relationships: z.number().int() })
-      .nullable(),
+    forgotten: z.object({ memories: z.number().int(), relationships: z.number().int() }).nullable(),
   })
   .openapi('DeletedCompanion')
 

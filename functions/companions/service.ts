@@ -38,8 +38,7 @@ export interface CompanionDbs {
 
 /** A companion the caller may talk to: one of theirs, or a shared avatar agent. */
 export type ResolvedCompanion =
-  | { kind: 'own'; companion: AiCompanion }
-  | { kind: 'shared'; agent: AvatarAgent }
+  { kind: 'own'; companion: AiCompanion } | { kind: 'shared'; agent: AvatarAgent }
 
 const notFound = () => new ApiError('not_found', 'no such companion')
 

@@ -13,7 +13,12 @@ import type { MemoryDb as Db, MemoryTx } from '../../db/client'
 import type { Identity } from '../lib/auth'
 import { sha256Hex } from '../lib/encoding'
 import { ApiError } from '../lib/errors'
-import { afterTimestampId, cursorTimestamp, pageOf, type TimestampIdCursor } from '../lib/pagination'
+import {
+  afterTimestampId,
+  cursorTimestamp,
+  pageOf,
+  type TimestampIdCursor,
+} from '../lib/pagination'
 import { isoTimestamp } from '../lib/time'
 import { actingUser, ownerFilter } from './access'
 import { toPgVectorLiteral } from './compression/codec'
@@ -532,8 +537,10 @@ export async function forgetCompanion(db: Db, input: { companion_id: string }) {
             ORDER BY user_id) pairs`)
     const count = async (statement: SQL) =>
       Number(
-        (await tx.execute<{ n: number }>(sql`WITH gone AS (${statement} RETURNING 1)
-          SELECT count(*)::int AS n FROM gone`)).rows[0]?.n ?? 0,
+        (
+          await tx.execute<{ n: number }>(sql`WITH gone AS (${statement} RETURNING 1)
+          SELECT count(*)::int AS n FROM gone`)
+        ).rows[0]?.n ?? 0,
       )
     // Memories first: their delete trigger would recreate the relationship rows.
     const memories = await count(

@@ -107,7 +107,11 @@ export const memoryAnalytics = pgTable(
   (t) => [
     index('idx_memory_analytics_user').on(t.userId),
     // One snapshot per (companion, user) pair and hour is refreshed by each companion turn.
-    index('idx_memory_analytics_pair_time').on(t.companionId, t.userId, t.timestamp.desc().nullsFirst()),
+    index('idx_memory_analytics_pair_time').on(
+      t.companionId,
+      t.userId,
+      t.timestamp.desc().nullsFirst(),
+    ),
   ],
 )
 

@@ -122,10 +122,7 @@ export const companionMessages = pgTable(
     unique('companion_messages_conversation_seq').on(t.conversationId, t.seq),
     check('companion_messages_seq_check', sql`${t.seq} >= 1`),
     check('companion_messages_role_check', sql`${t.role} IN ('user', 'assistant', 'system')`),
-    check(
-      'companion_messages_tool_commands_array',
-      sql`jsonb_typeof(${t.toolCommands}) = 'array'`,
-    ),
+    check('companion_messages_tool_commands_array', sql`jsonb_typeof(${t.toolCommands}) = 'array'`),
   ],
 )
 
