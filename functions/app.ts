@@ -38,6 +38,7 @@ import { itemsRouter } from './items/routes'
 import { socialRouter } from './social/routes'
 import { mediaRouter } from './media/routes'
 import { moderationRouter } from './moderation/routes'
+import { companionsRouter, conversationsRouter } from './companions/routes'
 import { moderationAdminRouter } from './moderation/admin-routes'
 
 /** Maps statuses raised by Hono itself (malformed JSON, body limits) to our codes. */
@@ -89,6 +90,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/v1/media', mediaRouter)
   app.route('/v1/moderation', moderationRouter)
   app.route('/v1/admin/moderation', moderationAdminRouter)
+
+  app.route('/v1/companions', companionsRouter)
+  app.route('/v1/conversations', conversationsRouter)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
