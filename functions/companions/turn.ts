@@ -56,6 +56,34 @@ export const RECALL_K = 5
  */
 export const RECALL_MIN_SIMILARITY = 0.12
 
+/** A recalled memory as a turn uses it. */
+export interface RecalledMemory {
+  memory_id: string
+  similarity: number
+  snippet: string | null
+  tier: string
+  created_at: string | null
+}
+
+/** How a turn recalls: the best `k` memories of the pair for `query`, best first. */
+export type Recall = (
+  memory: MemoryDb,
+  input: { actor: Identity; companionId: string; query: string; k: number; embedder: Embedder },
+) => Promise<RecalledMemory[]>
+
+/** The memory service's hybrid search (0.7 vector + 0.3 text, exact within the pair). */
+export const hybridRecall: Recall = async (memory, input) =>
+  (
+    await searchMemories(memory, {
+      actor: input.actor,
+      companion_id: input.companionId,
+      query: input.query,
+      k: input.k,
+      mode: 'hybrid',
+      embedder: input.embedder,
+    })
+  ).items
+
 /** What a turn needs; the route builds it from the request, the bench from its databases. */
 export interface TurnDeps {
   nexus: Db
@@ -64,6 +92,8 @@ export interface TurnDeps {
   responder: Responder
   /** The live rooms (the room gateway), or null where there are none (the bench). */
   rooms: RoomCommander | null
+  /** `hybridRecall` unless given (the bench compares a naive scan). */
+  recall?: Recall
   log?: Logger
 }
 
@@ -78,14 +108,6 @@ export type TurnEvent =
   | { event: 'tool'; data: ToolCommandOutcome }
   | { event: 'done'; data: TurnResult }
   | { event: 'error'; data: { code: string; message: string } }
-
-interface RecalledMemory {
-  memory_id: string
-  similarity: number
-  snippet: string | null
-  tier: string
-  created_at: string | null
-}
 
 /** The outcome of a completed turn. */
 export interface TurnResult {
@@ -188,15 +210,14 @@ export async function runCompanionTurn(
     let recalled: RecalledMemory[] = []
     let recallFailed = false
     try {
-      const found = await searchMemories(deps.memory, {
+      const found = await (deps.recall ?? hybridRecall)(deps.memory, {
         actor,
-        companion_id: companion.id,
+        companionId: companion.id,
         query: content,
         k: RECALL_K,
-        mode: 'hybrid',
         embedder: deps.embedder,
       })
-      recalled = found.items
+      recalled = found
         .filter((hit) => hit.similarity >= RECALL_MIN_SIMILARITY)
         .map(({ memory_id, similarity, snippet, tier, created_at }) => ({
           memory_id,
