@@ -12,18 +12,7 @@ import { encodePq, trainPq, type PqModel } from '../../functions/memory/compress
 import { clusteredVectors } from '../../functions/memory/compression/synthetic'
 import { enforceTierCaps, readTierCaps, SEED_TIER_CAPS } from '../../functions/memory/tiers'
 import { api, registerPlayer, testEnv, tokenFor } from '../support/api'
-
-/** Runs one SQL statement on the memory database and returns its rows. */
-async function memorySql<T = any>(text: string, params: unknown[] = []): Promise<T[]> {
-  const client = createMemoryClient(testEnv.MEMORY_DATABASE_URL!, {
-    wsProxy: testEnv.NEON_WS_PROXY,
-  })
-  try {
-    return (await client.pool.query(text, params)).rows as T[]
-  } finally {
-    await client.close()
-  }
-}
+import { memorySql } from '../support/companions'
 
 /**
  * A fresh shared companion (an active avatar agent, which every player may use: decision 93), so
