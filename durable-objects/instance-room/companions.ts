@@ -20,7 +20,12 @@
  *
  * Stored in the room's `companions` table (schema version 5) so hibernation keeps them.
  */
-import { z } from 'zod'
+import type {
+  CompanionBody,
+  CompanionSnapshot,
+  PresentCompanion,
+  RoomCompanion,
+} from './companion-wire'
 import type { RoomEnvelope } from './fanout'
 import type { Position } from './protocol'
 import { visibilityChange, type Zone } from './zones'
@@ -29,51 +34,7 @@ import { visibilityChange, type Zone } from './zones'
 export const COMPANION_FOLLOW_DISTANCE_M = 2
 /** Distance a companion moves before the room tells anyone (between two `companion_move`s). */
 export const COMPANION_MOVE_STEP_M = 0.5
-/** Companions one owner brings into a room. */
-export const MAX_ROOM_COMPANIONS_PER_OWNER = 3
-
-/** The seed's behaviour states. */
-export const companionBehaviorSchema = z.enum([
-  'following',
-  'idle',
-  'exploring',
-  'talking',
-  'performing',
-])
-
-/** A companion as it travels into the room (connection and notices). */
-export const roomCompanionSchema = z.strictObject({
-  companion_id: z.uuid(),
-  name: z.string().min(1).max(50),
-  appearance: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
-  behavior_state: companionBehaviorSchema,
-})
-
-/** A companion's travelling form. */
-export type RoomCompanion = z.infer<typeof roomCompanionSchema>
-
-/** What everyone who sees its zone learns of a companion: the public minimum. */
-export interface CompanionBody {
-  companion_id: string
-  owner_id: string
-  zone: Zone
-  position: Position
-  behavior_state: RoomCompanion['behavior_state']
-}
-
-/** Who a companion is: name and look, never shown between a blocked pair. */
-export interface CompanionDetail {
-  name: string
-  appearance: RoomCompanion['appearance']
-}
-
-/** A companion in a `welcome` or `observer_welcome`: `detail` is null for a blocked pair. */
-export interface CompanionSnapshot extends CompanionBody {
-  detail: CompanionDetail | null
-}
-
-/** A companion in the room's presence (the API redacts it for blocked pairs). */
-export type PresentCompanion = CompanionBody & CompanionDetail
+import { MAX_ROOM_COMPANIONS_PER_OWNER } from './companion-wire'
 
 interface LiveCompanion extends PresentCompanion {
   /** Where the last `companion_move` (or enter) put it for the viewers. */

@@ -23,7 +23,7 @@
  */
 import { z } from 'zod'
 import { buildingChangedNoticeSchema } from './buildings'
-import { roomCompanionSchema } from './companions'
+import { roomCompanionSchema } from './companion-wire'
 
 /** What a connection may do in the room, from the Worker's authorization. */
 export interface RoomPermissions {

@@ -17,7 +17,7 @@ import {
   QUATERNION_NORM_TOLERANCE,
 } from './config'
 import type { BuildingChange, BuildingSnapshot } from './buildings'
-import type { CompanionBody, CompanionSnapshot, RoomCompanion } from './companions'
+import type { CompanionBody, CompanionSnapshot, RoomCompanion } from './companion-wire'
 import type { RoomCharacter } from './notices'
 import type { Zone } from './zones'
 

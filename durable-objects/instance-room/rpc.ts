@@ -11,7 +11,7 @@ import {
   MAX_ROOM_COMPANIONS_PER_OWNER,
   roomCompanionSchema,
   type PresentCompanion,
-} from './companions'
+} from './companion-wire'
 import type { Zone } from './zones'
 
 /** The upgrade request's header carrying `RoomConnection` as JSON. */

@@ -8,7 +8,7 @@ import type { AiCompanion } from '../../db/schema/nexus'
 import type {
   PresentCompanion,
   RoomCompanion,
-} from '../../durable-objects/instance-room/companions'
+} from '../../durable-objects/instance-room/companion-wire'
 import type { AppEnv } from '../lib/context'
 import { blockedAmong } from '../social/blocks'
 import { noticeRooms, visitorInstancesOf } from '../social/live'
