@@ -39,6 +39,7 @@ import { tradesRouter } from './trades/routes'
 import { socialRouter } from './social/routes'
 import { mediaRouter } from './media/routes'
 import { moderationRouter } from './moderation/routes'
+import { companionsRouter, conversationsRouter } from './companions/routes'
 import { moderationAdminRouter } from './moderation/admin-routes'
 import { deitiesRouter } from './deities/routes'
 import { leaderboardsRouter } from './leaderboards/routes'
@@ -99,6 +100,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/v1/admin/progression', progressionAdminRouter)
 
   app.route('/console', consoleRouter)
+
+  app.route('/v1/companions', companionsRouter)
+  app.route('/v1/conversations', conversationsRouter)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -2545,6 +2545,15 @@ export interface paths {
             'application/json': components['schemas']['Error']
           }
         }
+        /** @description No companion of yours (nor a shared one) with that id (services: any companion_id) */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
       }
     }
     put?: never
@@ -2612,6 +2621,15 @@ export interface paths {
             'application/json': components['schemas']['Error']
           }
         }
+        /** @description No companion of yours (nor a shared one) with that id (services: any companion_id) */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
       }
     }
     delete?: never
@@ -2667,7 +2685,7 @@ export interface paths {
             'application/json': components['schemas']['Error']
           }
         }
-        /** @description No such memory of yours */
+        /** @description No such memory of yours, or no such companion */
         404: {
           headers: {
             [name: string]: unknown
@@ -2718,7 +2736,7 @@ export interface paths {
             'application/json': components['schemas']['Error']
           }
         }
-        /** @description No such memory of yours */
+        /** @description No such memory of yours, or no such companion */
         404: {
           headers: {
             [name: string]: unknown
@@ -2798,6 +2816,15 @@ export interface paths {
             'application/json': components['schemas']['Error']
           }
         }
+        /** @description No companion of yours (nor a shared one) with that id (services: any companion_id) */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
       }
     }
     delete?: never
@@ -2863,7 +2890,7 @@ export interface paths {
             'application/json': components['schemas']['Error']
           }
         }
-        /** @description No memories shared yet */
+        /** @description No memories shared yet, or no such companion */
         404: {
           headers: {
             [name: string]: unknown
@@ -2942,7 +2969,7 @@ export interface paths {
             'application/json': components['schemas']['Error']
           }
         }
-        /** @description No memories of this companion and user yet */
+        /** @description No memories of this companion and user yet, or no such companion */
         404: {
           headers: {
             [name: string]: unknown
@@ -2971,7 +2998,10 @@ export interface paths {
     get?: never
     put?: never
     post?: never
-    /** Forget everything about a user (yourself; anyone for admin) */
+    /**
+     * Forget everything about a user (yourself; anyone for admin)
+     * @description Deletes the user’s memories, relationships and analytics (memory database) and their conversations with companions, and every conversation with a companion they own (nexus). Each part is idempotent: repeat the call if it fails halfway.
+     */
     delete: {
       parameters: {
         query?: never
@@ -11167,6 +11197,699 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/companions': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Your companions (newest first), then the shared ones (by name)
+     * @description `kind=own` or `kind=shared` keeps one of the two.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+          kind?: 'own' | 'shared'
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of companions */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['AnyCompanion'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid limit, cursor or kind */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    /**
+     * Create a companion
+     * @description Awake (`is_active`) unless asked otherwise: an awake companion follows you in the live room you are in. At most 20 companions, 3 awake.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['CreateCompanionBody']
+        }
+      }
+      responses: {
+        /** @description Created */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Companion']
+          }
+        }
+        /** @description Invalid body */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Too many companions, or too many awake (`details.reason`) */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/companions/{id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** One of your companions, or a shared one */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The companion */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['AnyCompanion']
+          }
+        }
+        /** @description Invalid id */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No companion of yours (nor a shared one) with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    /**
+     * Delete one of your companions and its conversations
+     * @description `?forget=true` also forgets every memory it keeps (memory database). Without it the memories stay, reachable only by forgetting yourself (`DELETE /v1/memory/users/:user_id`) or by services.
+     */
+    delete: {
+      parameters: {
+        query?: {
+          /** @description Also forget every memory the companion keeps (memory database) */
+          forget?: 'true' | 'false'
+        }
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Deleted */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['DeletedCompanion']
+          }
+        }
+        /** @description Invalid id */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description A shared companion (operators manage those) */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No companion of yours (nor a shared one) with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    options?: never
+    head?: never
+    /**
+     * Change one of your companions
+     * @description A live room you are in follows at once (name, look, behaviour, awake or not).
+     */
+    patch: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['UpdateCompanionBody']
+        }
+      }
+      responses: {
+        /** @description The changed companion */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Companion']
+          }
+        }
+        /** @description Invalid id or body */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description A shared companion (operators manage those) */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No companion of yours (nor a shared one) with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Too many companions awake (`too_many_active`) */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    trace?: never
+  }
+  '/v1/companions/{id}/conversations': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Your conversations with a companion, newest first
+     * @description Archived ones only with `include_archived=true`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+          include_archived?: 'true' | 'false'
+        }
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of conversations */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['Conversation'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid id, limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No companion of yours (nor a shared one) with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    /** Start a conversation with one of your companions or a shared one */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['CreateConversationBody']
+        }
+      }
+      responses: {
+        /** @description Started */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Conversation']
+          }
+        }
+        /** @description Invalid id or body */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No companion of yours (nor a shared one) with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/conversations/{id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** One of your conversations with a page of its messages, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+        }
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The conversation and messages */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['ConversationWithMessages']
+          }
+        }
+        /** @description Invalid id, limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No conversation of yours with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/conversations/{id}/archive': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** Archive one of your conversations (it takes no more messages) */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Archived */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Conversation']
+          }
+        }
+        /** @description Invalid id */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No conversation of yours with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/conversations/{id}/messages': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Talk: the companion recalls, answers, may act on the world, and remembers
+     * @description With `Accept: text/event-stream` the answer streams as server-sent events: `turn` (your stored message), `recall` (the memories it recalled), `delta` (answer text, in order), `tool` (each tool command and whether it was applied), then `done` (the stored answer, what was remembered, the relationship) or `error`. Otherwise the answer comes as one JSON object (201). Either way the turn runs to its end and is stored even if you disconnect. One turn at a time per conversation; 30 turns a minute.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['TurnBody']
+        }
+      }
+      responses: {
+        /** @description The turn as server-sent events (with Accept: text/event-stream) */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'text/event-stream': string
+          }
+        }
+        /** @description The completed turn */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['TurnResult']
+          }
+        }
+        /** @description Invalid id or body */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No conversation of yours with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Archived, a turn in progress, or the companion asleep or gone (`details.reason`) */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Too many turns; wait `Retry-After` seconds */
+        429: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description The companion could not answer */
+        503: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
 }
 export type webhooks = Record<string, never>
 export interface components {
@@ -11616,6 +12339,35 @@ export interface components {
         activity: 'idle' | 'moving' | 'interacting'
         character: components['schemas']['CharacterSnapshot']
       }[]
+      companions: {
+        /** Format: uuid */
+        companion_id: string
+        /** Format: uuid */
+        owner_id: string
+        /** @enum {string} */
+        zone:
+          | 'north_west'
+          | 'north'
+          | 'north_east'
+          | 'west'
+          | 'center'
+          | 'east'
+          | 'south_west'
+          | 'south'
+          | 'south_east'
+        position: {
+          x: number
+          y: number
+          z: number
+          terrain_altitude?: number
+          relative_to?: string
+        }
+        behavior_state: string
+        name: string | null
+        appearance: {
+          [key: string]: unknown
+        } | null
+      }[]
     }
     CharacterSnapshot: {
       /** Format: uuid */
@@ -11907,6 +12659,7 @@ export interface components {
       relationships: number
       compression_analytics: number
       memory_analytics: number
+      conversations: number
     }
     Quest: {
       /** Format: uuid */
@@ -13871,6 +14624,153 @@ export interface components {
       metadata?: {
         [key: string]: unknown
       }
+    }
+    Companion: {
+      /** Format: uuid */
+      id: string
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      kind: 'own'
+      /** Format: uuid */
+      owner_id: string
+      name: string
+      personality_prompt: string | null
+      voice_id: string | null
+      appearance: {
+        [key: string]: string | number | boolean | null
+      }
+      position: {
+        x: number
+        y: number
+        z: number
+      } | null
+      /** @enum {string} */
+      behavior_state: 'following' | 'idle' | 'exploring' | 'talking' | 'performing'
+      memory_capacity: number
+      is_active: boolean
+      created_at: string | null
+      last_active: string | null
+    }
+    CreateCompanionBody: {
+      name: string
+      personality_prompt?: string | null
+      voice_id?: string
+      appearance?: {
+        [key: string]: string | number | boolean | null
+      }
+      /** @enum {string} */
+      behavior_state?: 'following' | 'idle' | 'exploring' | 'talking' | 'performing'
+      memory_capacity?: number
+      is_active?: boolean
+    }
+    AnyCompanion: components['schemas']['Companion'] | components['schemas']['SharedCompanion']
+    SharedCompanion: {
+      /** Format: uuid */
+      id: string
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      kind: 'shared'
+      name: string
+      personality_prompt: string | null
+      voice_id: string | null
+      avatar_url: string | null
+      created_at: string | null
+    }
+    UpdateCompanionBody: {
+      name?: string
+      personality_prompt?: string | null
+      voice_id?: string
+      appearance?: {
+        [key: string]: string | number | boolean | null
+      }
+      /** @enum {string} */
+      behavior_state?: 'following' | 'idle' | 'exploring' | 'talking' | 'performing'
+      memory_capacity?: number
+      is_active?: boolean
+    }
+    DeletedCompanion: {
+      /** Format: uuid */
+      id: string
+      conversations: number
+      forgotten: {
+        memories: number
+        relationships: number
+      } | null
+    }
+    Conversation: {
+      /** Format: uuid */
+      id: string
+      /** Format: uuid */
+      companion_id: string
+      /** @enum {string} */
+      companion_kind: 'own' | 'shared'
+      /** Format: uuid */
+      user_id: string
+      context_data: {
+        [key: string]: unknown
+      }
+      message_count: number
+      is_archived: boolean
+      started_at: string | null
+      last_message: string | null
+    }
+    CreateConversationBody: {
+      context_data?: {
+        [key: string]: unknown
+      }
+    }
+    ConversationWithMessages: components['schemas']['Conversation'] & {
+      messages: {
+        items: components['schemas']['CompanionMessage'][]
+        next_cursor: string | null
+      }
+    }
+    CompanionMessage: {
+      /** Format: uuid */
+      id: string
+      seq: number
+      /** @enum {string} */
+      role: 'user' | 'assistant' | 'system'
+      content: string
+      tool_commands: unknown[]
+      context: {
+        [key: string]: unknown
+      }
+      created_at: string | null
+    }
+    TurnResult: {
+      user_message: components['schemas']['CompanionMessage']
+      assistant_message: components['schemas']['CompanionMessage']
+      recalled: {
+        /** Format: uuid */
+        memory_id: string
+        similarity: number
+        snippet: string | null
+        tier: string
+        created_at: string | null
+      }[]
+      remembered: {
+        /** Format: uuid */
+        memory_id: string
+        tier: string
+        significance_score: number
+        duplicate: boolean
+      }[]
+      relationship: {
+        stage: string
+        quality_score: number
+        trust_level: number
+        interaction_count: number
+      } | null
+    }
+    TurnBody: {
+      content: string
+      /** Format: uuid */
+      instance_id?: string
     }
   }
   responses: never

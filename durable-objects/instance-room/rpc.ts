@@ -7,6 +7,11 @@ import { z } from 'zod'
 import type { ChatScope, Position, Activity } from './protocol'
 import { roomCharacterSchema, roomPermissionsSchema, type RoomCharacter } from './notices'
 import { MAX_BLOCK_PARTNERS } from './config'
+import {
+  MAX_ROOM_COMPANIONS_PER_OWNER,
+  roomCompanionSchema,
+  type PresentCompanion,
+} from './companion-wire'
 import type { Zone } from './zones'
 
 /** The upgrade request's header carrying `RoomConnection` as JSON. */
@@ -39,6 +44,9 @@ export const roomConnectionSchema = z.strictObject({
   sanctions_updated_at_ms: z.int().default(0),
   /** The user's active character. */
   character: roomCharacterSchema.nullable().default(null),
+
+  /** The user's awake companions, who come in with them (companions.ts). */
+  companions: z.array(roomCompanionSchema).max(MAX_ROOM_COMPANIONS_PER_OWNER).default([]),
 })
 
 /** A connection request (fields with defaults may be left out). */
@@ -59,6 +67,8 @@ export interface RoomPresence {
   /** The instance this room belongs to; null while nobody ever connected. */
   instance_id: string | null
   players: PresentPlayer[]
+  /** The companions present with their owners. */
+  companions: PresentCompanion[]
 }
 
 /** Which page of chat history to read, newest first. */
