@@ -147,8 +147,10 @@ export function localAnswer(prompt: TurnPrompt): string {
   const quoted = prompt.memories.slice(0, 2)
   if (quoted.length > 0) {
     sentences.push(
-      `I remember you told me: ${quoted.map((m) => `“${quotable(m.text)}”`).join(' and ')}.`,
+      `I remember you told me: ${quoted.map((m) => `“${quotable(m.text)}”`).join(' and ')}`,
     )
+    // A quote that ends its own sentence ends ours too ("…beach.”, not "…beach.”.").
+    if (!/[.!?…]$/.test(quotable(quoted[quoted.length - 1].text))) sentences[0] += '.'
   }
   const commands = requestedCommands(prompt.message)
   if (commands.length > 0) sentences.push(`As you wish. ${commands.join(' ')}`)
