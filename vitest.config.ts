@@ -46,6 +46,9 @@ export default defineConfig({
                 AUTH_GATEWAY_AUDIENCE: 'bbworlds-nexus',
                 AUTH_JWKS_JSON: inject('gatewayJwks'),
                 TEST_GATEWAY_PRIVATE_JWK: inject('gatewayPrivateJwk'),
+                // The local companion responder streams a word every 3 ms, so a test can leave
+                // in the middle of an answer (test/companions).
+                COMPANION_LOCAL_CHUNK_DELAY_MS: '3',
               },
             },
           })),

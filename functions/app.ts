@@ -36,11 +36,15 @@ import { itemsAdminRouter, itemTemplatesAdminRouter } from './items/admin-routes
 import { itemsRouter } from './items/routes'
 import { marketplaceRouter } from './marketplace/routes'
 import { tradesRouter } from './trades/routes'
-
 import { socialRouter } from './social/routes'
 import { mediaRouter } from './media/routes'
 import { moderationRouter } from './moderation/routes'
+import { companionsRouter, conversationsRouter } from './companions/routes'
 import { moderationAdminRouter } from './moderation/admin-routes'
+import { deitiesRouter } from './deities/routes'
+import { leaderboardsRouter } from './leaderboards/routes'
+import { progressionAdminRouter } from './progression/admin-routes'
+import { progressionRouter } from './progression/routes'
 
 /** Maps statuses raised by Hono itself (malformed JSON, body limits) to our codes. */
 const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
@@ -86,13 +90,19 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/v1/admin/assets', assetsAdminRouter)
   app.route('/v1/marketplace', marketplaceRouter)
   app.route('/v1/trades', tradesRouter)
-
-  app.route('/console', consoleRouter)
-
   app.route('/v1/social', socialRouter)
   app.route('/v1/media', mediaRouter)
   app.route('/v1/moderation', moderationRouter)
   app.route('/v1/admin/moderation', moderationAdminRouter)
+  app.route('/v1/leaderboards', leaderboardsRouter)
+  app.route('/v1/progression', progressionRouter)
+  app.route('/v1/deities', deitiesRouter)
+  app.route('/v1/admin/progression', progressionAdminRouter)
+
+  app.route('/console', consoleRouter)
+
+  app.route('/v1/companions', companionsRouter)
+  app.route('/v1/conversations', conversationsRouter)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

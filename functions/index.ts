@@ -5,6 +5,7 @@ import { createMemoryClient, createNexusClient } from '../db/client'
 import { createApp } from './app'
 import { getConfig, type Env } from './lib/env'
 import { deleteExpiredIdempotencyKeys } from './lib/idempotency'
+import { maintainLeaderboards } from './leaderboards/maintenance'
 import { createLogger, describeError } from './lib/logger'
 import { expireDueListings } from './marketplace/service'
 import { expireDueTrades } from './trades/service'
@@ -24,6 +25,7 @@ export default {
    * Every 15 minutes, independent jobs (one failing does not stop the others; the handler fails
    * afterwards so the failure shows in the cron's history):
    * - housekeeping: expired idempotency keys;
+   * - leaderboard upkeep: bucket counts folded, the seed's materialized views refreshed;
    * - the ban list: Postgres's bans re-applied to the BanList object;
    * - escrow expiry: marketplace listings after 7 days, pending trades after 1 hour (bounded
    *   batches, each row in its own transaction; a second run is a no-op);
@@ -49,6 +51,7 @@ export default {
       await run('housekeeping', async () => ({
         expired_idempotency_keys: await deleteExpiredIdempotencyKeys(db),
       }))
+      await run('leaderboard upkeep', async () => ({ ...(await maintainLeaderboards(db)) }))
       await run('ban list repair', async () => ({ bans_in_force: await repairBanList(db, env) }))
       await run('escrow expiry', async () => ({
         expired_listings: await expireDueListings(db),

@@ -52,6 +52,7 @@ import { clusteredVectors } from '../functions/memory/compression/synthetic'
 import { toPgVectorLiteral } from '../functions/memory/compression/codec'
 import { cosine } from '../functions/memory/compression/vector'
 import { openPglite, pgliteSqlClient } from './lib/embedded-postgres'
+import { binaryCopy } from './lib/vector-copy'
 
 /** Per pair: the tier caps of 000 (core 50, important 200, background 250 of its 500). */
 const TIER_SHARES = [
@@ -109,28 +110,6 @@ interface Pair {
   vectors: Map<string, Float32Array>
   tierOf: Map<string, string>
   query: Float32Array
-}
-
-/** A binary COPY stream of rows (i int, e vector): pgvector's binary form is dim, 0, float4s. */
-function binaryCopy(firstIndex: number, vectors: Float32Array[]): Uint8Array {
-  const dims = vectors[0].length
-  const tupleBytes = 2 + (4 + 4) + (4 + 4 + dims * 4)
-  const bytes = new Uint8Array(19 + vectors.length * tupleBytes + 2)
-  const view = new DataView(bytes.buffer)
-  bytes.set([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00]) // PGCOPY\n\377\r\n\0
-  let o = 19 // signature (11) + flags (4) + header extension length (4), all zero
-  vectors.forEach((v, k) => {
-    view.setInt16(o, 2)
-    view.setInt32(o + 2, 4)
-    view.setInt32(o + 6, firstIndex + k)
-    view.setInt32(o + 10, 4 + dims * 4)
-    view.setInt16(o + 14, dims)
-    view.setInt16(o + 16, 0)
-    o += 18
-    for (let d = 0; d < dims; d++, o += 4) view.setFloat32(o, v[d])
-  })
-  view.setInt16(o, -1) // trailer
-  return bytes
 }
 
 /** The first WARMUP_QUERIES pairs, then every pair: the first samples are dropped after. */

@@ -581,6 +581,146 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/users/{id}/rank': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** A user's rank on a quest's board (`quest_id`), or on every global board */
+    get: {
+      parameters: {
+        query?: {
+          period?: 'all_time' | 'weekly' | 'daily'
+          /** @description Start of a past or current period (UTC): a Monday for weekly, a day for daily */
+          period_start?: string
+          quest_id?: string
+        }
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description With quest_id: the rank on that board (null without an entry); without: every global board */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json':
+              components['schemas']['QuestRank'] | components['schemas']['GlobalRanks']
+          }
+        }
+        /** @description Invalid id, quest_id, period or period_start */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such user, or no such quest (or not one you may see) */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/users/{id}/personal-bests': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** A user's best completion of each quest with its all-time rank, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+        }
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of personal bests */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['PersonalBests']
+          }
+        }
+        /** @description Invalid id, limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such user */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/economy/balance': {
     parameters: {
       query?: never
@@ -2405,6 +2545,15 @@ export interface paths {
             'application/json': components['schemas']['Error']
           }
         }
+        /** @description No companion of yours (nor a shared one) with that id (services: any companion_id) */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
       }
     }
     put?: never
@@ -2472,6 +2621,15 @@ export interface paths {
             'application/json': components['schemas']['Error']
           }
         }
+        /** @description No companion of yours (nor a shared one) with that id (services: any companion_id) */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
       }
     }
     delete?: never
@@ -2527,7 +2685,7 @@ export interface paths {
             'application/json': components['schemas']['Error']
           }
         }
-        /** @description No such memory of yours */
+        /** @description No such memory of yours, or no such companion */
         404: {
           headers: {
             [name: string]: unknown
@@ -2578,7 +2736,7 @@ export interface paths {
             'application/json': components['schemas']['Error']
           }
         }
-        /** @description No such memory of yours */
+        /** @description No such memory of yours, or no such companion */
         404: {
           headers: {
             [name: string]: unknown
@@ -2658,6 +2816,15 @@ export interface paths {
             'application/json': components['schemas']['Error']
           }
         }
+        /** @description No companion of yours (nor a shared one) with that id (services: any companion_id) */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
       }
     }
     delete?: never
@@ -2723,7 +2890,7 @@ export interface paths {
             'application/json': components['schemas']['Error']
           }
         }
-        /** @description No memories shared yet */
+        /** @description No memories shared yet, or no such companion */
         404: {
           headers: {
             [name: string]: unknown
@@ -2802,7 +2969,7 @@ export interface paths {
             'application/json': components['schemas']['Error']
           }
         }
-        /** @description No memories of this companion and user yet */
+        /** @description No memories of this companion and user yet, or no such companion */
         404: {
           headers: {
             [name: string]: unknown
@@ -2831,7 +2998,10 @@ export interface paths {
     get?: never
     put?: never
     post?: never
-    /** Forget everything about a user (yourself; anyone for admin) */
+    /**
+     * Forget everything about a user (yourself; anyone for admin)
+     * @description Deletes the user’s memories, relationships and analytics (memory database) and their conversations with companions, and every conversation with a companion they own (nexus). Each part is idempotent: repeat the call if it fails halfway.
+     */
     delete: {
       parameters: {
         query?: never
@@ -3495,6 +3665,84 @@ export interface paths {
         }
       }
     }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/quests/{id}/leaderboard': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * A quest's leaderboard: the top, a page from a cursor, or the rows around you
+     * @description One entry per player: their best verified, ranked completion of the period (score desc, time asc, earlier first). Periods roll over at 00:00 UTC (daily) and Monday 00:00 UTC (weekly); closed periods stay readable with `period_start`. Correct as soon as a completion commits.
+     */
+    get: {
+      parameters: {
+        query?: {
+          period?: 'all_time' | 'weekly' | 'daily'
+          /** @description Start of a past or current period (UTC): a Monday for weekly, a day for daily */
+          period_start?: string
+          /** @description Rows of a page (default 50, at most 100); with around=me, rows above and below you (default 10, at most 50) */
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+          /** @description Your own entry with the rows above and below it, instead of a page */
+          around?: 'me'
+        }
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The board */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['QuestLeaderboard']
+          }
+        }
+        /** @description Invalid quest id, period, period_start, limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such quest (or not one you may see) */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
     delete?: never
     options?: never
     head?: never
@@ -10186,6 +10434,1462 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/leaderboards/akashic': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The akashic board: players with essence, by resonance or by total essence
+     * @description Ties share a rank. Each row carries the akashic rank (1-100) and its tier title. Correct as soon as an award commits.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description resonance (the essence that decides rank and tier, as the seed ranks) or the total of the four essences */
+          by?: 'resonance' | 'total_essence'
+          /** @description Rows of a page (default 50, at most 100); with around=me, rows above and below you (default 10, at most 50) */
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+          /** @description Your own entry with the rows above and below it, instead of a page */
+          around?: 'me'
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The board */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['GlobalLeaderboard']
+          }
+        }
+        /** @description Invalid by, limit, cursor or around */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/leaderboards/attributes/{attribute}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * An attribute board (base values), or `total` for the sum of the 12
+     * @description Ties share a rank. Correct as soon as an award commits.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Rows of a page (default 50, at most 100); with around=me, rows above and below you (default 10, at most 50) */
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+          /** @description Your own entry with the rows above and below it, instead of a page */
+          around?: 'me'
+        }
+        header?: never
+        path: {
+          attribute:
+            | 'strength'
+            | 'agility'
+            | 'endurance'
+            | 'magic'
+            | 'wisdom'
+            | 'cunning'
+            | 'leadership'
+            | 'faith'
+            | 'charisma'
+            | 'creativity'
+            | 'artistry'
+            | 'innovation'
+            | 'total'
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The board */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['GlobalLeaderboard']
+          }
+        }
+        /** @description Unknown attribute, or invalid limit, cursor or around */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/progression/me': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Your essences, rank and progress to the next, attributes (base and effective), bond, tablets and hidden deities */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Your progression */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Progression']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description This account no longer exists */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/progression/me/essence-history': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Your essence awards, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of essence awards */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['EssenceHistory']
+          }
+        }
+        /** @description Invalid limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/progression/me/attribute-history': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Your attribute changes, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of attribute changes */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['AttributeHistory']
+          }
+        }
+        /** @description Invalid limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/progression/{user_id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** A player's public progression */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          user_id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The public progression */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['PublicProgression']
+          }
+        }
+        /** @description Not a user id */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such user */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/deities': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The deities you can see, each with its blessings and its lock state for you
+     * @description Ring deities unlock by akashic rank; hidden deities (Thoth: 13 akashic tablets, Bob: a special unlock) appear once you have discovered or unlocked them.
+     */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The deities */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['DeityList']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/deities/bond': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Your active bond: the deity, the blessing and its bonuses amplified by your faith */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Your bond, or null */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['ActiveBond']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    /** End your active bond */
+    delete: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The ended bond */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['ActiveBond']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description You have no active bond */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/deities/{id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** One deity with its blessings and its lock state for you */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The deity */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Deity']
+          }
+        }
+        /** @description Not a deity id */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such deity (or a hidden one you have not found) */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/deities/{id}/bond': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** Bond with one of a deity's blessings (ends any other active bond) */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['BondBody']
+        }
+      }
+      responses: {
+        /** @description Already bonded with that blessing */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['ActiveBond'] & Record<string, never>
+          }
+        }
+        /** @description Bonded */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['ActiveBond'] & Record<string, never>
+          }
+        }
+        /** @description Invalid id or body */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description The deity is locked for you (details.lock says why) */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such deity or blessing of it */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/admin/progression/awards': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Award essences and attributes, or record tablets and hidden-deity discoveries
+     * @description One transaction through the seed functions (award_akashic_essence, award_attributes). Needs an Idempotency-Key: a retry replays the first response. An attribute never goes below zero (409). The 13th distinct tablet unlocks Thoth exactly once (`unlocked.thoth` is true in that one award).
+     */
+    post: {
+      parameters: {
+        query?: never
+        header: {
+          /** @description Unique per intended operation; a retry with the same key and body replays the response */
+          'idempotency-key': string
+        }
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['AwardBody']
+        }
+      }
+      responses: {
+        /** @description Awarded */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Award']
+          }
+        }
+        /** @description Invalid award or missing Idempotency-Key */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Needs the service or admin role */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No such user */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description An attribute would go below zero */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Idempotency-Key reused with another body */
+        422: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/companions': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Your companions (newest first), then the shared ones (by name)
+     * @description `kind=own` or `kind=shared` keeps one of the two.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+          kind?: 'own' | 'shared'
+        }
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of companions */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['AnyCompanion'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid limit, cursor or kind */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    /**
+     * Create a companion
+     * @description Awake (`is_active`) unless asked otherwise: an awake companion follows you in the live room you are in. At most 20 companions, 3 awake.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['CreateCompanionBody']
+        }
+      }
+      responses: {
+        /** @description Created */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Companion']
+          }
+        }
+        /** @description Invalid body */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Too many companions, or too many awake (`details.reason`) */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/companions/{id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** One of your companions, or a shared one */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The companion */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['AnyCompanion']
+          }
+        }
+        /** @description Invalid id */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No companion of yours (nor a shared one) with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    /**
+     * Delete one of your companions and its conversations
+     * @description `?forget=true` also forgets every memory it keeps (memory database). Without it the memories stay, reachable only by forgetting yourself (`DELETE /v1/memory/users/:user_id`) or by services.
+     */
+    delete: {
+      parameters: {
+        query?: {
+          /** @description Also forget every memory the companion keeps (memory database) */
+          forget?: 'true' | 'false'
+        }
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Deleted */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['DeletedCompanion']
+          }
+        }
+        /** @description Invalid id */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description A shared companion (operators manage those) */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No companion of yours (nor a shared one) with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    options?: never
+    head?: never
+    /**
+     * Change one of your companions
+     * @description A live room you are in follows at once (name, look, behaviour, awake or not).
+     */
+    patch: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['UpdateCompanionBody']
+        }
+      }
+      responses: {
+        /** @description The changed companion */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Companion']
+          }
+        }
+        /** @description Invalid id or body */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description A shared companion (operators manage those) */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No companion of yours (nor a shared one) with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Too many companions awake (`too_many_active`) */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    trace?: never
+  }
+  '/v1/companions/{id}/conversations': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Your conversations with a companion, newest first
+     * @description Archived ones only with `include_archived=true`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+          include_archived?: 'true' | 'false'
+        }
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description A page of conversations */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: components['schemas']['Conversation'][]
+              next_cursor: string | null
+            }
+          }
+        }
+        /** @description Invalid id, limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No companion of yours (nor a shared one) with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    /** Start a conversation with one of your companions or a shared one */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['CreateConversationBody']
+        }
+      }
+      responses: {
+        /** @description Started */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Conversation']
+          }
+        }
+        /** @description Invalid id or body */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No companion of yours (nor a shared one) with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/conversations/{id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** One of your conversations with a page of its messages, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+          /** @description The `next_cursor` of the previous page */
+          cursor?: string
+        }
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description The conversation and messages */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['ConversationWithMessages']
+          }
+        }
+        /** @description Invalid id, limit or cursor */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No conversation of yours with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/conversations/{id}/archive': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** Archive one of your conversations (it takes no more messages) */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Archived */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Conversation']
+          }
+        }
+        /** @description Invalid id */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No conversation of yours with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/conversations/{id}/messages': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Talk: the companion recalls, answers, may act on the world, and remembers
+     * @description With `Accept: text/event-stream` the answer streams as server-sent events: `turn` (your stored message), `recall` (the memories it recalled), `delta` (answer text, in order), `tool` (each tool command and whether it was applied), then `done` (the stored answer, what was remembered, the relationship) or `error`. Otherwise the answer comes as one JSON object (201). Either way the turn runs to its end and is stored even if you disconnect. One turn at a time per conversation; 30 turns a minute.
+     */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          id: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['TurnBody']
+        }
+      }
+      responses: {
+        /** @description The turn as server-sent events (with Accept: text/event-stream) */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'text/event-stream': string
+          }
+        }
+        /** @description The completed turn */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['TurnResult']
+          }
+        }
+        /** @description Invalid id or body */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Missing, expired or untrusted access token */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description No conversation of yours with that id */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Archived, a turn in progress, or the companion asleep or gone (`details.reason`) */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description Too many turns; wait `Retry-After` seconds */
+        429: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+        /** @description The companion could not answer */
+        503: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': components['schemas']['Error']
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
 }
 export type webhooks = Record<string, never>
 export interface components {
@@ -10348,6 +12052,112 @@ export interface components {
       /** Format: uuid */
       creator_id: string | null
       created_at: string | null
+    }
+    QuestRank: {
+      /** Format: uuid */
+      user_id: string
+      /** Format: uuid */
+      quest_id: string
+      /** @enum {string} */
+      period: 'all_time' | 'weekly' | 'daily'
+      period_start: string | null
+      period_end: string | null
+      rank: number | null
+      entry: components['schemas']['QuestLeaderboardEntry']
+    }
+    QuestLeaderboardEntry: {
+      rank: number
+      /** Format: uuid */
+      user_id: string
+      username: string
+      display_name: string | null
+      avatar_url: string | null
+      score: number
+      time_taken_seconds: number
+      completed_at: string
+      /** Format: uuid */
+      completion_id: string
+    } | null
+    GlobalRanks: {
+      /** Format: uuid */
+      user_id: string
+      boards: {
+        akashic_resonance?: {
+          rank: number | null
+          value: number | null
+        }
+        akashic_total_essence?: {
+          rank: number | null
+          value: number | null
+        }
+        attr_strength?: {
+          rank: number | null
+          value: number | null
+        }
+        attr_agility?: {
+          rank: number | null
+          value: number | null
+        }
+        attr_endurance?: {
+          rank: number | null
+          value: number | null
+        }
+        attr_magic?: {
+          rank: number | null
+          value: number | null
+        }
+        attr_wisdom?: {
+          rank: number | null
+          value: number | null
+        }
+        attr_cunning?: {
+          rank: number | null
+          value: number | null
+        }
+        attr_leadership?: {
+          rank: number | null
+          value: number | null
+        }
+        attr_faith?: {
+          rank: number | null
+          value: number | null
+        }
+        attr_charisma?: {
+          rank: number | null
+          value: number | null
+        }
+        attr_creativity?: {
+          rank: number | null
+          value: number | null
+        }
+        attr_artistry?: {
+          rank: number | null
+          value: number | null
+        }
+        attr_innovation?: {
+          rank: number | null
+          value: number | null
+        }
+        attr_total?: {
+          rank: number | null
+          value: number | null
+        }
+      }
+    }
+    PersonalBests: {
+      items: components['schemas']['PersonalBest'][]
+      next_cursor: string | null
+    }
+    PersonalBest: {
+      /** Format: uuid */
+      quest_id: string
+      quest_title: string
+      rank: number
+      score: number
+      time_taken_seconds: number
+      completed_at: string
+      /** Format: uuid */
+      completion_id: string
     }
     DailyClaim: {
       reward: number
@@ -10528,6 +12338,35 @@ export interface components {
         /** @enum {string} */
         activity: 'idle' | 'moving' | 'interacting'
         character: components['schemas']['CharacterSnapshot']
+      }[]
+      companions: {
+        /** Format: uuid */
+        companion_id: string
+        /** Format: uuid */
+        owner_id: string
+        /** @enum {string} */
+        zone:
+          | 'north_west'
+          | 'north'
+          | 'north_east'
+          | 'west'
+          | 'center'
+          | 'east'
+          | 'south_west'
+          | 'south'
+          | 'south_east'
+        position: {
+          x: number
+          y: number
+          z: number
+          terrain_altitude?: number
+          relative_to?: string
+        }
+        behavior_state: string
+        name: string | null
+        appearance: {
+          [key: string]: unknown
+        } | null
       }[]
     }
     CharacterSnapshot: {
@@ -10820,6 +12659,7 @@ export interface components {
       relationships: number
       compression_analytics: number
       memory_analytics: number
+      conversations: number
     }
     Quest: {
       /** Format: uuid */
@@ -11306,6 +13146,30 @@ export interface components {
        * @enum {string}
        */
       session_type?: 'standard' | 'ranked' | 'practice' | 'speedrun'
+    }
+    QuestLeaderboard: {
+      /** Format: uuid */
+      quest_id: string
+      /** @enum {string} */
+      period: 'all_time' | 'weekly' | 'daily'
+      period_start: string | null
+      period_end: string | null
+      items: components['schemas']['QuestLeaderboardEntry'][]
+      next_cursor: string | null
+      /** @description With around=me: your entry, or null when you have none */
+      me?: {
+        rank: number
+        /** Format: uuid */
+        user_id: string
+        username: string
+        display_name: string | null
+        avatar_url: string | null
+        score: number
+        time_taken_seconds: number
+        completed_at: string
+        /** Format: uuid */
+        completion_id: string
+      } | null
     }
     ChallengeTemplate: {
       /** Format: uuid */
@@ -12323,6 +14187,591 @@ export interface components {
           report_id: string
           reason: string
         }
+    GlobalLeaderboard: {
+      /** @enum {string} */
+      board:
+        | 'akashic_resonance'
+        | 'akashic_total_essence'
+        | 'attr_strength'
+        | 'attr_agility'
+        | 'attr_endurance'
+        | 'attr_magic'
+        | 'attr_wisdom'
+        | 'attr_cunning'
+        | 'attr_leadership'
+        | 'attr_faith'
+        | 'attr_charisma'
+        | 'attr_creativity'
+        | 'attr_artistry'
+        | 'attr_innovation'
+        | 'attr_total'
+      items: components['schemas']['GlobalLeaderboardEntry'][]
+      next_cursor: string | null
+      /** @description With around=me: your entry, or null when you are not on the board */
+      me?: {
+        rank: number
+        /** Format: uuid */
+        user_id: string
+        username: string
+        display_name: string | null
+        avatar_url: string | null
+        value: number
+        akashic_rank: number
+        akashic_rank_title: string
+      } | null
+    }
+    GlobalLeaderboardEntry: {
+      rank: number
+      /** Format: uuid */
+      user_id: string
+      username: string
+      display_name: string | null
+      avatar_url: string | null
+      value: number
+      akashic_rank: number
+      akashic_rank_title: string
+    }
+    Progression: components['schemas']['PublicProgression'] & {
+      tablets_found: {
+        tablet_number: number
+        tablet_name: string | null
+        discovered_at: string | null
+      }[]
+      hidden_deities: {
+        deity_name: string
+        discovered_at: string | null
+        discovery_method: string | null
+      }[]
+      unlocks: {
+        bob: boolean
+        thoth: boolean
+      }
+    }
+    RankProgress: {
+      rank: number
+      title: string
+      last_rank_up: string | null
+      tier: {
+        title: string
+        min_resonance: number
+        max_resonance: number | null
+        min_rank: number
+        max_rank: number
+      }
+      next_rank: {
+        rank: number
+        at_resonance: number
+        resonance_needed: number
+      } | null
+      next_tier: {
+        title: string
+        at_resonance: number
+        resonance_needed: number
+      } | null
+      /** @description Share of the current tier done, 0 to 1 */
+      tier_progress: number
+    }
+    Bond: {
+      /** Format: uuid */
+      id: string
+      deity: {
+        /** Format: uuid */
+        id: string
+        deity_name: string
+        display_name: string
+      }
+      blessing: components['schemas']['Blessing']
+      is_active: boolean
+      bonded_at: string | null
+      unbonded_at: string | null
+      faith_at_bonding: number | null
+      amplification: number
+      days_bonded: number
+      bonuses: {
+        strength?: number
+        agility?: number
+        endurance?: number
+        magic?: number
+        wisdom?: number
+        cunning?: number
+        leadership?: number
+        faith?: number
+        charisma?: number
+        creativity?: number
+        artistry?: number
+        innovation?: number
+      }
+    } | null
+    Blessing: {
+      /** Format: uuid */
+      id: string
+      blessing_name: string
+      display_name: string
+      description: string | null
+      /** @enum {string} */
+      primary_attribute:
+        | 'strength'
+        | 'agility'
+        | 'endurance'
+        | 'magic'
+        | 'wisdom'
+        | 'cunning'
+        | 'leadership'
+        | 'faith'
+        | 'charisma'
+        | 'creativity'
+        | 'artistry'
+        | 'innovation'
+      primary_bonus: number
+      /** @enum {string} */
+      secondary_attribute:
+        | 'strength'
+        | 'agility'
+        | 'endurance'
+        | 'magic'
+        | 'wisdom'
+        | 'cunning'
+        | 'leadership'
+        | 'faith'
+        | 'charisma'
+        | 'creativity'
+        | 'artistry'
+        | 'innovation'
+      secondary_bonus: number
+      theme_archetype: string | null
+    }
+    PublicProgression: {
+      /** Format: uuid */
+      user_id: string
+      username: string
+      display_name: string | null
+      avatar_url: string | null
+      essences: {
+        resonance: number
+        wisdom: number
+        creativity: number
+        connection: number
+        total: number
+      }
+      rank: components['schemas']['RankProgress']
+      attributes: {
+        strength?: {
+          base: number
+          blessing_bonus: number
+          effective: number
+        }
+        agility?: {
+          base: number
+          blessing_bonus: number
+          effective: number
+        }
+        endurance?: {
+          base: number
+          blessing_bonus: number
+          effective: number
+        }
+        magic?: {
+          base: number
+          blessing_bonus: number
+          effective: number
+        }
+        wisdom?: {
+          base: number
+          blessing_bonus: number
+          effective: number
+        }
+        cunning?: {
+          base: number
+          blessing_bonus: number
+          effective: number
+        }
+        leadership?: {
+          base: number
+          blessing_bonus: number
+          effective: number
+        }
+        faith?: {
+          base: number
+          blessing_bonus: number
+          effective: number
+        }
+        charisma?: {
+          base: number
+          blessing_bonus: number
+          effective: number
+        }
+        creativity?: {
+          base: number
+          blessing_bonus: number
+          effective: number
+        }
+        artistry?: {
+          base: number
+          blessing_bonus: number
+          effective: number
+        }
+        innovation?: {
+          base: number
+          blessing_bonus: number
+          effective: number
+        }
+      }
+      attributes_total: {
+        base: number
+        effective: number
+      }
+      bond: components['schemas']['Bond']
+      tablets: {
+        found: number
+        required: number
+      }
+      hidden_deities_discovered: number
+    }
+    EssenceHistory: {
+      items: components['schemas']['EssenceTransaction'][]
+      next_cursor: string | null
+    }
+    EssenceTransaction: {
+      /** Format: uuid */
+      id: string
+      transaction_type: string
+      essence_type: string | null
+      amount: number
+      source_type: string | null
+      /** Format: uuid */
+      source_id: string | null
+      metadata?: unknown
+      created_at: string | null
+    }
+    AttributeHistory: {
+      items: components['schemas']['AttributeTransaction'][]
+      next_cursor: string | null
+    }
+    AttributeTransaction: {
+      /** Format: uuid */
+      id: string
+      attribute_name: string
+      amount_change: number
+      source_type: string
+      /** Format: uuid */
+      source_id: string | null
+      metadata?: unknown
+      created_at: string | null
+    }
+    DeityList: {
+      items: components['schemas']['Deity'][]
+    }
+    Deity: {
+      /** Format: uuid */
+      id: string
+      deity_name: string
+      display_name: string
+      pantheon: string
+      gender: string | null
+      primary_color: string | null
+      color_hex: string | null
+      position: {
+        x: number
+        y: number
+        z: number
+      } | null
+      /** @enum {string|null} */
+      primary_attribute:
+        | 'strength'
+        | 'agility'
+        | 'endurance'
+        | 'magic'
+        | 'wisdom'
+        | 'cunning'
+        | 'leadership'
+        | 'faith'
+        | 'charisma'
+        | 'creativity'
+        | 'artistry'
+        | 'innovation'
+        | null
+      /** @enum {string|null} */
+      secondary_attribute:
+        | 'strength'
+        | 'agility'
+        | 'endurance'
+        | 'magic'
+        | 'wisdom'
+        | 'cunning'
+        | 'leadership'
+        | 'faith'
+        | 'charisma'
+        | 'creativity'
+        | 'artistry'
+        | 'innovation'
+        | null
+      voice_personality: string | null
+      personality_archetype: string | null
+      in_ritual_ring: boolean
+      is_hidden: boolean
+      lore_description: string | null
+      quote: string | null
+      unlock_description: string | null
+      lock: components['schemas']['DeityLockState']
+      bonded: boolean
+      blessings: components['schemas']['Blessing'][]
+    }
+    DeityLockState: {
+      unlocked: boolean
+      /** @enum {string} */
+      unlock_method: 'rank' | 'akashic_tablets' | 'special_unlock'
+      min_rank_required?: number
+      your_rank?: number
+      tablets_required?: number
+      tablets_found?: number
+    }
+    ActiveBond: {
+      bond: components['schemas']['Bond']
+    }
+    BondBody: {
+      /** Format: uuid */
+      blessing_id: string
+    }
+    Award: {
+      /** Format: uuid */
+      user_id: string
+      /** @enum {string} */
+      transaction_type:
+        'quest_completion' | 'donation' | 'token_collection' | 'passive_income' | 'manual'
+      essences: {
+        resonance: number
+        wisdom: number
+        creativity: number
+        connection: number
+        total: number
+      }
+      rank: {
+        rank: number
+        title: string
+        previous_rank: number
+        ranked_up: boolean
+      }
+      attributes: {
+        strength?: number
+        agility?: number
+        endurance?: number
+        magic?: number
+        wisdom?: number
+        cunning?: number
+        leadership?: number
+        faith?: number
+        charisma?: number
+        creativity?: number
+        artistry?: number
+        innovation?: number
+      }
+      tablets: {
+        new: number[]
+        already_found: number[]
+        found: number
+      }
+      hidden_deities: {
+        new: string[]
+      }
+      /** @description Deities this award unlocked (true in exactly one award each) */
+      unlocked: {
+        thoth: boolean
+        bob: boolean
+      }
+    }
+    AwardBody: {
+      /** Format: uuid */
+      user_id: string
+      /** @enum {string} */
+      transaction_type:
+        'quest_completion' | 'donation' | 'token_collection' | 'passive_income' | 'manual'
+      /** @example quest */
+      source_type?: string
+      /** Format: uuid */
+      source_id?: string
+      essences?: {
+        resonance?: number
+        wisdom?: number
+        creativity?: number
+        connection?: number
+      }
+      attributes?: {
+        strength?: number
+        agility?: number
+        endurance?: number
+        magic?: number
+        wisdom?: number
+        cunning?: number
+        leadership?: number
+        faith?: number
+        charisma?: number
+        creativity?: number
+        artistry?: number
+        innovation?: number
+      }
+      tablets?: {
+        tablet_number: number
+        tablet_name?: string
+        lore_text?: string
+        location_found?: {
+          [key: string]: unknown
+        }
+      }[]
+      hidden_deities?: {
+        deity_name: string
+        discovery_method?: string
+      }[]
+      metadata?: {
+        [key: string]: unknown
+      }
+    }
+    Companion: {
+      /** Format: uuid */
+      id: string
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      kind: 'own'
+      /** Format: uuid */
+      owner_id: string
+      name: string
+      personality_prompt: string | null
+      voice_id: string | null
+      appearance: {
+        [key: string]: string | number | boolean | null
+      }
+      position: {
+        x: number
+        y: number
+        z: number
+      } | null
+      /** @enum {string} */
+      behavior_state: 'following' | 'idle' | 'exploring' | 'talking' | 'performing'
+      memory_capacity: number
+      is_active: boolean
+      created_at: string | null
+      last_active: string | null
+    }
+    CreateCompanionBody: {
+      name: string
+      personality_prompt?: string | null
+      voice_id?: string
+      appearance?: {
+        [key: string]: string | number | boolean | null
+      }
+      /** @enum {string} */
+      behavior_state?: 'following' | 'idle' | 'exploring' | 'talking' | 'performing'
+      memory_capacity?: number
+      is_active?: boolean
+    }
+    AnyCompanion: components['schemas']['Companion'] | components['schemas']['SharedCompanion']
+    SharedCompanion: {
+      /** Format: uuid */
+      id: string
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      kind: 'shared'
+      name: string
+      personality_prompt: string | null
+      voice_id: string | null
+      avatar_url: string | null
+      created_at: string | null
+    }
+    UpdateCompanionBody: {
+      name?: string
+      personality_prompt?: string | null
+      voice_id?: string
+      appearance?: {
+        [key: string]: string | number | boolean | null
+      }
+      /** @enum {string} */
+      behavior_state?: 'following' | 'idle' | 'exploring' | 'talking' | 'performing'
+      memory_capacity?: number
+      is_active?: boolean
+    }
+    DeletedCompanion: {
+      /** Format: uuid */
+      id: string
+      conversations: number
+      forgotten: {
+        memories: number
+        relationships: number
+      } | null
+    }
+    Conversation: {
+      /** Format: uuid */
+      id: string
+      /** Format: uuid */
+      companion_id: string
+      /** @enum {string} */
+      companion_kind: 'own' | 'shared'
+      /** Format: uuid */
+      user_id: string
+      context_data: {
+        [key: string]: unknown
+      }
+      message_count: number
+      is_archived: boolean
+      started_at: string | null
+      last_message: string | null
+    }
+    CreateConversationBody: {
+      context_data?: {
+        [key: string]: unknown
+      }
+    }
+    ConversationWithMessages: components['schemas']['Conversation'] & {
+      messages: {
+        items: components['schemas']['CompanionMessage'][]
+        next_cursor: string | null
+      }
+    }
+    CompanionMessage: {
+      /** Format: uuid */
+      id: string
+      seq: number
+      /** @enum {string} */
+      role: 'user' | 'assistant' | 'system'
+      content: string
+      tool_commands: unknown[]
+      context: {
+        [key: string]: unknown
+      }
+      created_at: string | null
+    }
+    TurnResult: {
+      user_message: components['schemas']['CompanionMessage']
+      assistant_message: components['schemas']['CompanionMessage']
+      recalled: {
+        /** Format: uuid */
+        memory_id: string
+        similarity: number
+        snippet: string | null
+        tier: string
+        created_at: string | null
+      }[]
+      remembered: {
+        /** Format: uuid */
+        memory_id: string
+        tier: string
+        significance_score: number
+        duplicate: boolean
+      }[]
+      relationship: {
+        stage: string
+        quality_score: number
+        trust_level: number
+        interaction_count: number
+      } | null
+    }
+    TurnBody: {
+      content: string
+      /** Format: uuid */
+      instance_id?: string
+    }
   }
   responses: never
   parameters: never

@@ -68,8 +68,12 @@ export type BlockPairs = ReadonlyMap<string, ReadonlySet<string>>
 
 const NO_BLOCKS: BlockPairs = new Map()
 
-/** The sender of a chat or emote (what a block hides), or undefined for other events. */
+/**
+ * The sender of a chat or emote, or the owner of a companion's detail (what a block hides), or
+ * undefined for other events.
+ */
 export function chatSenderOf(event: ServerEvent): string | undefined {
+  if (event.type === 'companion_detail') return event.owner_id
   return event.type === 'chat' || event.type === 'emote' ? event.user_id : undefined
 }
 

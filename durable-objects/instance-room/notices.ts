@@ -9,7 +9,6 @@
  *   into its own copy (which is newer than Postgres between syncs) and tells everyone.
  * - `building_changed`: a building was placed, moved or removed (`buildings.ts`); everyone gets a
  *   `building` event and the room remembers the version.
-
  * - `block_changed`: two users now do (or no longer) block each other; their chat and emotes stop
  *   (or resume) reaching each other at once.
  * - `sanctions_changed`: a moderator muted, unmuted, banned or unbanned a user; a ban closes the
@@ -17,9 +16,15 @@
  * - `character_changed`: the user's active character changed; the room's presence follows.
  * - `trade_changed`: a trade concerning one player changed (`trades.ts`); that player, when
  *   connected here, gets a `trade` event.
+ * - `companion_changed`: one of the user's companions woke, changed or went away (companions.ts).
+ * - `environment_command`: a companion's tool command for the player it talks with; unlike the
+ *   others it is a request the room may refuse: `not_found` when the player is not connected here,
+ *   `forbidden` without `can_change_environment`, `validation_error` when the room's environment
+ *   rules (`environmentSettingsSchema`) refuse the value.
  */
 import { z } from 'zod'
 import { buildingChangedNoticeSchema } from './buildings'
+import { roomCompanionSchema } from './companion-wire'
 import { tradeChangedNoticeSchema } from './trades'
 
 /** What a connection may do in the room, from the Worker's authorization. */
@@ -99,6 +104,20 @@ export const roomNoticeSchema = z.discriminatedUnion('type', [
     character: roomCharacterSchema.nullable(),
   }),
   tradeChangedNoticeSchema,
+  z.strictObject({
+    type: z.literal('companion_changed'),
+    user_id: userId,
+    companion_id: z.uuid(),
+    /** Null: asleep or deleted, it leaves. */
+    companion: roomCompanionSchema.nullable(),
+  }),
+  z.strictObject({
+    type: z.literal('environment_command'),
+    user_id: userId,
+    companion_id: z.uuid(),
+    /** Validated by the room itself (`environmentSettingsSchema`). */
+    changes: z.record(z.string(), z.unknown()),
+  }),
 ])
 
 /** A notice the Worker sends. */

@@ -17,6 +17,7 @@ import {
   QUATERNION_NORM_TOLERANCE,
 } from './config'
 import type { BuildingChange, BuildingSnapshot } from './buildings'
+import type { CompanionBody, CompanionSnapshot, RoomCompanion } from './companion-wire'
 import type { RoomCharacter } from './notices'
 import type { TradeChange, TradeSnapshot } from './trades'
 import { readClientMove, WireError, type MoverRecord } from './wire'
@@ -362,6 +363,26 @@ export type ServerEvent =
    * party (trades.ts); only the player concerned receives it.
    */
   | { type: 'trade'; change: TradeChange; trade: TradeSnapshot }
+  /** A companion came into view (companions.ts): the public minimum of it. */
+  | { type: 'companion_enter'; companion: CompanionBody }
+  /** Who a companion in view is; never sent between a blocked pair. */
+  | {
+      type: 'companion_detail'
+      companion_id: string
+      owner_id: string
+      name: string
+      appearance: RoomCompanion['appearance']
+    }
+  /** A companion in view moved (it follows its owner) or changed its behaviour state. */
+  | {
+      type: 'companion_move'
+      companion_id: string
+      zone: Zone
+      position: Position
+      behavior_state: RoomCompanion['behavior_state']
+    }
+  /** A companion went out of view, or left with its owner. */
+  | { type: 'companion_leave'; companion_id: string }
 
 /** A server event's `type`. */
 export type ServerEventType = ServerEvent['type']
@@ -392,6 +413,8 @@ export interface WelcomeMessage {
    * `GET /v1/instances/:id/buildings` when it is newer than what the client holds (buildings.ts).
    */
   buildings_version: number
+  /** Companions in the receiver's area of interest (`detail` null for a blocked pair's). */
+  companions: CompanionSnapshot[]
 }
 
 /** All events of one tick for one receiver. */
@@ -439,6 +462,8 @@ export interface ObserverWelcomeMessage {
   players: PlayerSnapshot[]
   environment: InstanceEnvironment
   bounds: AreaBoundsSnapshot
+  /** Every companion in the room. */
+  companions: CompanionSnapshot[]
 }
 
 /** Every frame the server sends; build them with `satisfies ServerMessage`. */

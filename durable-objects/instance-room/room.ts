@@ -33,6 +33,7 @@ import {
   TICK_MS,
 } from './config'
 import { BUILDINGS_VERSION_SEEN_KEY } from './buildings'
+import { RoomCompanions } from './companions'
 import {
   deliversTo,
   deliversToObserver,
@@ -55,6 +56,7 @@ import {
   type RoomPermissions,
 } from './notices'
 import {
+  environmentSettingsSchema,
   parseBinaryMove,
   parseClientFrame,
   parseInstanceEnvironment,
@@ -164,6 +166,8 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   private readonly environmentVersion: VersionCounter
   /** Block pairs and sanctions (issue 15). */
   private readonly social: RoomSocial
+  /** Companions following their owners (issue 14). */
+  private readonly companions: RoomCompanions
   private instanceId: string | null
   private bounds: AreaBounds
   /** The instance's speed limit (movement-limit.ts); null accepts any position. */
@@ -178,7 +182,9 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     this.maxSpeedMps = maxSpeedOf(this.meta.getJson('metadata', {}))
     this.environment = this.meta.getJson<InstanceEnvironment>('environment', {})
     this.social = new RoomSocial(this.sql)
+    this.companions = new RoomCompanions(this.sql, (position) => zoneOf(position, this.bounds))
     this.restoreConnectedPlayers()
+    this.companions.retainOwners(new Set(this.players.keys()))
   }
 
   // ---------------------------------------------------------------- Worker boundary
@@ -252,6 +258,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     )
     if (previous) this.replaceConnection(previous)
     const player = this.joinPlayer(userId, username, parsed.data.character)
+    this.enqueueAll(this.companions.arrive(userId, player.position, parsed.data.companions))
     const webSocket = this.acceptConnection({
       userId,
       username,
@@ -303,6 +310,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
         activity: player.activity,
         character: player.character,
       })),
+      companions: this.companions.present(),
     }
   }
 
@@ -450,10 +458,50 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
           })
         }
         break
+      case 'companion_changed': {
+        const owner = this.players.get(notice.user_id)
+        this.enqueueAll(
+          this.companions.change(
+            notice.user_id,
+            notice.companion_id,
+            notice.companion,
+            owner?.position ?? null,
+          ),
+        )
+        break
+      }
+      case 'environment_command':
+        return this.environmentCommand(notice.user_id, notice.changes)
       default:
         assertNever(notice)
     }
     return accept(null)
+  }
+
+  /**
+   * A companion's tool command for `userId`: applied as that player's own `env.set` would be, so
+   * only while they are connected here with `can_change_environment`, and only what the room's
+   * environment rules accept.
+   */
+  private environmentCommand(userId: string, changes: Record<string, unknown>): Answer<null> {
+    const player = this.players.get(userId)
+    if (!player) return refuse('not_found', 'the player is not connected to this live room')
+    const attachment = [...this.connections(userId)].find(([, a]) => !a.observer)?.[1]
+    if (!attachment?.permissions.can_change_environment) {
+      return refuse('forbidden', 'the player may not change the environment here')
+    }
+    const parsed = environmentSettingsSchema.safeParse(changes)
+    if (!parsed.success || Object.values(parsed.data).every((v) => v === undefined)) {
+      const issue = parsed.success ? 'nothing to change' : parsed.error.issues[0]?.message
+      return refuse('validation_error', `the room refuses this environment: ${issue}`)
+    }
+    this.changeEnvironment(parsed.data, userId, Date.now())
+    return accept(null)
+  }
+
+  /** Queues the events of one change (companions.ts answers with several). */
+  private enqueueAll(envelopes: RoomEnvelope[]): void {
+    for (const envelope of envelopes) this.enqueue(envelope)
   }
 
   /** Remembers the highest building version heard of (buildings.ts); welcomes carry it. */
@@ -628,6 +676,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       players,
       environment: this.environment,
       buildings_version: this.meta.getNumber(BUILDINGS_VERSION_SEEN_KEY),
+      companions: this.companions.snapshots((zone) => canSee(player.zone, zone), blocked),
     })
   }
 
@@ -672,6 +721,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
         min_z: this.bounds.minZ,
         max_z: this.bounds.maxZ,
       },
+      companions: this.companions.snapshots(() => true, undefined),
     })
   }
 
@@ -771,6 +821,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       subject: player.userId,
       mover: { kind: 'player', number: player.number, changes },
     })
+    this.enqueueAll(this.companions.ownerMoved(player.userId, player.position))
   }
 
   private acceptChat(player: PlayerState, frame: ChatFrame | EmoteFrame, nowMs: number): void {
@@ -984,6 +1035,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       to: { kind: 'zones', zones: [...areaOfInterest(player.zone)] },
       subject,
     })
+    this.enqueueAll(this.companions.depart(subject))
     void this.syncs.schedule()
   }
 

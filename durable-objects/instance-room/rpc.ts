@@ -8,6 +8,11 @@ import type { TickStats } from '../core/live-object'
 import type { ChatScope, Position, Activity } from './protocol'
 import { roomCharacterSchema, roomPermissionsSchema, type RoomCharacter } from './notices'
 import { MAX_BLOCK_PARTNERS } from './config'
+import {
+  MAX_ROOM_COMPANIONS_PER_OWNER,
+  roomCompanionSchema,
+  type PresentCompanion,
+} from './companion-wire'
 import { PROTOCOL_V1, PROTOCOL_V2 } from './wire'
 import type { Zone } from './zones'
 
@@ -43,6 +48,9 @@ export const roomConnectionSchema = z.strictObject({
   sanctions_updated_at_ms: z.int().default(0),
   /** The user's active character. */
   character: roomCharacterSchema.nullable().default(null),
+
+  /** The user's awake companions, who come in with them (companions.ts). */
+  companions: z.array(roomCompanionSchema).max(MAX_ROOM_COMPANIONS_PER_OWNER).default([]),
 })
 
 /** A connection request (fields with defaults may be left out). */
@@ -63,6 +71,8 @@ export interface RoomPresence {
   /** The instance this room belongs to; null while nobody ever connected. */
   instance_id: string | null
   players: PresentPlayer[]
+  /** The companions present with their owners. */
+  companions: PresentCompanion[]
 }
 
 /** Which page of chat history to read, newest first. */

@@ -5,6 +5,7 @@
  *   `version` is bumped on each change and `synced_version` records what Postgres has.
  * - `sessions`: socket sessions (open, or closed and not yet deleted from `active_sessions`).
  * - `block_pairs`, `sanctions`: what `social.ts` keeps of blocks and moderation (version 4).
+ * - `companions`: the companions present with their owners (`companions.ts`, version 5).
  * - `chat`: chat and emotes by room seq; rows up to the `chat_synced_through` meta key are in
  *   Postgres and are kept as history (CHAT_HISTORY_MESSAGES) for the chat history RPC.
  * - meta keys (`object_meta`): `instance_id`, `metadata` (area bounds), `environment`, the
@@ -90,6 +91,22 @@ export const ROOM_MIGRATIONS: readonly Migration[] = [
         updated_at_ms INTEGER NOT NULL
       );
       ALTER TABLE players ADD COLUMN character TEXT;
+    `,
+  },
+  {
+    version: 5,
+    name: 'companions following their owners (issue 14, companions.ts)',
+    up: `
+      CREATE TABLE companions (
+        companion_id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        appearance TEXT NOT NULL,
+        behavior_state TEXT NOT NULL,
+        position TEXT NOT NULL,
+        zone TEXT NOT NULL
+      );
+      CREATE INDEX companions_owner ON companions (owner_id);
     `,
   },
 ]

@@ -68,7 +68,11 @@ export class RoomGateway extends LiveObjectGateway<InstanceRoom> {
   async presence(instanceId: string): Promise<RoomPresence & { instance_id: string }> {
     const presence = await this.call(instanceId, 'presence', (room) => room.presence())
     // A room nobody entered yet does not know its instance; it is the one it is named after.
-    return { instance_id: presence.instance_id ?? instanceId, players: presence.players }
+    return {
+      instance_id: presence.instance_id ?? instanceId,
+      players: presence.players,
+      companions: presence.companions ?? [],
+    }
   }
 
   /**
@@ -115,6 +119,14 @@ export class RoomGateway extends LiveObjectGateway<InstanceRoom> {
         ...describeError(error),
       })
     }
+  }
+
+  /**
+   * Asks the room to apply a request it may refuse (`environment_command`): resolves when applied,
+   * throws the room's refusal as `ApiError` (or 503 when the room cannot be reached).
+   */
+  async command(instanceId: string, notice: RoomNotice): Promise<void> {
+    await this.answer(instanceId, 'applyNotice', (room) => room.applyNotice(notice))
   }
 
   /** Opens a WebSocket on the room for an authorized user; returns the client end. */

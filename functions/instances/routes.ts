@@ -14,6 +14,7 @@ import { nexus } from '../lib/db'
 import { ApiError } from '../lib/errors'
 import { blockedAmong } from '../social/blocks'
 import { roomSocialContext } from '../social/live'
+import { presentCompanionsFor, roomCompanionsOf } from '../companions/presence'
 import { authRoutes, createRouter, errorResponseSpec, jsonBody, jsonResponse } from '../lib/openapi'
 import { pageSchema } from '../lib/pagination'
 import {
@@ -371,8 +372,11 @@ export const instancesRouter = createRouter({ auth: true })
     }),
     async (c) => {
       const { id } = c.req.valid('param')
-      await loadInstance(nexus(c).db, id, identityOf(c))
-      return c.json(await roomGateway(c).presence(id), 200)
+      const actor = identityOf(c)
+      await loadInstance(nexus(c).db, id, actor)
+      const presence = await roomGateway(c).presence(id)
+      const companions = await presentCompanionsFor(nexus(c).db, actor.userId, presence.companions)
+      return c.json({ ...presence, companions }, 200)
     },
   )
   .openapi(
@@ -438,6 +442,7 @@ export const instancesRouter = createRouter({ auth: true })
         metadata: readableMetadata(joined.instance.metadata, false),
         buildings_version: await buildingsVersionOf(nexus(c).db, id),
         ...social,
+        companions: await roomCompanionsOf(db, identity.userId),
       })
       return switchedToRoom(webSocket, protocol)
     },

@@ -253,6 +253,21 @@ export const RoomPresenceSchema = z
         character: CharacterSnapshotSchema.nullable(),
       }),
     ),
+    /**
+     * Companions present with their owners (functions/companions). `name` and `appearance` are
+     * null for the companions of a player you block or who blocks you.
+     */
+    companions: z.array(
+      z.object({
+        companion_id: z.uuid(),
+        owner_id: z.uuid(),
+        zone: zoneSchema,
+        position: RoomPositionSchema,
+        behavior_state: z.string(),
+        name: z.string().nullable(),
+        appearance: z.record(z.string(), z.unknown()).nullable(),
+      }),
+    ),
   })
   .openapi('RoomPresence')
 

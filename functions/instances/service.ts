@@ -124,7 +124,6 @@ export function accessOf(
 const visitorCountSql = sql<number>`(SELECT count(*)::int FROM instance_visitors v
   WHERE v.instance_id = ${instances.id} AND v.user_id IS DISTINCT FROM ${instances.ownerId})`
 
-
 /** Metadata as the caller may read it: the invitation list is for those who manage it. */
 export function readableMetadata(metadata: unknown, canManage: boolean): Json {
   const copy = { ...asObject(metadata) }
@@ -320,7 +319,11 @@ export async function updateInstance(
     if (body.metadata) {
       set.metadata = mergeMetadata(asObject(instance.metadata), body.metadata, identity.userId)
     }
-    const [row] = await tx.update(instances).set(set).where(eq(instances.id, instanceId)).returning()
+    const [row] = await tx
+      .update(instances)
+      .set(set)
+      .where(eq(instances.id, instanceId))
+      .returning()
     return instanceResource(row, visitorCount, true)
   })
 }
@@ -335,7 +338,8 @@ export async function deleteInstance(db: Db, input: { actor: Identity; instance_
   const { actor: identity, instance_id: instanceId } = input
   return db.transaction(async (tx) => {
     const { access } = await loadInstance(tx, instanceId, identity, { lock: true })
-    if (!access.canDelete) throw new ApiError('forbidden', 'only the owner may delete this instance')
+    if (!access.canDelete)
+      throw new ApiError('forbidden', 'only the owner may delete this instance')
     const [dependents] = (
       await tx.execute<{ buildings: number; quest_instances: number }>(sql`
         SELECT (SELECT count(*)::int FROM buildings WHERE instance_id = ${instanceId}::uuid) AS buildings,
@@ -391,9 +395,14 @@ export async function joinInstance(
 ) {
   const { actor: identity, instance_id: instanceId } = input
   return db.transaction(async (tx) => {
-    const { instance, visitorCount, visitor, access } = await loadInstance(tx, instanceId, identity, {
-      lock: true,
-    })
+    const { instance, visitorCount, visitor, access } = await loadInstance(
+      tx,
+      instanceId,
+      identity,
+      {
+        lock: true,
+      },
+    )
     if (!access.canJoin) {
       throw new ApiError('forbidden', 'this instance is private; you need an invitation to enter')
     }
@@ -634,7 +643,9 @@ export async function inviteUser(
   const { actor: identity, instance_id: instanceId } = input
   const body = { user_id: input.user_id }
   return db.transaction(async (tx) => {
-    const { instance, visitor, access } = await loadInstance(tx, instanceId, identity, { lock: true })
+    const { instance, visitor, access } = await loadInstance(tx, instanceId, identity, {
+      lock: true,
+    })
     const metadata = asObject(instance.metadata)
     const mayInvite =
       access.canManage ||

@@ -11,7 +11,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import {
   createLocalJWKSet,
-  createRemoteJWKSet,
   decodeJwt,
   jwtVerify,
   SignJWT,
@@ -27,6 +26,7 @@ import { getConfig, type Config } from './env'
 import { ApiError } from './errors'
 import { canonicalId } from './ids'
 import { log, type Logger } from './logger'
+import { remoteKeySets } from './remote-jwks'
 
 /** Roles a token may carry. */
 export const ROLES = ['player', 'moderator', 'admin', 'service'] as const
@@ -55,20 +55,23 @@ const ClaimsSchema = z.object({
 })
 
 const encoder = new TextEncoder()
-const jwksCache = new Map<string, JWTVerifyGetKey>()
+const localKeySets = new Map<string, JWTVerifyGetKey>()
+const remoteKeySet = remoteKeySets()
 
-/** The gateway's key set: fetched and cached by jose (remote) or parsed from the variable. */
-function gatewayKeys(config: Config): JWTVerifyGetKey | undefined {
-  const source = config.AUTH_JWKS_JSON ?? config.AUTH_JWKS_URL
-  if (!source) return undefined
-  let keys = jwksCache.get(source)
-  if (!keys) {
-    keys = config.AUTH_JWKS_JSON
-      ? createLocalJWKSet(JSON.parse(config.AUTH_JWKS_JSON))
-      : createRemoteJWKSet(new URL(source))
-    jwksCache.set(source, keys)
+/**
+ * The gateway's key set: parsed from `AUTH_JWKS_JSON`, or fetched from `AUTH_JWKS_URL` and kept
+ * (`lib/remote-jwks.ts`; `unknown_key` asks for a fresh copy after a key rotation).
+ */
+async function gatewayKeys(config: Config, reason?: 'unknown_key'): Promise<JWTVerifyGetKey> {
+  if (config.AUTH_JWKS_JSON) {
+    let keys = localKeySets.get(config.AUTH_JWKS_JSON)
+    if (!keys) {
+      keys = createLocalJWKSet(JSON.parse(config.AUTH_JWKS_JSON))
+      localKeySets.set(config.AUTH_JWKS_JSON, keys)
+    }
+    return keys
   }
-  return keys
+  return remoteKeySet(config.AUTH_JWKS_URL!, reason)
 }
 
 /** Thrown for every rejected token; rendered as 401 `invalid_token`. The reason is only logged. */
@@ -111,16 +114,26 @@ export async function verifyAccessToken(
     } else if (
       config.AUTH_GATEWAY_ISSUER &&
       unverified.iss === config.AUTH_GATEWAY_ISSUER &&
-      gatewayKeys(config)
+      (config.AUTH_JWKS_JSON || config.AUTH_JWKS_URL)
     ) {
       issuer = 'gateway'
-      ;({ payload } = await jwtVerify(token, gatewayKeys(config)!, {
-        algorithms: GATEWAY_ALGORITHMS,
-        issuer: config.AUTH_GATEWAY_ISSUER,
-        audience: config.AUTH_GATEWAY_AUDIENCE,
-        requiredClaims: ['exp', 'sub'],
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      }))
+      const verifyWith = async (keys: JWTVerifyGetKey) =>
+        (
+          await jwtVerify(token, keys, {
+            algorithms: GATEWAY_ALGORITHMS,
+            issuer: config.AUTH_GATEWAY_ISSUER,
+            audience: config.AUTH_GATEWAY_AUDIENCE,
+            requiredClaims: ['exp', 'sub'],
+            clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          })
+        ).payload
+      try {
+        payload = await verifyWith(await gatewayKeys(config))
+      } catch (error) {
+        // A key the set does not hold yet: the gateway may have rotated its keys.
+        if ((error as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY') throw error
+        payload = await verifyWith(await gatewayKeys(config, 'unknown_key'))
+      }
     } else {
       throw new Error(`untrusted issuer ${String(unverified.iss)}`)
     }

@@ -37,9 +37,13 @@ interface CachedList {
   fetchedAtMs: number
 }
 
+/** How long one request's refresh keeps the others on the list held (then another may try). */
+const REFRESH_CLAIM_MS = 5_000
+
 /** Per binding (one in production; tests may hold several). */
 const cached = new WeakMap<object, CachedList>()
-const refreshing = new WeakMap<object, Promise<CachedList | undefined>>()
+/** When a request of this isolate started refreshing (epoch ms); see `banList`. */
+const refreshStartedAt = new WeakMap<object, number>()
 let reportedMissingBinding = false
 
 /** The BanList object of `env`. */
@@ -66,18 +70,28 @@ async function refresh(env: Env, logger: Logger): Promise<CachedList | undefined
   }
 }
 
-/** The ban list, refreshed when older than the TTL (or always, with `fresh`). */
+/**
+ * The ban list, refreshed when older than the TTL (or always, with `fresh`). While one request
+ * refreshes a stale list, the isolate's other requests use the list held (at most
+ * `REFRESH_CLAIM_MS` more stale) instead of waiting for it: a promise must never be shared between
+ * requests, since workerd runs the waiter's continuation in the context of the request whose I/O
+ * settled it (its database sockets then fail with "Cannot perform I/O on behalf of a different
+ * request"), and hangs the waiter when that request ends first.
+ */
 async function banList(env: Env, logger: Logger, fresh: boolean) {
   const namespace = env.BAN_LIST
   const held = cached.get(namespace)
-  if (!fresh && held && Date.now() - held.fetchedAtMs < BAN_LIST_TTL_MS) return held
-  // Concurrent requests of an isolate share one refresh.
-  let pending = fresh ? undefined : refreshing.get(namespace)
-  if (!pending) {
-    pending = refresh(env, logger).finally(() => refreshing.delete(namespace))
-    if (!fresh) refreshing.set(namespace, pending)
+  const now = Date.now()
+  if (!fresh && held) {
+    if (now - held.fetchedAtMs < BAN_LIST_TTL_MS) return held
+    if (now - (refreshStartedAt.get(namespace) ?? 0) < REFRESH_CLAIM_MS) return held
   }
-  return pending
+  refreshStartedAt.set(namespace, now)
+  try {
+    return await refresh(env, logger)
+  } finally {
+    refreshStartedAt.delete(namespace)
+  }
 }
 
 /** When `userId`'s ban ends (epoch ms, null: permanent), or undefined when not banned now. */

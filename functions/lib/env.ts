@@ -54,6 +54,8 @@ export interface Env {
   BAN_LIST: DurableObjectNamespace<BanList>
   /** Uploaded media (`functions/media`): images, audio and SVG. */
   MEDIA_BUCKET: R2Bucket
+  /** Milliseconds between the words of the local companion responder's stream (0: no pause). */
+  COMPANION_LOCAL_CHUNK_DELAY_MS?: string
 }
 
 const postgresUrl = z
@@ -105,6 +107,8 @@ const ConfigSchema = z.object({
    * seller receives the rest.
    */
   MARKETPLACE_FEE_PERCENT: z.coerce.number().min(0).max(50).default(5),
+  /** Pause between the words the local companion responder streams (functions/companions). */
+  COMPANION_LOCAL_CHUNK_DELAY_MS: z.coerce.number().int().min(0).max(1_000).default(0),
   AUTH_JWKS_JSON: z
     .string()
     .optional()

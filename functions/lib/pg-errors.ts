@@ -37,3 +37,13 @@ export const isInvalidDatetime = (error: unknown): boolean =>
 
 /** A number out of its column's range (22003), e.g. a balance past the integer limit. */
 export const isNumericOverflow = (error: unknown): boolean => sqlState(error) === '22003'
+
+/** A function raised `no_data_found` (P0002): the row it needed does not exist. */
+export const isNoDataFound = (error: unknown): boolean => sqlState(error) === 'P0002'
+
+/** The HINT of a driver error (a function's `RAISE … USING HINT`), when it carries one. */
+export function hintOf(error: unknown): string | undefined {
+  const e = error as { hint?: unknown; cause?: { hint?: unknown } } | null
+  const hint = e?.hint ?? e?.cause?.hint
+  return typeof hint === 'string' ? hint : undefined
+}

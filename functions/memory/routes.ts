@@ -2,10 +2,14 @@
  * `/v1/memory`: companion memories (write, read, delete, recall), relationships, storage
  * efficiency, forgetting a user. Who may touch whose memories: `access.ts`.
  */
-import { identityOf } from '../lib/auth'
-import { memory } from '../lib/db'
+import type { Context } from 'hono'
+import { deleteConversationsOfUser } from '../companions/service'
+import { identityOf, type Role } from '../lib/auth'
+import type { AppEnv } from '../lib/context'
+import { memory, nexus } from '../lib/db'
 import { authRoutes, createRouter, errorResponseSpec, jsonBody, jsonResponse } from '../lib/openapi'
 import { pageSchema } from '../lib/pagination'
+import { assertCompanionAccess, actingUser } from './access'
 import { chooseEmbedder } from './embedder'
 import {
   CompanionParamSchema,
@@ -35,6 +39,21 @@ import {
 
 const route = authRoutes({ tags: ['memory'] })
 const forbidden = errorResponseSpec('Acting for another user needs a service (or admin) token')
+const noCompanion = errorResponseSpec(
+  'No companion of yours (nor a shared one) with that id (services: any companion_id)',
+)
+
+/** 403 for acting for another user without `roles`, then 404 for a companion not the caller's. */
+const companionAccess = (
+  c: Context<AppEnv>,
+  companionId: string,
+  userId?: string,
+  roles?: Role[],
+) =>
+  assertCompanionAccess(
+    { nexus: nexus(c).db, memory: memory(c).db },
+    { actor: identityOf(c), companion_id: companionId, user_id: userId, roles },
+  )
 
 export const memoryRouter = createRouter({ auth: true })
   .openapi(
@@ -50,9 +69,12 @@ export const memoryRouter = createRouter({ auth: true })
         200: jsonResponse(CreatedMemorySchema, 'The same text was already stored: that memory'),
         400: errorResponseSpec('Invalid body'),
         403: forbidden,
+        404: noCompanion,
       },
     }),
     async (c) => {
+      const { companion_id: companionId } = c.req.valid('param')
+      await companionAccess(c, companionId, c.req.valid('json').user_id, ['service'])
       const { created, memory: result } = await createMemory(memory(c).db, {
         actor: identityOf(c),
         companion_id: c.req.valid('param').companion_id,
@@ -72,17 +94,21 @@ export const memoryRouter = createRouter({ auth: true })
         200: jsonResponse(pageSchema(MemorySchema), 'A page of memories'),
         400: errorResponseSpec('Invalid limit, cursor, tier or id'),
         403: forbidden,
+        404: noCompanion,
       },
     }),
-    async (c) =>
-      c.json(
+    async (c) => {
+      const { companion_id: companionId } = c.req.valid('param')
+      await companionAccess(c, companionId, c.req.valid('query').user_id, ['service', 'admin'])
+      return c.json(
         await listMemories(memory(c).db, {
           actor: identityOf(c),
           ...c.req.valid('param'),
           ...c.req.valid('query'),
         }),
         200,
-      ),
+      )
+    },
   )
   .openapi(
     route({
@@ -93,11 +119,16 @@ export const memoryRouter = createRouter({ auth: true })
       responses: {
         200: jsonResponse(MemorySchema, 'The memory'),
         400: errorResponseSpec('Invalid id'),
-        404: errorResponseSpec('No such memory of yours'),
+        404: errorResponseSpec('No such memory of yours, or no such companion'),
       },
     }),
-    async (c) =>
-      c.json(await getMemory(memory(c).db, { actor: identityOf(c), ...c.req.valid('param') }), 200),
+    async (c) => {
+      await companionAccess(c, c.req.valid('param').companion_id)
+      return c.json(
+        await getMemory(memory(c).db, { actor: identityOf(c), ...c.req.valid('param') }),
+        200,
+      )
+    },
   )
   .openapi(
     route({
@@ -108,10 +139,11 @@ export const memoryRouter = createRouter({ auth: true })
       responses: {
         204: { description: 'Deleted' },
         400: errorResponseSpec('Invalid id'),
-        404: errorResponseSpec('No such memory of yours'),
+        404: errorResponseSpec('No such memory of yours, or no such companion'),
       },
     }),
     async (c) => {
+      await companionAccess(c, c.req.valid('param').companion_id)
       await deleteMemory(memory(c).db, { actor: identityOf(c), ...c.req.valid('param') })
       return c.body(null, 204)
     },
@@ -128,10 +160,13 @@ export const memoryRouter = createRouter({ auth: true })
         200: jsonResponse(SearchResultSchema, 'Best matches first'),
         400: errorResponseSpec('Invalid body'),
         403: forbidden,
+        404: noCompanion,
       },
     }),
-    async (c) =>
-      c.json(
+    async (c) => {
+      const { companion_id: companionId } = c.req.valid('param')
+      await companionAccess(c, companionId, c.req.valid('json').user_id, ['service'])
+      return c.json(
         await searchMemories(memory(c).db, {
           actor: identityOf(c),
           ...c.req.valid('param'),
@@ -139,7 +174,8 @@ export const memoryRouter = createRouter({ auth: true })
           embedder: chooseEmbedder(c.env),
         }),
         200,
-      ),
+      )
+    },
   )
   .openapi(
     route({
@@ -151,18 +187,21 @@ export const memoryRouter = createRouter({ auth: true })
         200: jsonResponse(RelationshipSchema, 'Stage, trust and memory statistics'),
         400: errorResponseSpec('Invalid companion or user id'),
         403: forbidden,
-        404: errorResponseSpec('No memories shared yet'),
+        404: errorResponseSpec('No memories shared yet, or no such companion'),
       },
     }),
-    async (c) =>
-      c.json(
+    async (c) => {
+      const { companion_id: companionId } = c.req.valid('param')
+      await companionAccess(c, companionId, c.req.valid('query').user_id, ['service', 'admin'])
+      return c.json(
         await getRelationship(memory(c).db, {
           actor: identityOf(c),
           ...c.req.valid('param'),
           ...c.req.valid('query'),
         }),
         200,
-      ),
+      )
+    },
   )
   .openapi(
     route({
@@ -175,24 +214,29 @@ export const memoryRouter = createRouter({ auth: true })
         200: jsonResponse(MemoryEfficiencySchema, 'Counts per tier, bytes and ratio'),
         400: errorResponseSpec('Invalid companion or user id'),
         403: forbidden,
-        404: errorResponseSpec('No memories of this companion and user yet'),
+        404: errorResponseSpec('No memories of this companion and user yet, or no such companion'),
       },
     }),
-    async (c) =>
-      c.json(
+    async (c) => {
+      const { companion_id: companionId } = c.req.valid('param')
+      await companionAccess(c, companionId, c.req.valid('query').user_id, ['service', 'admin'])
+      return c.json(
         await getMemoryEfficiency(memory(c).db, {
           actor: identityOf(c),
           ...c.req.valid('param'),
           ...c.req.valid('query'),
         }),
         200,
-      ),
+      )
+    },
   )
   .openapi(
     route({
       method: 'delete',
       path: '/users/{user_id}',
       summary: 'Forget everything about a user (yourself; anyone for admin)',
+      description:
+        'Deletes the user’s memories, relationships and analytics (memory database) and their conversations with companions, and every conversation with a companion they own (nexus). Each part is idempotent: repeat the call if it fails halfway.',
       request: { params: UserParamSchema },
       responses: {
         200: jsonResponse(ForgetUserSchema, 'Rows deleted'),
@@ -200,6 +244,13 @@ export const memoryRouter = createRouter({ auth: true })
         403: errorResponseSpec('Forgetting another user needs the admin role'),
       },
     }),
-    async (c) =>
-      c.json(await forgetUser(memory(c).db, { actor: identityOf(c), ...c.req.valid('param') }), 200),
+    async (c) => {
+      const actor = identityOf(c)
+      const userId = actingUser(actor, c.req.valid('param').user_id, ['admin'])
+      // Conversations first: a turn in flight may still write a memory; the memory part is
+      // repeatable and runs last.
+      const conversations = await deleteConversationsOfUser(nexus(c).db, userId)
+      const forgotten = await forgetUser(memory(c).db, { actor, user_id: userId })
+      return c.json({ ...forgotten, conversations }, 200)
+    },
   )

@@ -41,7 +41,13 @@ const unit = (name: string) =>
     .min(0, { error: `${name} must be between 0 and 1` })
     .max(1, { error: `${name} must be between 0 and 1` })
 
-/** Companion ids are the seed's `varchar(50)`; a conservative character set keeps URLs plain. */
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * Companion ids are the seed's `varchar(50)`; a conservative character set keeps URLs plain. A
+ * companion's or avatar agent's id is a UUID, lower-cased here (any case is the same companion and
+ * the same memories, decision 93); services may still use free text for their own NPCs.
+ */
 export const CompanionIdSchema = z
   .string()
   .min(1)
@@ -49,6 +55,7 @@ export const CompanionIdSchema = z
   .regex(/^[A-Za-z0-9_.:-]+$/, {
     error: 'companion_id must be 1-50 letters, digits, or . _ : -',
   })
+  .transform((id) => (UUID_PATTERN.test(id) ? id.toLowerCase() : id))
 
 export const CompanionParamSchema = z.object({ companion_id: CompanionIdSchema })
 
@@ -193,6 +200,8 @@ export const ForgetUserSchema = z
     relationships: z.number().int(),
     compression_analytics: z.number().int(),
     memory_analytics: z.number().int(),
+    /** Conversations with companions deleted from nexus (their messages with them). */
+    conversations: z.number().int(),
   })
   .openapi('ForgetUserResult')
 

@@ -40,7 +40,6 @@ import type { Embedder } from './embedder'
 import type { MemoryTier } from './schemas'
 import { textArray, unitVector, type Pair } from './service'
 
-
 /** Hybrid weights (001). */
 export const HYBRID_VECTOR_WEIGHT = 0.7
 export const HYBRID_TEXT_WEIGHT = 0.3

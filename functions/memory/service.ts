@@ -13,7 +13,12 @@ import type { MemoryDb as Db, MemoryTx } from '../../db/client'
 import type { Identity } from '../lib/auth'
 import { sha256Hex } from '../lib/encoding'
 import { ApiError } from '../lib/errors'
-import { afterTimestampId, cursorTimestamp, pageOf, type TimestampIdCursor } from '../lib/pagination'
+import {
+  afterTimestampId,
+  cursorTimestamp,
+  pageOf,
+  type TimestampIdCursor,
+} from '../lib/pagination'
 import { isoTimestamp } from '../lib/time'
 import { actingUser, ownerFilter } from './access'
 import { toPgVectorLiteral } from './compression/codec'
@@ -515,4 +520,42 @@ export async function getMemoryEfficiency(
     FROM v_memory_efficiency WHERE companion_id = ${input.companion_id} AND user_id = ${userId}::uuid`)
   if (!rows[0]) throw new ApiError('not_found', 'no memories of this companion and user yet')
   return rows[0]
+}
+
+/**
+ * Forgets a companion: every memory keyed by `companionId` (of every user; links and access logs
+ * cascade), then its relationships, analytics and compression analytics, and the encoding models
+ * trained for it alone (no memory refers to them any more). Returns the counts.
+ */
+export async function forgetCompanion(db: Db, input: { companion_id: string }) {
+  const companionId = input.companion_id
+  return db.transaction(async (tx) => {
+    // Waits for writes in flight to the companion's pairs (each write holds its pair's lock).
+    await tx.execute(sql`
+      SELECT pg_advisory_xact_lock(hashtext(${companionId} || ':' || user_id::text))
+      FROM (SELECT DISTINCT user_id FROM companion_memories WHERE companion_id = ${companionId}
+            ORDER BY user_id) pairs`)
+    const count = async (statement: SQL) =>
+      Number(
+        (
+          await tx.execute<{ n: number }>(sql`WITH gone AS (${statement} RETURNING 1)
+          SELECT count(*)::int AS n FROM gone`)
+        ).rows[0]?.n ?? 0,
+      )
+    // Memories first: their delete trigger would recreate the relationship rows.
+    const memories = await count(
+      sql`DELETE FROM companion_memories WHERE companion_id = ${companionId}`,
+    )
+    const relationships = await count(
+      sql`DELETE FROM companion_relationships WHERE companion_id = ${companionId}`,
+    )
+    await tx.execute(sql`DELETE FROM memory_analytics WHERE companion_id = ${companionId}`)
+    await tx.execute(sql`DELETE FROM compression_analytics WHERE companion_id = ${companionId}`)
+    // Models are never deleted while a code points to them (decision 30).
+    await tx.execute(sql`DELETE FROM pca_models p WHERE companion_id = ${companionId}
+      AND NOT EXISTS (SELECT 1 FROM companion_memories m WHERE m.pca_model_id = p.model_id)`)
+    await tx.execute(sql`DELETE FROM pq_models p WHERE companion_id = ${companionId}
+      AND NOT EXISTS (SELECT 1 FROM companion_memories m WHERE m.pq_model_id = p.model_id)`)
+    return { memories, relationships }
+  })
 }

@@ -9,6 +9,7 @@ import { authRoutes, createRouter, errorResponseSpec, jsonBody, jsonResponse } f
 import { pageSchema } from '../lib/pagination'
 import { createSession } from '../quest-sessions/service'
 import { sessionGateway } from '../quest-sessions/session-gateway'
+import { questLeaderboardRoutes } from '../leaderboards/quest-routes'
 import { SessionSchema } from '../quest-sessions/schemas'
 import {
   AddQuestObjectBodySchema,
@@ -219,3 +220,5 @@ export const questsRouter = createRouter({ auth: true })
         201,
       ),
   )
+  // `/{id}/leaderboard` (the leaderboards domain), inside this router so its auth applies once.
+  .route('/', questLeaderboardRoutes)

@@ -149,7 +149,8 @@ const appearanceValue = z.union([
 ])
 /** The type of a character's `appearance`. */
 export type Appearance = Record<string, string | number | boolean | null>
-const appearance = z
+/** A flat appearance map of at most MAX_APPEARANCE_BYTES (characters; companions reuse it). */
+export const appearance = z
   .record(z.string().min(1).max(64), appearanceValue)
   .refine((value) => jsonBytes(value) <= MAX_APPEARANCE_BYTES, {
     error: `appearance must serialize to at most ${MAX_APPEARANCE_BYTES} bytes`,

@@ -1,4 +1,5 @@
 /** `/v1/users`: one's own profile, others' public profiles, search by username prefix. */
+import { userLeaderboardRoutes } from '../leaderboards/user-routes'
 import { identityOf } from '../lib/auth'
 import { nexus } from '../lib/db'
 import { authRoutes, createRouter, errorResponseSpec, jsonBody, jsonResponse } from '../lib/openapi'
@@ -56,7 +57,10 @@ export const usersRouter = createRouter({ auth: true })
     }),
     async (c) =>
       c.json(
-        await getPublicUser(nexus(c).db, { actor: identityOf(c), user_id: c.req.valid('param').id }),
+        await getPublicUser(nexus(c).db, {
+          actor: identityOf(c),
+          user_id: c.req.valid('param').id,
+        }),
         200,
       ),
   )
@@ -75,3 +79,5 @@ export const usersRouter = createRouter({ auth: true })
       c.json(await listUsers(nexus(c).db, { actor: identityOf(c), ...c.req.valid('query') }), 200),
   )
   .route('/', userInventoryRouter)
+  // `/{id}/rank` and `/{id}/personal-bests` (leaderboards domain).
+  .route('/', userLeaderboardRoutes)

@@ -1,5 +1,6 @@
 /** User representations. Resources and bodies use the seed's column names (snake_case). */
 import { z } from '@hono/zod-openapi'
+import { ATTRIBUTE_NAMES } from '../../db/schema/nexus'
 import { BalanceSchema } from '../lib/balance'
 import { idSchema } from '../lib/ids'
 import { pageQuery } from '../lib/pagination'
@@ -38,20 +39,7 @@ export const PublicUserSchema = z
   })
   .openapi('PublicUser')
 
-const attributeNames = [
-  'strength',
-  'agility',
-  'endurance',
-  'magic',
-  'wisdom',
-  'cunning',
-  'leadership',
-  'faith',
-  'charisma',
-  'creativity',
-  'artistry',
-  'innovation',
-] as const
+const attributeNames = ATTRIBUTE_NAMES
 
 export const ProfileSchema = PublicUserSchema.extend({
   email: z.string().nullable(),

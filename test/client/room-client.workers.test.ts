@@ -71,7 +71,8 @@ describe('RoomClient', () => {
       sendNext()
       await new Promise((resolve) => setTimeout(resolve, 25))
     }
-    await aliceRoom.next('chat', (event) => event.text === `line ${TOTAL}`)
+    // The reconnect waits out a backoff; under a loaded machine that can take seconds.
+    await aliceRoom.next('chat', (event) => event.text === `line ${TOTAL}`, 30_000)
 
     // Every line exactly once. (Not asserted: their order. workerd can hand the room a socket's
     // frames out of order under load, before any of our code runs; see the README's note.)

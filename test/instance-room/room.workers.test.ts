@@ -689,6 +689,7 @@ describe('InstanceRoom durability and HTTP', () => {
           character: null,
         },
       ],
+      companions: [],
     })
     a.close()
   })

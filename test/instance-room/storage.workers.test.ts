@@ -35,6 +35,7 @@ describe('InstanceRoom storage', () => {
         'batches',
         'block_pairs',
         'sanctions',
+        'companions',
       ]) {
         sql.exec(`DROP TABLE IF EXISTS ${table}`)
       }
@@ -93,6 +94,7 @@ describe('InstanceRoom storage', () => {
       'batches',
       'block_pairs',
       'chat',
+      'companions',
       'object_meta',
       'players',
       'sanctions',

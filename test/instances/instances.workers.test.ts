@@ -748,7 +748,7 @@ describe('GET /v1/instances/:id/presence and /chat', () => {
     const instance = await createInstance(owner)
     const empty = await api(`/v1/instances/${instance.id}/presence`, { token: owner.token })
     expect(empty.status, empty.text).toBe(200)
-    expect(empty.body).toEqual({ instance_id: instance.id, players: [] })
+    expect(empty.body).toEqual({ instance_id: instance.id, players: [], companions: [] })
     const socket = await enterRoom(owner, instance.id)
     const res = await api(`/v1/instances/${instance.id}/presence`, { token: owner.token })
     expect(res.status, res.text).toBe(200)
@@ -764,6 +764,7 @@ describe('GET /v1/instances/:id/presence and /chat', () => {
           character: null,
         },
       ],
+      companions: [],
     })
     socket.close()
   })
@@ -779,7 +780,10 @@ describe('GET /v1/instances/:id/presence and /chat', () => {
       api(`/v1/instances/${instance.id}/chat?${query}`, { token: owner.token })
     const first = await chat('limit=2')
     expect(first.status, first.text).toBe(200)
-    expect(first.body.items.map((m: any) => m.text), first.text).toEqual(['three', 'two'])
+    expect(
+      first.body.items.map((m: any) => m.text),
+      first.text,
+    ).toEqual(['three', 'two'])
     expect(first.body.items[0], first.text).toMatchObject({
       user_id: owner.id,
       username: owner.username,

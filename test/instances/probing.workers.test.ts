@@ -41,24 +41,30 @@ describe('canonical ids', () => {
     expect(res.body.id).toBe(instance.id)
   })
 
-  it("refuses to remove the owner when their id is upper-cased in the path", async () => {
+  it('refuses to remove the owner when their id is upper-cased in the path', async () => {
     const owner = await registerPlayer('canonowner')
     const admin = await registerPlayer('canonadmin')
     // The admin is listed as stored; only the target of the removal is upper-cased.
     const instance = await createInstance(owner, {
       metadata: { permissions: { admin_user_ids: [admin.id] } },
     })
-    expect((await api(`/v1/instances/${instance.id}/join`, { method: 'POST', token: owner.token })).status).toBe(201)
-    expect((await api(`/v1/instances/${instance.id}/join`, { method: 'POST', token: admin.token })).status).toBe(201)
+    expect(
+      (await api(`/v1/instances/${instance.id}/join`, { method: 'POST', token: owner.token }))
+        .status,
+    ).toBe(201)
+    expect(
+      (await api(`/v1/instances/${instance.id}/join`, { method: 'POST', token: admin.token }))
+        .status,
+    ).toBe(201)
     const res = await api(`/v1/instances/${instance.id}/visitors/${owner.id.toUpperCase()}`, {
       method: 'DELETE',
       token: admin.token,
     })
     expect(res.status, res.text).toBe(403)
-    const rows = await sqlRows('SELECT 1 FROM instance_visitors WHERE instance_id = $1 AND user_id = $2', [
-      instance.id,
-      owner.id,
-    ])
+    const rows = await sqlRows(
+      'SELECT 1 FROM instance_visitors WHERE instance_id = $1 AND user_id = $2',
+      [instance.id, owner.id],
+    )
     expect(rows, "the owner's visitor row").toHaveLength(1)
   })
 
@@ -81,7 +87,9 @@ describe('canonical ids', () => {
   it('transfers to an upper-cased recipient id land on the same account', async () => {
     const sender = await registerPlayer('canonsend')
     const recipient = await registerPlayer('canonrecv')
-    await sqlRows(`UPDATE users SET created_at = now() - interval '60 days' WHERE id = $1`, [sender.id])
+    await sqlRows(`UPDATE users SET created_at = now() - interval '60 days' WHERE id = $1`, [
+      sender.id,
+    ])
     const res = await api('/v1/economy/transfers', {
       token: sender.token,
       headers: { 'Idempotency-Key': crypto.randomUUID() },
@@ -122,11 +130,16 @@ describe('forged cursors', () => {
   it.each([
     ['not base64 JSON', '%%%not-base64'],
     ['a seq that is not a positive integer', encodeCursor({ seq: -3 })],
-    ['a list cursor of another list', encodeCursor({ t: '2026-01-01T00:00:00Z', id: crypto.randomUUID() })],
+    [
+      'a list cursor of another list',
+      encodeCursor({ t: '2026-01-01T00:00:00Z', id: crypto.randomUUID() }),
+    ],
   ])('answers 400 on a live room chat history for a cursor that is %s', async (_, cursor) => {
     const host = await registerPlayer('chatcursor')
     const instance = await createInstance(host)
-    const res = await api(`/v1/instances/${instance.id}/chat?cursor=${cursor}`, { token: host.token })
+    const res = await api(`/v1/instances/${instance.id}/chat?cursor=${cursor}`, {
+      token: host.token,
+    })
     expect(res.status, res.text).toBe(400)
     expect(res.body.error.details[0].path).toEqual(['cursor'])
   })
@@ -155,7 +168,9 @@ describe('PATCH /v1/instances/:id environment', () => {
     const res = await api(`/v1/instances/${instance.id}`, {
       method: 'PATCH',
       token: owner.token,
-      body: { metadata: { environment: { weather: 'storm', sky_preset: 'sunset', time_of_day: '21:15' } } },
+      body: {
+        metadata: { environment: { weather: 'storm', sky_preset: 'sunset', time_of_day: '21:15' } },
+      },
     })
     expect(res.status, res.text).toBe(200)
     expect(res.body.metadata.environment).toMatchObject({ weather: 'storm', sky_preset: 'sunset' })

@@ -52,7 +52,11 @@ afterEach(() => {
 describe('RoomGateway', () => {
   it('answers presence and chat history by RPC, and delivers notices', async () => {
     const instanceId = crypto.randomUUID()
-    expect(await gateway.presence(instanceId)).toEqual({ instance_id: instanceId, players: [] })
+    expect(await gateway.presence(instanceId)).toEqual({
+      instance_id: instanceId,
+      players: [],
+      companions: [],
+    })
     const socket = await enter(instanceId, alice)
     socket.send({ type: 'chat', text: 'over RPC', scope: 'zone' })
     await socket.waitForEvent((e: any) => e.type === 'chat', 'chat echo')

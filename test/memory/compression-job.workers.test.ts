@@ -7,7 +7,7 @@ import {
   type CompressionOptions,
 } from '../../functions/memory/compression/job'
 import { clusteredVectors } from '../../functions/memory/compression/synthetic'
-import { api, registerPlayer, testEnv, tokenFor, type Player } from '../support/api'
+import { api, registerPlayer, sqlRows, testEnv, tokenFor, type Player } from '../support/api'
 
 /**
  * Small, fast runs: one companion with 430 embedded memories, so its own models can be trained
@@ -83,7 +83,8 @@ const PCA_BYTES = 1_536
 const PQ_BYTES = 48
 
 describe('memory compression job', () => {
-  const companionId = `cmp-${crypto.randomUUID().slice(0, 12)}`
+  // A companion of the player (memory routes accept only those, decision 93).
+  const companionId = crypto.randomUUID()
   let player: Player
   const ids = {} as Record<
     'core' | 'importantOld' | 'importantNew' | 'backgroundOld' | 'backgroundNew' | 'sparse',
@@ -93,6 +94,10 @@ describe('memory compression job', () => {
   beforeAll(async () => {
     db = newClient()
     player = await registerPlayer('mem')
+    await sqlRows(`INSERT INTO ai_companions (id, owner_id, name) VALUES ($1, $2, 'Squeeze')`, [
+      companionId,
+      player.id,
+    ])
     ids.core = await insertMemories(companionId, player.id, 'core', 20, 90)
     ids.importantOld = await insertMemories(companionId, player.id, 'important', 150, 40)
     ids.importantNew = await insertMemories(companionId, player.id, 'important', 30, 10)

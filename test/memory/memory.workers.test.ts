@@ -12,21 +12,19 @@ import { encodePq, trainPq, type PqModel } from '../../functions/memory/compress
 import { clusteredVectors } from '../../functions/memory/compression/synthetic'
 import { enforceTierCaps, readTierCaps, SEED_TIER_CAPS } from '../../functions/memory/tiers'
 import { api, registerPlayer, testEnv, tokenFor } from '../support/api'
+import { memorySql } from '../support/companions'
 
-/** Runs one SQL statement on the memory database and returns its rows. */
-async function memorySql<T = any>(text: string, params: unknown[] = []): Promise<T[]> {
-  const client = createMemoryClient(testEnv.MEMORY_DATABASE_URL!, {
-    wsProxy: testEnv.NEON_WS_PROXY,
-  })
-  try {
-    return (await client.pool.query(text, params)).rows as T[]
-  } finally {
-    await client.close()
-  }
-}
-
-/** A fresh companion id, so tests never share a pair. */
-const companion = (prefix = 'c') => `${prefix}-${crypto.randomUUID().slice(0, 12)}`
+/**
+ * A fresh shared companion (an active avatar agent, which every player may use: decision 93), so
+ * tests never share a pair and two players can each keep memories with the same companion.
+ */
+const companion = async (prefix = 'c') =>
+  (
+    await memorySql<{ agent_id: string }>(
+      'INSERT INTO avatar_agents (agent_name) VALUES ($1) RETURNING agent_id',
+      [`${prefix}-${crypto.randomUUID().slice(0, 12)}`],
+    )
+  )[0].agent_id
 
 /** A unit 768-d vector pointing mostly along axis `axis`, tilted by `tilt` towards axis + 1. */
 function unitAlong(axis: number, tilt = 0): number[] {
@@ -60,7 +58,7 @@ describe('POST /v1/memory/companions/:companionId/memories', () => {
   it('stores a memory with hash, snippet, key phrases, tier and sizes', async () => {
     const player = await registerPlayer('mem')
     const content = `The player loves sailing and told the story of sailing around the lighthouse at dawn. ${'x'.repeat(300)}`
-    const res = await write(player, companion(), {
+    const res = await write(player, await companion(), {
       content,
       significance_score: 0.6,
       emotional_intensity: 0.4,
@@ -91,7 +89,7 @@ describe('POST /v1/memory/companions/:companionId/memories', () => {
     expect(res.body.key_phrases[0]).toBe('sailing')
     expect(res.body.key_phrases.length).toBeLessThanOrEqual(8)
     expect(res.body.key_phrases).not.toContain('the')
-    const given = await write(player, companion(), {
+    const given = await write(player, await companion(), {
       content: 'a walk by the sea',
       significance_score: 0.3,
       key_phrases: ['sea', 'walk', 'sea'],
@@ -106,7 +104,7 @@ describe('POST /v1/memory/companions/:companionId/memories', () => {
 
   it('chooses the tier from significance: core, important, background, sparse', async () => {
     const player = await registerPlayer('tier')
-    const companionId = companion()
+    const companionId = await companion()
     const tiers: Record<string, unknown> = {}
     for (const [score, text] of [
       [0.85, 'first kiss under the stars'],
@@ -128,7 +126,7 @@ describe('POST /v1/memory/companions/:companionId/memories', () => {
 
   it('returns the existing memory (200) for the same normalized text and counts an access', async () => {
     const player = await registerPlayer('dup')
-    const companionId = companion()
+    const companionId = await companion()
     const first = await write(player, companionId, {
       content: 'We   built a treehouse together',
       significance_score: 0.7,
@@ -149,7 +147,7 @@ describe('POST /v1/memory/companions/:companionId/memories', () => {
     // Another companion, or another user, stores its own copy.
     expect(
       (
-        await write(player, companion(), {
+        await write(player, await companion(), {
           content: 'we built a treehouse together',
           significance_score: 0.7,
         })
@@ -168,7 +166,7 @@ describe('POST /v1/memory/companions/:companionId/memories', () => {
 
   it('links a new memory to close memories of the same pair only', async () => {
     const player = await registerPlayer('link')
-    const companionId = companion()
+    const companionId = await companion()
     const a = await write(player, companionId, {
       content: 'fishing at the lake',
       significance_score: 0.6,
@@ -198,7 +196,7 @@ describe('POST /v1/memory/companions/:companionId/memories', () => {
   it('writes for another user only with a service token', async () => {
     const player = await registerPlayer('svcw')
     const other = await registerPlayer('svcw2')
-    const companionId = companion()
+    const companionId = await companion()
     const denied = await write(player, companionId, {
       content: 'not mine',
       significance_score: 0.5,
@@ -217,7 +215,7 @@ describe('POST /v1/memory/companions/:companionId/memories', () => {
 
   it('answers 400 with the envelope for every bad input, 401 without a token', async () => {
     const player = await registerPlayer('bad')
-    const companionId = companion()
+    const companionId = await companion()
     const bad: Array<[string, unknown]> = [
       ['no content', { significance_score: 0.5 }],
       ['blank content', { content: '   ', significance_score: 0.5 }],
@@ -276,7 +274,7 @@ describe('GET /v1/memory/companions/:companionId/memories', () => {
   it('pages through your memories newest first, optionally by tier', async () => {
     const player = await registerPlayer('list')
     const other = await registerPlayer('list2')
-    const companionId = companion()
+    const companionId = await companion()
     const ids: string[] = []
     for (let i = 0; i < 5; i++) {
       const res = await write(player, companionId, {
@@ -332,7 +330,7 @@ describe('tier caps', () => {
 
   it('moves the least significant core memory to important when the 51st arrives', async () => {
     const player = await registerPlayer('cap')
-    const companionId = companion('cap')
+    const companionId = await companion('cap')
     // Core significance 0.81 .. 0.99 (the least significant: filler 1 at 0.81 + 0.0036).
     await fill(companionId, player.id, 'core', 50, '0.81 + i * 0.0036')
     const res = await write(player, companionId, {
@@ -365,7 +363,7 @@ describe('tier caps', () => {
 
   it('reads the caps from memory_tier_config (checked in a rolled-back transaction)', async () => {
     const player = await registerPlayer('cfg')
-    const companionId = companion('cfg')
+    const companionId = await companion('cfg')
     await fill(companionId, player.id, 'core', 3, '0.8 + i * 0.01')
     const client = createMemoryClient(testEnv.MEMORY_DATABASE_URL!, {
       wsProxy: testEnv.NEON_WS_PROXY,
@@ -395,7 +393,7 @@ describe('tier caps', () => {
 
   it('a new memory less significant than a full tier moves down itself', async () => {
     const player = await registerPlayer('cap2')
-    const companionId = companion('cap')
+    const companionId = await companion('cap')
     await fill(companionId, player.id, 'core', 50, '0.99')
     const res = await write(player, companionId, {
       content: 'a fairly important day',
@@ -410,7 +408,7 @@ describe('tier caps', () => {
 
   it('cascades core → important → background → sparse, dropping the embedding into sparse', async () => {
     const player = await registerPlayer('casc')
-    const companionId = companion('casc')
+    const companionId = await companion('casc')
     await fill(companionId, player.id, 'core', 50, '0.9')
     await fill(companionId, player.id, 'important', 200, '0.6')
     await fill(companionId, player.id, 'background', 500, '0.3')
@@ -452,7 +450,7 @@ describe('authorization', () => {
   it('a player never reads, searches or deletes another player’s memories', async () => {
     const owner = await registerPlayer('own')
     const intruder = await registerPlayer('intr')
-    const companionId = companion()
+    const companionId = await companion()
     const created = await write(owner, companionId, {
       content: 'my secret garden',
       significance_score: 0.9,
@@ -487,7 +485,7 @@ describe('authorization', () => {
     // A memory under another companion id is not found either.
     expect(
       (
-        await api(`/v1/memory/companions/${companion()}/memories/${created.body.memory_id}`, {
+        await api(`/v1/memory/companions/${await companion()}/memories/${created.body.memory_id}`, {
           token: owner.token,
         })
       ).status,
@@ -496,7 +494,7 @@ describe('authorization', () => {
 
   it('lets the owner and a service delete a memory', async () => {
     const owner = await registerPlayer('del')
-    const companionId = companion()
+    const companionId = await companion()
     const a = await write(owner, companionId, { content: 'first', significance_score: 0.9 })
     const b = await write(owner, companionId, { content: 'second', significance_score: 0.9 })
     const pathOf = (id: string) => `/v1/memory/companions/${companionId}/memories/${id}`
@@ -542,7 +540,7 @@ describe('POST /v1/memory/companions/:companionId/search', () => {
 
   it('finds a memory of every tier by vector recall (full, PCA-384, PQ-48) and sparse by text', async () => {
     const player = await registerPlayer('rec')
-    const companionId = companion('rec')
+    const companionId = await companion('rec')
     const insert = (content: string, tier: string, columns: Record<string, unknown>) => {
       const names = Object.keys(columns)
       return memorySql(
@@ -615,7 +613,7 @@ describe('POST /v1/memory/companions/:companionId/search', () => {
 
   it('hybrid ranking prefers the text match when the vectors tie', async () => {
     const player = await registerPlayer('hyb')
-    const companionId = companion()
+    const companionId = await companion()
     const embedding = unitAlong(42)
     const plain = await write(player, companionId, {
       content: 'we talked about the weather',
@@ -645,7 +643,7 @@ describe('POST /v1/memory/companions/:companionId/search', () => {
 
   it('embeds a text query with the local embedder when no embedding is given', async () => {
     const player = await registerPlayer('emb')
-    const companionId = companion()
+    const companionId = await companion()
     const target = await write(player, companionId, {
       content: 'the red kite flew over the castle',
       significance_score: 0.9,
@@ -665,7 +663,7 @@ describe('POST /v1/memory/companions/:companionId/search', () => {
 
   it('answers 400 for bad search input', async () => {
     const player = await registerPlayer('sbad')
-    const companionId = companion()
+    const companionId = await companion()
     for (const body of [
       {},
       { query: 'x', k: 0 },
@@ -687,7 +685,7 @@ describe('POST /v1/memory/companions/:companionId/search', () => {
 describe('GET /v1/memory/companions/:companionId/relationship', () => {
   it('follows inserts and deletes and advances the stage with interactions', async () => {
     const player = await registerPlayer('rel')
-    const companionId = companion()
+    const companionId = await companion()
     expect((await relationship(player, companionId)).status).toBe(404)
     const ids: string[] = []
     for (const [i, score] of [0.9, 0.6, 0.1].entries()) {
@@ -730,7 +728,7 @@ describe('GET /v1/memory/companions/:companionId/relationship', () => {
 
   it('reaches friend after 15 interactions with enough trust', async () => {
     const player = await registerPlayer('fr')
-    const companionId = companion()
+    const companionId = await companion()
     for (let i = 0; i < 15; i++) {
       await write(player, companionId, {
         content: `adventure number ${i}`,
@@ -751,8 +749,8 @@ describe('DELETE /v1/memory/users/:userId', () => {
   it('removes every row that mentions the user and nothing of others', async () => {
     const player = await registerPlayer('fgt')
     const bystander = await registerPlayer('fgt2')
-    const c1 = companion()
-    const c2 = companion()
+    const c1 = await companion()
+    const c2 = await companion()
     const a = await write(player, c1, {
       content: 'walk in the park',
       significance_score: 0.9,
@@ -792,6 +790,7 @@ describe('DELETE /v1/memory/users/:userId', () => {
       relationships: 2,
       compression_analytics: 1,
       memory_analytics: 2,
+      conversations: 0,
     })
 
     const [left] = await memorySql(
@@ -833,7 +832,7 @@ describe('DELETE /v1/memory/users/:userId', () => {
 
   it('lets an admin forget anyone', async () => {
     const player = await registerPlayer('fgta')
-    await write(player, companion(), { content: 'remember me', significance_score: 0.5 })
+    await write(player, await companion(), { content: 'remember me', significance_score: 0.5 })
     const res = await api(`/v1/memory/users/${player.id}`, { method: 'DELETE', token: admin.token })
     expect(res.status, res.text).toBe(200)
     expect(res.body.memories).toBe(1)

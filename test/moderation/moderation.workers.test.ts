@@ -215,6 +215,8 @@ describe('/v1/admin/moderation', () => {
     // A hidden quest is out of players' reach, reports included.
     expect((await report(player, { target_type: 'quest', target_id: quest })).status).toBe(404)
     expect((await api(`/v1/quests/${quest}`, { token: player.token })).status).toBe(404)
+    const board = await api(`/v1/quests/${quest}/leaderboard`, { token: player.token })
+    expect(board.status, board.text).toBe(404)
     // Its creator still sees it, cannot lift the hiding, and cannot open a session on it.
     const seen = await api(`/v1/quests/${quest}`, { token: creator.token })
     expect(seen.status, seen.text).toBe(200)

@@ -1,11 +1,13 @@
 /**
  * Global setup of the workers project: starts an in-memory embedded database per service on free
- * ports, plus the Neon-compatible proxy, migrates both, and provides their addresses to the tests
+ * ports, plus the Neon-compatible proxy, migrates both (and seeds nexus's reference data), and
+ * provides their addresses to the tests
  * (`inject('nexusUrl')` …). `npm test` therefore needs nothing running beforehand.
  */
 import { exportJWK, generateKeyPair } from 'jose'
 import type { TestProject } from 'vitest/node'
-import { migrateStack, startLocalStack } from '../../scripts/lib/local-stack'
+import { seedNexus } from '../../db/seed'
+import { migrateStack, startLocalStack, withPgClient } from '../../scripts/lib/local-stack'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,6 +29,8 @@ export default async function setup(project: TestProject) {
     apiPort: 0,
   })
   await migrateStack(stack)
+  // Reference data the Worker reads (deities and blessings for /v1/deities).
+  await withPgClient(stack.nexusUrl, (c) => seedNexus(c))
   project.provide('nexusUrl', stack.nexusUrl)
   project.provide('memoryUrl', stack.memoryUrl)
   project.provide('proxyAddress', stack.proxyAddress)

@@ -104,7 +104,15 @@ export const memoryAnalytics = pgTable(
     totalStorageBytes: bigint('total_storage_bytes', { mode: 'number' }),
     retrievalPerformanceMs: doublePrecision('retrieval_performance_ms'),
   },
-  (t) => [index('idx_memory_analytics_user').on(t.userId)],
+  (t) => [
+    index('idx_memory_analytics_user').on(t.userId),
+    // One snapshot per (companion, user) pair and hour is refreshed by each companion turn.
+    index('idx_memory_analytics_pair_time').on(
+      t.companionId,
+      t.userId,
+      t.timestamp.desc().nullsFirst(),
+    ),
+  ],
 )
 
 /** A tier configuration row. */

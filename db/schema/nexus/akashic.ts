@@ -2,7 +2,8 @@
  * Akashic progression: the essence award audit trail (written by `award_akashic_essence`).
  * Essence totals, rank and title live on `users`.
  */
-import { index, integer, jsonb, pgTable, uuid, varchar } from 'drizzle-orm/pg-core'
+import { sql } from 'drizzle-orm'
+import { check, index, integer, jsonb, pgTable, uuid, varchar } from 'drizzle-orm/pg-core'
 import { timestamptz } from '../columns'
 import { users } from './users'
 
@@ -25,6 +26,17 @@ export const akashicTransactions = pgTable(
   (t) => [
     index('idx_akashic_transactions_user').on(t.userId, t.createdAt.desc().nullsFirst()),
     index('idx_akashic_transactions_type').on(t.transactionType),
+    // Keyset pages of a user's history (0022).
+    index('idx_akashic_transactions_user_page').on(
+      t.userId,
+      t.createdAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
+    // The seed's vocabulary plus 'manual' for operator adjustments (0022).
+    check(
+      'akashic_transactions_transaction_type_check',
+      sql`${t.transactionType} IN ('quest_completion', 'donation', 'token_collection', 'passive_income', 'manual')`,
+    ),
   ],
 )
 

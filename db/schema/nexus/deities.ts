@@ -129,6 +129,12 @@ export const attributeTransactions = pgTable(
   (t) => [
     index('idx_attribute_transactions_user').on(t.userId, t.createdAt.desc().nullsFirst()),
     index('idx_attribute_transactions_type').on(t.attributeName, t.sourceType),
+    // Keyset pages of a user's history (0022).
+    index('idx_attribute_transactions_user_page').on(
+      t.userId,
+      t.createdAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
   ],
 )
 

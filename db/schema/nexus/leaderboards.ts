@@ -2,14 +2,23 @@
  * Typed read models of the views and materialized views defined in hand-written migrations
  * (`0001_akashic_progression`, `0002_deities_attributes`, `0003_challenge_leaderboards`,
  * `0004_asset_licensing`). Declared `.existing()`: drizzle-kit never generates SQL for them.
+ *
+ * The leaderboards the API serves (`0020_quest_leaderboards`, `0021_global_leaderboards`) are
+ * tables kept by triggers in the writing transaction: `questLeaderboardEntries`,
+ * `globalLeaderboardEntries` and `leaderboardBucketCounts`.
  */
+import { sql } from 'drizzle-orm'
 import {
   bigint,
   boolean,
+  check,
+  index,
   integer,
   jsonb,
   pgMaterializedView,
+  pgTable,
   pgView,
+  primaryKey,
   text,
   uuid,
   varchar,
@@ -109,3 +118,77 @@ export type AttributeLeaderboardEntry = typeof attributeLeaderboards.$inferSelec
 export type AkashicLeaderboardEntry = typeof akashicLeaderboard.$inferSelect
 /** A popular asset row. */
 export type PopularAsset = typeof popularAssets.$inferSelect
+
+/**
+ * Per-quest boards: each user's best verified, ranked completion per (quest, period, period
+ * start); `period_start` is '-infinity' for all_time. Written by the completion triggers of 0020.
+ * `neg_time_taken` / `neg_completed_us` are the ascending keys negated, so "better" is one row
+ * comparison: (score, neg_time_taken, neg_completed_us, user_id) greater.
+ */
+export const questLeaderboardEntries = pgTable(
+  'quest_leaderboard_entries',
+  {
+    questId: uuid('quest_id').notNull(),
+    period: varchar('period', { length: 8 }).notNull(),
+    periodStart: timestamptz('period_start').notNull(),
+    userId: uuid('user_id').notNull(),
+    completionId: uuid('completion_id').notNull(),
+    score: integer('score').notNull(),
+    timeTakenSeconds: integer('time_taken_seconds').notNull(),
+    completedAt: timestamptz('completed_at').notNull(),
+    negTimeTaken: integer('neg_time_taken').notNull(),
+    negCompletedUs: bigint('neg_completed_us', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.questId, t.period, t.periodStart, t.userId] }),
+    check(
+      'quest_leaderboard_entries_period_check',
+      sql`${t.period} IN ('all_time', 'weekly', 'daily')`,
+    ),
+    index('idx_quest_leaderboard_order').on(
+      t.questId,
+      t.period,
+      t.periodStart,
+      t.score,
+      t.negTimeTaken,
+      t.negCompletedUs,
+      t.userId,
+    ),
+    index('idx_quest_leaderboard_user').on(
+      t.userId,
+      t.period,
+      t.completedAt.desc().nullsFirst(),
+      t.questId.desc().nullsFirst(),
+    ),
+  ],
+)
+
+/** Global boards over users: one row per (board, user) with the user's value (0021). */
+export const globalLeaderboardEntries = pgTable(
+  'global_leaderboard_entries',
+  {
+    board: varchar('board', { length: 32 }).notNull(),
+    userId: uuid('user_id').notNull(),
+    value: bigint('value', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.board, t.userId] }),
+    index('idx_global_leaderboard_order').on(t.board, t.value, t.userId),
+  ],
+)
+
+/** Entries per value bucket of a global board, as insert-only +1/-1 deltas (0021). */
+export const leaderboardBucketCounts = pgTable(
+  'leaderboard_bucket_counts',
+  {
+    board: varchar('board', { length: 32 }).notNull(),
+    bucket: bigint('bucket', { mode: 'number' }).notNull(),
+    entries: integer('entries').notNull(),
+  },
+  (t) => [index('idx_leaderboard_bucket_counts').on(t.board, t.bucket)],
+)
+
+/** A per-quest leaderboard entry. */
+export type QuestLeaderboardEntry = typeof questLeaderboardEntries.$inferSelect
+/** A global leaderboard entry. */
+export type GlobalLeaderboardEntry = typeof globalLeaderboardEntries.$inferSelect

@@ -17,6 +17,29 @@ import {
 } from 'drizzle-orm/pg-core'
 import { timestamptz } from '../columns'
 
+/** The 12 attributes, as the `attr_<name>` columns of users name them. */
+export const ATTRIBUTE_NAMES = [
+  'strength',
+  'agility',
+  'endurance',
+  'magic',
+  'wisdom',
+  'cunning',
+  'leadership',
+  'faith',
+  'charisma',
+  'creativity',
+  'artistry',
+  'innovation',
+] as const
+
+/** One of the 12 attributes. */
+export type AttributeName = (typeof ATTRIBUTE_NAMES)[number]
+
+/** The key of an attribute's column in the users table model (`strength` → `attrStrength`). */
+export const attributeColumn = (name: AttributeName) =>
+  `attr${name[0].toUpperCase()}${name.slice(1)}` as `attr${Capitalize<AttributeName>}`
+
 /** User accounts with dual progression (akashic rank, 12 attributes). */
 export const users = pgTable(
   'users',
@@ -85,6 +108,10 @@ export const users = pgTable(
     index('idx_users_strength_discovery').on(t.strengthDiscovery.desc().nullsFirst()),
     index('idx_users_strength_interpretation').on(t.strengthInterpretation.desc().nullsFirst()),
     index('idx_users_strength_influence').on(t.strengthInfluence.desc().nullsFirst()),
+    // Attributes never go below zero (0022).
+    ...ATTRIBUTE_NAMES.map((name) =>
+      check(`users_attr_${name}_nonnegative`, sql`${t[attributeColumn(name)]} >= 0`),
+    ),
   ],
 )
 

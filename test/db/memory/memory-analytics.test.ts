@@ -87,7 +87,8 @@ describe(`migration ${USER_COLUMN_MIGRATION}`, () => {
     snapshots.noTime = await insertSnapshot(bobLater, null)
 
     const result = await migrateDatabase(client, 'memory')
-    expect(result.applied, JSON.stringify(result)).toEqual([USER_COLUMN_MIGRATION])
+    // The migration under test comes first; later ones follow it.
+    expect(result.applied[0], JSON.stringify(result)).toBe(USER_COLUMN_MIGRATION)
   })
 
   afterAll(() => db?.close())

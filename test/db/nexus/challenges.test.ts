@@ -267,7 +267,8 @@ describe('refresh_challenge_leaderboards_if_due', () => {
     expect(await onBoard(row.id), 'after the refresh').toBe(true)
   })
 
-  it('refreshes from the completion trigger when due', async () => {
+  // Decision 52: the completion INSERT no longer pays for the refresh (the scheduled handler does).
+  it('is never refreshed by a completion insert, even when due', async () => {
     const questId = await createQuest(pg.client)
     const user = await createUser(pg.client)
     await setLastRefresh('1 hour')
@@ -279,7 +280,9 @@ describe('refresh_challenge_leaderboards_if_due', () => {
       at: 0,
       verified: true,
     })
-    expect(await onBoard(row.id), 'the insert trigger refreshed').toBe(true)
+    expect(await onBoard(row.id), 'the insert refreshed the view').toBe(false)
+    expect(await refreshIfDue(), 'the refresh was still due after the insert').toBe(true)
+    expect(await onBoard(row.id), 'after the due refresh').toBe(true)
   })
 
   it('leaves unverified and unranked attempts off the leaderboard', async () => {
