@@ -221,6 +221,8 @@ function countingWebSocket(onBytes: (bytes: number) => void) {
   return class CountingWebSocket extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
       super(url, protocols, { perMessageDeflate: PER_MESSAGE_DEFLATE })
+      // The SDK sees only "closed"; say why an upgrade failed (a status, a reset).
+      this.on('error', (error: Error) => console.error(`\nbench client: ${error.message}`))
       this.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
         onBytes(
           Array.isArray(data)

@@ -28,7 +28,6 @@ import {
   CLOSE_REMOVED,
   CLOSE_ROOM_FULL,
   MAX_BAD_FRAMES,
-  ROOM_MAX_PLAYERS,
   ROOM_OVERLOAD_LATE_MS,
   TICK_MS,
 } from './config'
@@ -76,6 +75,7 @@ import {
   type Velocity,
 } from './protocol'
 import { maxSpeedOf, type AcceptedPosition } from './movement-limit'
+import { livePlayerCapOf } from './capacity'
 import { TokenBucket, type TokenBucketState } from './rate-limit'
 import {
   ROOM_CONNECTION_HEADER,
@@ -172,6 +172,8 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   private bounds: AreaBounds
   /** The instance's speed limit (movement-limit.ts); null accepts any position. */
   private maxSpeedMps: number | null
+  /** Players this room takes (capacity.ts). */
+  private livePlayerCap: number
   private environment: InstanceEnvironment
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -180,6 +182,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     this.instanceId = this.meta.get('instance_id')
     this.bounds = parseAreaBounds(this.meta.getJson('metadata', {}))
     this.maxSpeedMps = maxSpeedOf(this.meta.getJson('metadata', {}))
+    this.livePlayerCap = livePlayerCapOf(this.meta.getJson('metadata', {}))
     this.environment = this.meta.getJson<InstanceEnvironment>('environment', {})
     this.social = new RoomSocial(this.sql)
     this.companions = new RoomCompanions(this.sql, (position) => zoneOf(position, this.bounds))
@@ -219,6 +222,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
     this.noteBuildingsVersion(parsed.data.buildings_version ?? 0)
     this.bounds = parseAreaBounds(metadata)
     this.maxSpeedMps = maxSpeedOf(metadata)
+    this.livePlayerCap = livePlayerCapOf(metadata)
     this.meta.setJson('metadata', { custom_properties: metadata.custom_properties })
     // Postgres seeds the environment once; after that the room's copy is authoritative.
     if (this.meta.get('environment') === null) {
@@ -281,8 +285,8 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
    * player replacing their own connection is never refused for the count.
    */
   private admissionRefusal(replacing: boolean): string | null {
-    if (!replacing && this.players.size >= ROOM_MAX_PLAYERS) {
-      return `the room holds its ${ROOM_MAX_PLAYERS} players`
+    if (!replacing && this.players.size >= this.livePlayerCap) {
+      return `the room holds its ${this.livePlayerCap} players`
     }
     if (this.tickLatenessMs > ROOM_OVERLOAD_LATE_MS) return 'the room is overloaded'
     return null
