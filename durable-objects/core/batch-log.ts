@@ -19,9 +19,16 @@ export const CORE_MIGRATIONS: readonly Migration[] = [
   },
 ]
 
+/**
+ * Largest batch kept for resumes, in characters of its JSON (a Durable Object's SQLite refuses a
+ * string over 2 MB, and UTF-8 may take up to 3 bytes a character). A tick bigger than this only
+ * happens when the object runs far behind; resumes across it get a fresh snapshot instead.
+ */
+export const MAX_STORED_BATCH_CHARS = 600_000
+
 /** The resume ring over the `batches` table. */
 export class BatchLog<TEvent> {
-  private readonly ring: BatchRing<TEvent>
+  private ring: BatchRing<TEvent>
 
   /** Loads the ring from storage (the newest `capacity` batches up to the stored seq). */
   constructor(
@@ -30,13 +37,17 @@ export class BatchLog<TEvent> {
     readonly capacity: number,
   ) {
     const latestSeq = meta.getNumber(BATCH_SEQ_KEY)
-    const batches = sql
+    const rows = sql
       .exec('SELECT seq, events FROM batches WHERE seq > ? ORDER BY seq', latestSeq - capacity)
       .toArray()
-      .map((row): SequencedBatch<TEvent> => ({
-        seq: Number(row.seq),
-        events: JSON.parse(String(row.events)) as TEvent[],
-      }))
+    // Only the unbroken run of batches ending at the latest seq can answer a resume (a batch
+    // too large to keep, or one whose write failed, leaves a gap).
+    let start = rows.length
+    while (start > 0 && Number(rows[start - 1].seq) === latestSeq - (rows.length - start)) start--
+    const batches = rows.slice(start).map((row): SequencedBatch<TEvent> => ({
+      seq: Number(row.seq),
+      events: JSON.parse(String(row.events)) as TEvent[],
+    }))
     this.ring = BatchRing.fromArray(batches, capacity, latestSeq)
   }
 
@@ -45,13 +56,24 @@ export class BatchLog<TEvent> {
     return this.ring.latestSeq
   }
 
-  /** Stores `events` as the next batch and returns its seq. */
+  /**
+   * Stores `events` as the next batch and returns its seq. Storage first, memory after: a write
+   * that throws leaves the ring as it was. A batch over `MAX_STORED_BATCH_CHARS` is not kept:
+   * the ring restarts after it, so a resume from before it gets a fresh snapshot.
+   */
   append(events: TEvent[]): number {
     const seq = this.ring.latestSeq + 1
-    this.ring.push(seq, events)
-    this.sql.exec('INSERT INTO batches (seq, events) VALUES (?, ?)', seq, JSON.stringify(events))
+    const json = JSON.stringify(events)
+    if (json.length > MAX_STORED_BATCH_CHARS) {
+      this.sql.exec('DELETE FROM batches')
+      this.meta.setNumber(BATCH_SEQ_KEY, seq)
+      this.ring = new BatchRing<TEvent>(this.capacity, seq)
+      return seq
+    }
+    this.sql.exec('INSERT INTO batches (seq, events) VALUES (?, ?)', seq, json)
     this.sql.exec('DELETE FROM batches WHERE seq <= ?', seq - this.capacity)
     this.meta.setNumber(BATCH_SEQ_KEY, seq)
+    this.ring.push(seq, events)
     return seq
   }
 

@@ -6,6 +6,11 @@
 import { env, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import {
+  BatchLog,
+  CORE_MIGRATIONS,
+  MAX_STORED_BATCH_CHARS,
+} from '../../durable-objects/core/batch-log'
+import {
   MetaStore,
   VersionCounter,
   migrate,
@@ -145,5 +150,58 @@ describe('VersionCounter', () => {
       return seen
     })
     expect(states).toEqual([null, 1, 2, null, null])
+  })
+})
+
+describe('BatchLog', () => {
+  /** A batch log on `storage` as a live object opens it (core tables migrated). */
+  function openLog(storage: DurableObjectStorage): BatchLog<string> {
+    migrate(storage, 'core_schema_version', CORE_MIGRATIONS)
+    return new BatchLog<string>(storage.sql, new MetaStore(storage.sql), 4)
+  }
+
+  it('keeps a tick too large for a row out of storage and restarts resumes after it', async () => {
+    const outcome = await onFreshStorage((storage) => {
+      const log = openLog(storage)
+      log.append(['a'])
+      log.append(['b'])
+      const huge = log.append(['x'.repeat(MAX_STORED_BATCH_CHARS)])
+      const after = log.append(['c'])
+      const reopened = openLog(storage)
+      return {
+        huge,
+        after,
+        fromBeforeHuge: log.since(1),
+        fromHuge: log.since(huge)?.map((b) => b.events),
+        reopenedSeq: reopened.latestSeq,
+        reopenedFromBeforeHuge: reopened.since(1),
+        reopenedFromHuge: reopened.since(huge)?.map((b) => b.events),
+      }
+    })
+    expect(outcome).toEqual({
+      huge: 3,
+      after: 4,
+      fromBeforeHuge: null,
+      fromHuge: [['c']],
+      reopenedSeq: 4,
+      reopenedFromBeforeHuge: null,
+      reopenedFromHuge: [['c']],
+    })
+  })
+
+  it('reopens after a gap in the stored batches with the run that ends at the latest seq', async () => {
+    const outcome = await onFreshStorage((storage) => {
+      const log = openLog(storage)
+      for (const event of ['a', 'b', 'c', 'd']) log.append([event])
+      storage.sql.exec('DELETE FROM batches WHERE seq = 2')
+      const reopened = openLog(storage)
+      return {
+        seq: reopened.latestSeq,
+        from2: reopened.since(2)?.map((b) => b.events),
+        from1: reopened.since(1),
+        next: reopened.append(['e']),
+      }
+    })
+    expect(outcome).toEqual({ seq: 4, from2: [['c'], ['d']], from1: null, next: 5 })
   })
 })
