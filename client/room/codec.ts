@@ -124,6 +124,11 @@ export class RoomCodec {
         for (const player of message.players) this.see(player)
       } else if (message.type === 'batch') {
         for (const event of message.events) this.follow(event)
+      } else if (message.type === 'error') {
+        // A move may have been refused or dropped: the room still holds the values it accepted
+        // last, so the next move carries velocity and rotation again.
+        this.sentVelocity = null
+        this.sentRotation = null
       }
       return message
     }
