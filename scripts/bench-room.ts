@@ -33,7 +33,8 @@
  *
  * Prints a table (and medians over repetitions) and writes bench-results/room.json, which
  * `npm run capacity` reads. Options: --scenarios --protocols --decode --seconds --hz --port
- * --via --repeat --deflate --out (env BENCH_* also works).
+ * --via --repeat --deflate --out --tick-ms (the room's tick, ROOM_TICK_MS) (env BENCH_* also
+ * works).
  */
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -74,6 +75,7 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: process.env.BENCH_REPEAT ?? '1' },
     deflate: { type: 'boolean', default: process.env.BENCH_DEFLATE === '1' },
     out: { type: 'string', default: process.env.BENCH_OUT ?? 'bench-results/room.json' },
+    'tick-ms': { type: 'string', default: process.env.BENCH_TICK_MS ?? '' },
   },
 })
 
@@ -668,7 +670,10 @@ async function main() {
     port: PORT,
     persistTo: persistDir,
     config: 'scripts/bench/wrangler.room.toml',
-    vars: { AUTH_JWT_SECRET: secret },
+    vars: {
+      AUTH_JWT_SECRET: secret,
+      ...(values['tick-ms'] ? { ROOM_TICK_MS: values['tick-ms'] } : {}),
+    },
     output: () => undefined,
   })
   onShutdown(async () => {
@@ -755,6 +760,7 @@ async function main() {
           when: new Date().toISOString(),
           durationS: DURATION_MS / 1000,
           moveHz: MOVE_HZ,
+          roomTickMs: values['tick-ms'] || 'default',
           via: VIA,
           decode: DECODE_ALL ? 'all' : 'light',
           repeat: REPEAT,

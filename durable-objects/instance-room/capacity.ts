@@ -6,7 +6,7 @@
  * `room_full`.
  */
 import { z } from 'zod'
-import { ROOM_MAX_PLAYERS } from './config'
+import { ROOM_MAX_PLAYERS, TICK_MS } from './config'
 
 const metadataWithCapSchema = z.object({
   custom_properties: z.object({
@@ -18,4 +18,15 @@ const metadataWithCapSchema = z.object({
 export function livePlayerCapOf(metadata: unknown): number {
   const parsed = metadataWithCapSchema.safeParse(metadata)
   return parsed.success ? parsed.data.custom_properties.max_live_players : ROOM_MAX_PLAYERS
+}
+
+/**
+ * The broadcast tick: `ROOM_TICK_MS` from the environment (20–100 ms, for measuring the
+ * latency/frame-rate trade in `bench:room --tick-ms`), else `TICK_MS`.
+ */
+export function roomTickMsOf(env: { ROOM_TICK_MS?: string }): number {
+  const configured = Number(env.ROOM_TICK_MS)
+  return Number.isInteger(configured) && configured >= 20 && configured <= 100
+    ? configured
+    : TICK_MS
 }

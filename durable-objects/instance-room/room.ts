@@ -29,7 +29,6 @@ import {
   CLOSE_ROOM_FULL,
   MAX_BAD_FRAMES,
   ROOM_OVERLOAD_LATE_MS,
-  TICK_MS,
 } from './config'
 import { BUILDINGS_VERSION_SEEN_KEY } from './buildings'
 import { RoomCompanions } from './companions'
@@ -75,7 +74,7 @@ import {
   type Velocity,
 } from './protocol'
 import { maxSpeedOf, type AcceptedPosition } from './movement-limit'
-import { livePlayerCapOf } from './capacity'
+import { livePlayerCapOf, roomTickMsOf } from './capacity'
 import { TokenBucket, type TokenBucketState } from './rate-limit'
 import {
   ROOM_CONNECTION_HEADER,
@@ -177,7 +176,7 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   private environment: InstanceEnvironment
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, { migrations: ROOM_MIGRATIONS, tickMs: TICK_MS })
+    super(ctx, env, { migrations: ROOM_MIGRATIONS, tickMs: roomTickMsOf(env) })
     this.environmentVersion = new VersionCounter(this.meta, 'environment')
     this.instanceId = this.meta.get('instance_id')
     this.bounds = parseAreaBounds(this.meta.getJson('metadata', {}))

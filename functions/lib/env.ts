@@ -14,6 +14,8 @@ import { log } from './logger'
 
 /** Bindings declared in wrangler.toml (vars, secrets, Durable Objects). */
 export interface Env {
+  /** The live room's broadcast tick in ms (20–100); unset means `TICK_MS` (instance-room/config.ts). */
+  ROOM_TICK_MS?: string
   NEXUS_DATABASE_URL?: string
   MEMORY_DATABASE_URL?: string
   /** `host:port` of the local Neon-compatible WebSocket proxy; unset against Neon. */
