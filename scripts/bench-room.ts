@@ -54,6 +54,7 @@ import {
   type RoomProtocol,
 } from '../durable-objects/instance-room/wire'
 import { canSee, ZONES, type Zone } from '../durable-objects/instance-room/zones'
+import type { RoomLoad } from '../durable-objects/instance-room/rpc'
 import { issueAccessToken } from '../functions/lib/auth'
 import { localTokenConfig } from './lib/dev-secret'
 import { migrateStack, startLocalStack, withPgClient } from './lib/local-stack'
@@ -135,20 +136,6 @@ const FLUSH_MAX_WAIT_MS = 30_000
 const PING_EVERY_MS = 250
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-/** The room's own view of its ticks (`roomLoad`, see durable-objects/core/live-object.ts). */
-interface RoomLoad {
-  players: number
-  ticks: number
-  events: number
-  wait_ms_sum: number
-  wait_ms_max: number
-  late_ms_sum: number
-  late_ms_max: number
-  confirmed_ticks: number
-  confirm_ms_sum: number
-  confirm_ms_max: number
-}
 
 /** One scenario × protocol run. */
 interface RunResult {
