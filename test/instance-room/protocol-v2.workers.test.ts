@@ -224,8 +224,8 @@ describe('GET /v1/instances/{id}/ws (nexus.v2)', () => {
     expect(second.zone).toBe('east')
     expect(second.velocity).toBeUndefined()
     expect(second.rotation).toBeUndefined()
-    const tag = w2.socket.binaries().at(-1)!
-    expect(tag.length, 'the batch is a few bytes').toBeLessThan(32)
+    const lastBatch = w2.socket.binaries().at(-1)!
+    expect(lastBatch.length, 'the batch is a few bytes').toBeLessThan(32)
 
     // Chat stays a JSON event (a JSON record on v2), control frames stay text.
     m.socket.send({ type: 'chat', text: 'hello both', scope: 'instance' })
