@@ -28,6 +28,7 @@ import {
   CLOSE_REMOVED,
   CLOSE_ROOM_FULL,
   MAX_BAD_FRAMES,
+  RESUME_HISTORY_MS,
   ROOM_OVERLOAD_LATE_MS,
 } from './config'
 import { BUILDINGS_VERSION_SEEN_KEY } from './buildings'
@@ -176,7 +177,12 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
   private environment: InstanceEnvironment
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, { migrations: ROOM_MIGRATIONS, tickMs: roomTickMsOf(env) })
+    const tickMs = roomTickMsOf(env)
+    super(ctx, env, {
+      migrations: ROOM_MIGRATIONS,
+      tickMs,
+      resumeBatches: Math.ceil(RESUME_HISTORY_MS / tickMs),
+    })
     this.environmentVersion = new VersionCounter(this.meta, 'environment')
     this.instanceId = this.meta.get('instance_id')
     this.bounds = parseAreaBounds(this.meta.getJson('metadata', {}))
