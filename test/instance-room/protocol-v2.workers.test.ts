@@ -285,13 +285,17 @@ describe('GET /v1/instances/{id}/ws (nexus.v2)', () => {
       Uint8Array.of(...move, 0x00), // bytes after the move
     ]
     for (const bytes of malformed) socket.send(bytes)
-    await socket.roundTrip()
-    const errors = socket.texts().filter((f) => f.type === 'error')
-    expect(errors.map((e) => e.message)).toEqual([
-      'binary move: frame ends inside a field',
-      'binary move: unknown client frame kind',
+    // The test pool may run a socket's message handlers out of order: wait for all four answers.
+    const errorFrames = () => socket.texts().filter((f) => f.type === 'error')
+    const errors = await socket.waitFor(
+      () => (errorFrames().length >= malformed.length ? errorFrames() : undefined),
+      'an error frame for each malformed frame',
+    )
+    expect(errors.map((e) => e.message).sort()).toEqual([
       'binary move: a client move carries no zone',
       'binary move: bytes after the move',
+      'binary move: frame ends inside a field',
+      'binary move: unknown client frame kind',
     ])
     expect(new Set(errors.map((e) => e.code))).toEqual(new Set(['invalid_frame']))
     // The socket stays: a valid move still goes through.
@@ -318,9 +322,11 @@ describe('GET /v1/instances/{id}/ws (nexus.v2)', () => {
     const { id } = await createInstance(owner)
     const { socket } = await enter(owner, id, ['nexus.v1'])
     socket.send(encodeClientMove({ position: { x: 1, y: 0, z: 1 }, activity: 'moving' }))
-    await socket.roundTrip()
-    const error = socket.texts().find((f) => f.type === 'error')
-    expect(error?.code, JSON.stringify(socket.texts())).toMatch(/malformed_json|invalid_frame/)
+    const error = await socket.waitFor(
+      () => socket.texts().find((f) => f.type === 'error'),
+      'the error frame',
+    )
+    expect(error.code, JSON.stringify(socket.texts())).toMatch(/malformed_json|invalid_frame/)
     expect(socket.closeEvent).toBeNull()
   })
 })
