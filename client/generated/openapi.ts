@@ -1973,7 +1973,7 @@ export interface paths {
     }
     /**
      * Connect to the live room (WebSocket upgrade)
-     * @description Offer the subprotocols `nexus.v1, bearer.<access token>` (the answer selects `nexus.v1`), or pass `?token=`. Everything is checked before the upgrade reaches the room; connecting joins the instance like POST /join.
+     * @description Offer the subprotocols `nexus.v2, nexus.v1, bearer.<access token>` (the answer selects `nexus.v2`, the compact movement encoding of docs/protocol-v2.md, when offered, else `nexus.v1`, JSON only), or pass `?token=`. A room past its capacity closes the socket at once with 4013 `room_full`. Everything is checked before the upgrade reaches the room; connecting joins the instance like POST /join.
      */
     get: {
       parameters: {
