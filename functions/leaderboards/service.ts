@@ -132,7 +132,9 @@ export async function getQuestLeaderboard(
       sql`quest_leaderboard_around_json(${quest}, ${limit}::int)`,
     )
     if (!around) return { ...head, items: [], next_cursor: null, me: null }
-    const mine = around.rows.findIndex((row) => row[0] === actor.userId)
+    // The viewer's row is always there (PostgreSQL prints uuids in lower case).
+    const me = actor.userId.toLowerCase()
+    const mine = around.rows.findIndex((row) => row[0] === me)
     const firstRank = around.ahead + 1 - mine
     const items = around.rows.map((row, i) => questEntry(row, firstRank + i))
     return { ...head, items, next_cursor: null, me: items[mine] }
