@@ -7,7 +7,7 @@
 -- as -neg_time_taken (the same value) so that the entry scans use only the columns of 0026's
 -- covering index. Same rows, same order, same snapshot
 -- (each function is STABLE: its statements read the calling statement's snapshot), same errors.
--- The row-returning functions of 0023 stay for psql and reports; the API calls these.
+-- The row-returning quest board functions of 0023 are dropped at the end: one read path to keep.
 -- Valid on PostgreSQL 15 and later; needs no extension.
 
 -- One board row as the API reads it: [user_id, score, time_taken_seconds, completed_at,
@@ -163,3 +163,9 @@ BEGIN
   RETURN v_entry;
 END;
 $$;
+
+DROP FUNCTION quest_leaderboard_page(uuid, uuid, boolean, varchar, timestamptz, integer, integer,
+                                     integer, bigint, uuid);
+DROP FUNCTION quest_leaderboard_around(uuid, uuid, boolean, varchar, timestamptz, integer);
+DROP FUNCTION quest_leaderboard_user(uuid, uuid, boolean, varchar, timestamptz, uuid);
+DROP TYPE quest_leaderboard_row;
