@@ -1,8 +1,8 @@
 /**
  * Leaderboards, read from the tables the completion and user triggers keep in the writing
  * transaction (migrations 0020 and 0021), so a rank read after a commit already counts it, through
- * the read functions of migration 0023 (one statement each: one snapshot, plans kept per server
- * connection).
+ * the read functions of migrations 0023 and 0025 (one call each: one snapshot, plans kept per
+ * server connection; a quest board read returns one json value).
  *
  * - Quest boards: one entry per player (their best verified, ranked completion of the period),
  *   ordered by score desc, time asc, completed_at asc, then user id. Every rank is distinct:
@@ -46,30 +46,34 @@ const boardArgs = (board: BoardPeriod) =>
 // ---------------------------------------------------------------------------------------------
 // Quest boards
 
-/** A row of `quest_leaderboard_row` (migration 0023). */
-type QuestRow = {
-  user_id: string
-  score: number
-  time_taken_seconds: number
-  completed_at: Date | string
-  completion_id: string
-  neg_time_taken: number
-  neg_completed_us: number | string
-  username: string
-  display_name: string | null
-  avatar_url: string | null
-  /** Entries ahead of the row, where the read computes it. */
-  ahead: number | null
-  is_me: boolean
-}
+/**
+ * A board row as the read functions of migration 0025 return it (a json array: one protocol
+ * message and one JSON.parse for a whole page instead of one per row and value).
+ */
+type QuestJsonRow = [
+  user_id: string,
+  score: number,
+  time_taken_seconds: number,
+  completed_at: string,
+  completion_id: string,
+  neg_completed_us: number,
+  username: string,
+  display_name: string | null,
+  avatar_url: string | null,
+]
+
+/** What the read functions return: rows best first, and the entries ahead of the first one. */
+type QuestBoardJson = { ahead: number; rows: QuestJsonRow[] }
 
 /**
- * Runs a quest board read function; its `no_data_found` (the quest is missing or hidden from the
- * reader, or with the hint `user` the user is missing) becomes a 404.
+ * Runs a quest board read function (it returns one json value, or null); its `no_data_found` (the
+ * quest is missing or hidden from the reader, or with the hint `user` the user is missing) becomes
+ * a 404.
  */
-async function readQuestBoard(db: Db, call: SQL): Promise<QuestRow[]> {
+async function readQuestBoard<T>(db: Db, call: SQL): Promise<T | null> {
   try {
-    return (await db.execute<QuestRow>(sql`SELECT * FROM ${call}`)).rows
+    const { rows } = await db.execute<{ board: T | null }>(sql`SELECT ${call} AS board`)
+    return rows[0].board
   } catch (error) {
     if (!isNoDataFound(error)) throw error
     const what = hintOf(error) === 'user' ? 'user' : 'quest'
@@ -77,23 +81,23 @@ async function readQuestBoard(db: Db, call: SQL): Promise<QuestRow[]> {
   }
 }
 
-const questEntry = (row: QuestRow, rank: number) => ({
+const questEntry = (row: QuestJsonRow, rank: number) => ({
   rank,
-  user_id: row.user_id,
-  username: row.username,
-  display_name: row.display_name,
-  avatar_url: row.avatar_url,
-  score: row.score,
-  time_taken_seconds: row.time_taken_seconds,
-  completed_at: isoTimestamp(row.completed_at)!,
-  completion_id: row.completion_id,
+  user_id: row[0],
+  username: row[6],
+  display_name: row[7],
+  avatar_url: row[8],
+  score: row[1],
+  time_taken_seconds: row[2],
+  completed_at: isoTimestamp(row[3])!,
+  completion_id: row[4],
 })
 
-const questCursor = (row: QuestRow): QuestBoardCursor => ({
-  s: row.score,
-  t: row.neg_time_taken,
-  c: Number(row.neg_completed_us),
-  u: row.user_id,
+const questCursor = (row: QuestJsonRow): QuestBoardCursor => ({
+  s: row[1],
+  t: -row[2],
+  c: row[5],
+  u: row[0],
 })
 
 /**
@@ -123,26 +127,30 @@ export async function getQuestLeaderboard(
   const quest = sql`${questId}::uuid, ${viewerOf(actor)}, ${boardArgs(board)}`
   if (input.around === 'me') {
     const limit = input.limit ?? DEFAULT_AROUND_LIMIT
-    const rows = await readQuestBoard(db, sql`quest_leaderboard_around(${quest}, ${limit}::int)`)
-    const mine = rows.findIndex((row) => row.is_me)
-    if (mine === -1) return { ...head, items: [], next_cursor: null, me: null }
-    const myRank = rows[mine].ahead! + 1
-    const items = rows.map((row, i) => questEntry(row, myRank + i - mine))
+    const around = await readQuestBoard<QuestBoardJson>(
+      db,
+      sql`quest_leaderboard_around_json(${quest}, ${limit}::int)`,
+    )
+    if (!around) return { ...head, items: [], next_cursor: null, me: null }
+    // The viewer's row is always there (PostgreSQL prints uuids in lower case).
+    const me = actor.userId.toLowerCase()
+    const mine = around.rows.findIndex((row) => row[0] === me)
+    const firstRank = around.ahead + 1 - mine
+    const items = around.rows.map((row, i) => questEntry(row, firstRank + i))
     return { ...head, items, next_cursor: null, me: items[mine] }
   }
   const limit = input.limit ?? DEFAULT_TOP_LIMIT
   const after = cursor
     ? sql`${cursor.s}::int, ${cursor.t}::int, ${cursor.c}::bigint, ${cursor.u}::uuid`
     : sql`NULL::int, NULL::int, NULL::bigint, NULL::uuid`
-  const rows = await readQuestBoard(
+  const { ahead, rows } = (await readQuestBoard<QuestBoardJson>(
     db,
-    sql`quest_leaderboard_page(${quest}, ${limit + 1}::int, ${after})`,
-  )
+    sql`quest_leaderboard_page_json(${quest}, ${limit + 1}::int, ${after})`,
+  ))!
   const page = rows.slice(0, limit)
-  const firstRank = (rows[0]?.ahead ?? 0) + 1
   return {
     ...head,
-    items: page.map((row, i) => questEntry(row, firstRank + i)),
+    items: page.map((row, i) => questEntry(row, ahead + 1 + i)),
     next_cursor: rows.length > limit ? encodeCursor(questCursor(page[page.length - 1])) : null,
   }
 }
@@ -160,12 +168,12 @@ export async function getUserQuestRank(
 ) {
   const { actor, quest_id: questId, user_id: userId } = input
   const board = boardPeriod(input.period, input.period_start, new Date())
-  const rows = await readQuestBoard(
+  const found = await readQuestBoard<{ ahead: number; row: QuestJsonRow }>(
     db,
-    sql`quest_leaderboard_user(${questId}::uuid, ${viewerOf(actor)}, ${boardArgs(board)},
+    sql`quest_leaderboard_user_json(${questId}::uuid, ${viewerOf(actor)}, ${boardArgs(board)},
       ${userId}::uuid)`,
   )
-  const entry = rows[0] ? questEntry(rows[0], rows[0].ahead! + 1) : null
+  const entry = found ? questEntry(found.row, found.ahead + 1) : null
   return {
     user_id: userId,
     quest_id: questId,
@@ -186,9 +194,16 @@ export async function listPersonalBests(
   input: { actor: Identity; user_id: string; limit: number; cursor?: TimestampIdCursor },
 ) {
   const { actor, user_id: userId, limit, cursor } = input
-  const { rows } = await db.execute<
-    QuestRow & { quest_id: string | null; quest_title: string; cursor_t: string }
-  >(sql`
+  const { rows } = await db.execute<{
+    quest_id: string | null
+    quest_title: string
+    score: number
+    time_taken_seconds: number
+    completed_at: Date | string
+    completion_id: string
+    cursor_t: string
+    ahead: number
+  }>(sql`
     SELECT r.* FROM users x LEFT JOIN LATERAL (
       SELECT e.quest_id, e.score, e.time_taken_seconds, e.completed_at, e.completion_id,
         q.title AS quest_title,

@@ -145,6 +145,8 @@ export const questLeaderboardEntries = pgTable(
       'quest_leaderboard_entries_period_check',
       sql`${t.period} IN ('all_time', 'weekly', 'daily')`,
     ),
+    // 0026 adds INCLUDE (completion_id, completed_at) (drizzle cannot declare it): board reads
+    // are index-only.
     index('idx_quest_leaderboard_order').on(
       t.questId,
       t.period,
