@@ -1,6 +1,7 @@
 /**
  * `npm run bench:leaderboards [-- --completions 1000000 --quests 1000 --users 100000 --rounds 3
- *   --samples 150 --hot-samples 30 --writes 120 --skip-refresh --database-url URL --out path]`:
+ *   --samples 150 --hot-samples 30 --order blocks|interleaved --writes 120 --skip-refresh
+ *   --database-url URL --out path]`:
  * leaderboard latency on the embedded database (in-process PGlite: Postgres 18 in WASM, one
  * session), the strategy the API serves against the naive queries, in the same run on the same
  * data. Prints a table and writes `bench-results/leaderboards.json`. `--database-url` runs the same
@@ -57,6 +58,7 @@ const { values: args } = parseArgs({
     quests: { type: 'string', default: '1000' },
     users: { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '3' },
+    order: { type: 'string', default: 'blocks' },
     samples: { type: 'string', default: '150' },
     'hot-samples': { type: 'string', default: '30' },
     writes: { type: 'string', default: '120' },
@@ -65,6 +67,10 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'bench-results/leaderboards.json' },
   },
 })
+if (args.order !== 'blocks' && args.order !== 'interleaved') {
+  console.error('--order is blocks or interleaved')
+  process.exit(2)
+}
 const N = {
   completions: Number(args.completions),
   quests: Number(args.quests),
@@ -286,7 +292,6 @@ async function main() {
      LIMIT ${N.samples * N.rounds}`,
   )
 
-  type Op = 'top50' | 'around_me' | 'user_rank'
   const results: Record<string, { kept: number[][]; naive: number[][] }> = {}
   const record = (name: string, r: number, kept: number, naiveMs: number) => {
     results[name] ??= { kept: [], naive: [] }
@@ -298,94 +303,130 @@ async function main() {
     if (!ok && mismatches.length < 20) mismatches.push(what)
   }
 
+  /**
+   * Times `kept` against `naive` on each sample of round `r` and checks they agree. `--order
+   * blocks` (the default): every kept read of the batch, then every naive one (which block goes
+   * first alternates by round), so each runs in its own steady state, as a server using only one
+   * of them would. `--order interleaved`: one of each per sample, which goes first alternating,
+   * so every read follows the other strategy's: a naive scan of a large board evicts the kept
+   * board's pages from PGlite's buffers right before the next kept read.
+   */
+  async function measurePairs<S, K, V>(
+    name: string,
+    r: number,
+    samples: S[],
+    kept: (sample: S) => Promise<K>,
+    naiveRead: (sample: S) => Promise<V>,
+    agree: (keptResult: K, naiveResult: V, sample: S) => void,
+  ) {
+    const keptResults: [K, number][] = []
+    const naiveResults: [V, number][] = []
+    if (args.order === 'interleaved') {
+      for (const [i, sample] of samples.entries()) {
+        const keptFirst = i % 2 === 0
+        if (keptFirst) keptResults.push(await timed(() => kept(sample)))
+        naiveResults.push(await timed(() => naiveRead(sample)))
+        if (!keptFirst) keptResults.push(await timed(() => kept(sample)))
+      }
+    } else {
+      const keptBlock = async () => {
+        for (const sample of samples) keptResults.push(await timed(() => kept(sample)))
+      }
+      const naiveBlock = async () => {
+        for (const sample of samples) naiveResults.push(await timed(() => naiveRead(sample)))
+      }
+      if (r % 2 === 0) await keptBlock().then(naiveBlock)
+      else await naiveBlock().then(keptBlock)
+    }
+    for (const [i, sample] of samples.entries()) {
+      record(name, r, keptResults[i][1], naiveResults[i][1])
+      agree(keptResults[i][0], naiveResults[i][0], sample)
+    }
+  }
+
   async function measureQuest(
     label: string,
     samples: { quest_id: string; user_id: string }[],
     perRound: number,
     r: number,
   ) {
-    for (const [i, s] of samples.slice(r * perRound, (r + 1) * perRound).entries()) {
-      const actor = actorOf(s.user_id)
-      const ops: [Op, () => Promise<unknown>, () => Promise<unknown>][] = [
-        [
-          'top50',
-          () =>
-            getQuestLeaderboard(db, {
-              actor,
-              quest_id: s.quest_id,
-              period: 'all_time',
-              limit: TOP,
-            }),
-          () => naive.top(s.quest_id),
-        ],
-        [
-          'around_me',
-          () =>
-            getQuestLeaderboard(db, {
-              actor,
-              quest_id: s.quest_id,
-              period: 'all_time',
-              limit: AROUND,
-              around: 'me',
-            }),
-          () => naive.around(s.quest_id, s.user_id),
-        ],
-        [
-          'user_rank',
-          () =>
-            getUserQuestRank(db, {
-              actor,
-              user_id: s.user_id,
-              quest_id: s.quest_id,
-              period: 'all_time',
-            }),
-          () => naive.rank(s.quest_id, s.user_id),
-        ],
-      ]
-      for (const [op, kept, slow] of ops) {
-        // Alternate which goes first, so neither always runs on a warmer cache.
-        const first = i % 2 === 0
-        const [a, aMs] = first ? await timed(kept) : [undefined, 0]
-        const [b, bMs] = await timed(slow)
-        const [c, cMs] = first ? [a, aMs] : await timed(kept)
-        record(`${label} ${op}`, r, cMs, bMs)
-        const keptResult = c as any
-        const naiveResult = b as any
-        if (op === 'top50') {
-          check(
-            JSON.stringify(keptResult.items.map((e: any) => e.user_id)) ===
-              JSON.stringify(naiveResult.map((e: any) => e.user_id)),
-            `${label} top50 of ${s.quest_id}`,
-          )
-        } else if (op === 'around_me') {
-          check(
-            keptResult.me?.rank === naiveResult.rank &&
-              JSON.stringify(keptResult.items.map((e: any) => e.user_id)) ===
-                JSON.stringify(naiveResult.rows.map((e: any) => e.user_id)),
-            `${label} around ${s.user_id} on ${s.quest_id}: ${keptResult.me?.rank} vs ${naiveResult.rank}`,
-          )
-        } else {
-          check(
-            keptResult.rank === naiveResult,
-            `${label} rank: ${keptResult.rank} vs ${naiveResult}`,
-          )
-        }
-      }
-    }
+    const batch = samples.slice(r * perRound, (r + 1) * perRound)
+    const board = { period: 'all_time' as const }
+    await measurePairs(
+      `${label} top50`,
+      r,
+      batch,
+      (s) =>
+        getQuestLeaderboard(db, {
+          actor: actorOf(s.user_id),
+          quest_id: s.quest_id,
+          ...board,
+          limit: TOP,
+        }),
+      (s) => naive.top(s.quest_id),
+      (kept: any, slow: any, s) =>
+        check(
+          JSON.stringify(kept.items.map((e: any) => e.user_id)) ===
+            JSON.stringify(slow.map((e: any) => e.user_id)),
+          `${label} top50 of ${s.quest_id}`,
+        ),
+    )
+    await measurePairs(
+      `${label} around_me`,
+      r,
+      batch,
+      (s) =>
+        getQuestLeaderboard(db, {
+          actor: actorOf(s.user_id),
+          quest_id: s.quest_id,
+          ...board,
+          limit: AROUND,
+          around: 'me',
+        }),
+      (s) => naive.around(s.quest_id, s.user_id),
+      (kept: any, slow: any, s) =>
+        check(
+          kept.me?.rank === slow.rank &&
+            JSON.stringify(kept.items.map((e: any) => e.user_id)) ===
+              JSON.stringify(slow.rows.map((e: any) => e.user_id)),
+          `${label} around ${s.user_id} on ${s.quest_id}: ${kept.me?.rank} vs ${slow.rank}`,
+        ),
+    )
+    await measurePairs(
+      `${label} user_rank`,
+      r,
+      batch,
+      (s) =>
+        getUserQuestRank(db, {
+          actor: actorOf(s.user_id),
+          user_id: s.user_id,
+          quest_id: s.quest_id,
+          ...board,
+        }),
+      (s) => naive.rank(s.quest_id, s.user_id),
+      (kept: any, slow: any) => check(kept.rank === slow, `${label} rank: ${kept.rank} vs ${slow}`),
+    )
   }
 
   async function measureAkashic(r: number) {
-    for (const [i, s] of akashicSamples.slice(r * N.samples, (r + 1) * N.samples).entries()) {
-      const actor = actorOf(s.user_id)
-      const kept = () =>
-        getGlobalLeaderboard(db, { actor, board: 'akashic_resonance', limit: AROUND, around: 'me' })
-      const first = i % 2 === 0
-      const [a, aMs] = first ? await timed(kept) : [undefined, 0]
-      const [b, bMs] = await timed(() => naive.akashicAround(s.user_id))
-      const [c, cMs] = first ? [a, aMs] : await timed(kept)
-      record(`akashic board (${N.users} players) around_me`, r, cMs, bMs)
-      check(c!.me?.rank === b.rank, `akashic rank of ${s.user_id}: ${c!.me?.rank} vs ${b.rank}`)
-    }
+    await measurePairs(
+      `akashic board (${N.users} players) around_me`,
+      r,
+      akashicSamples.slice(r * N.samples, (r + 1) * N.samples),
+      (s) =>
+        getGlobalLeaderboard(db, {
+          actor: actorOf(s.user_id),
+          board: 'akashic_resonance',
+          limit: AROUND,
+          around: 'me',
+        }),
+      (s) => naive.akashicAround(s.user_id),
+      (kept, slow, s) =>
+        check(
+          kept.me?.rank === slow.rank,
+          `akashic rank of ${s.user_id}: ${kept.me?.rank} vs ${slow.rank}`,
+        ),
+    )
   }
 
   /** The floor: one trivial round trip (`SELECT 1`), the same for both columns. */
@@ -484,7 +525,7 @@ async function main() {
     p95_ms: round(quantile(values, 0.95)),
   }))
   console.log(
-    '\nReads (median over rounds of each round’s percentile; kept = the API’s service call)',
+    `\nReads (median over rounds of each round’s percentile; kept = the API’s service call; order: ${args.order})`,
   )
   console.table(rows)
   console.log('Cost of one completion INSERT (autocommit)')
@@ -515,6 +556,7 @@ async function main() {
       rebuild_global_boards: round(rebuildGlobalMs),
       vacuum_analyze: round(vacuumMs),
     },
+    read_order: args.order,
     reads: rows,
     writes: writeRows,
     materialized_view_refresh_ms: refreshMs === null ? null : round(refreshMs),
