@@ -472,7 +472,10 @@ export async function liveRoomsOf(db: Db, userId: string): Promise<string[]> {
     .select({ instanceId: instanceVisitors.instanceId })
     .from(instanceVisitors)
     .where(
-      and(eq(instanceVisitors.userId, userId), sql`${instanceVisitors.lastConnectedAt} IS NOT NULL`),
+      and(
+        eq(instanceVisitors.userId, userId),
+        sql`${instanceVisitors.lastConnectedAt} IS NOT NULL`,
+      ),
     )
     .orderBy(sql`${instanceVisitors.lastConnectedAt} DESC`)
     .limit(LIVE_ROOMS_PER_PLAYER)
