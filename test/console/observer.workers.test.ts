@@ -125,12 +125,15 @@ describe('GET /v1/instances/:id/observe', () => {
     await ownerRoom.roundTrip()
 
     const again = await observe(instance.id, staff, seen.seq)
+    await again.waitForEvent((e) => e.text === 'while away 1', 'the first missed chat')
     await again.waitForEvent((e) => e.text === 'while away 2', 'the second missed chat')
     const texts = again
       .events()
       .filter((e) => e.type === 'chat')
       .map((e) => e.text)
-    expect(texts).toEqual(['while away 1', 'while away 2'])
+    // Each missed line exactly once, and not "before". Not asserted: their order (the test pool's
+    // workerd may hand the room one socket's back-to-back frames out of order; see the README).
+    expect(texts.sort()).toEqual(['while away 1', 'while away 2'])
     expect(again.received.some((f) => f.type === 'observer_welcome')).toBe(false)
     for (const room of [ownerRoom, again]) room.close()
   })
