@@ -11,7 +11,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../functions/app'
 import {
-  CONCURRENCY_DATABASE_URL_VAR,
+  concurrencyDatabaseUrl,
   createUsers,
   directPool,
   playerToken,
@@ -24,12 +24,7 @@ import { appErrors, recordLogs } from '../support/recording-logger'
 // Per-request log lines are dropped; error lines are kept in `appErrors` for assertion messages.
 recordLogs()
 
-const adminUrl = process.env[CONCURRENCY_DATABASE_URL_VAR]
-if (!adminUrl) {
-  console.warn(
-    `[concurrency] skipped: ${CONCURRENCY_DATABASE_URL_VAR} is not set (needs a multi-connection PostgreSQL; .ci/run starts one)`,
-  )
-}
+const adminUrl = concurrencyDatabaseUrl('economy')
 
 /** Tokens the users trigger gives every new account. */
 const STARTING_TOKENS = 100

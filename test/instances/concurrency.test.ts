@@ -10,7 +10,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../functions/app'
 import {
-  CONCURRENCY_DATABASE_URL_VAR,
+  concurrencyDatabaseUrl,
   createUsers,
   directPool,
   playerToken,
@@ -22,10 +22,7 @@ import { appErrors, recordLogs } from '../support/recording-logger'
 // Per-request log lines are dropped; error lines are kept in `appErrors` for assertion messages.
 recordLogs()
 
-const adminUrl = process.env[CONCURRENCY_DATABASE_URL_VAR]
-if (!adminUrl) {
-  console.warn(`[instances concurrency] skipped: ${CONCURRENCY_DATABASE_URL_VAR} is not set`)
-}
+const adminUrl = concurrencyDatabaseUrl('instances')
 
 const RACING_PLAYERS = 30
 const MAX_VISITORS = 5

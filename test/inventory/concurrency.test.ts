@@ -22,7 +22,7 @@ import {
 } from '../support/http-replies'
 import {
   adminToken,
-  CONCURRENCY_DATABASE_URL_VAR,
+  concurrencyDatabaseUrl,
   createUsers,
   directPool,
   playerToken,
@@ -34,12 +34,7 @@ import { appErrors, recordLogs } from '../support/recording-logger'
 
 recordLogs()
 
-const adminUrl = process.env[CONCURRENCY_DATABASE_URL_VAR]
-if (!adminUrl) {
-  console.warn(
-    `[concurrency] items skipped: ${CONCURRENCY_DATABASE_URL_VAR} is not set (needs a multi-connection PostgreSQL; .ci/run starts one)`,
-  )
-}
+const adminUrl = concurrencyDatabaseUrl('items')
 
 /** How long the conservation test's workers keep moving units. */
 const LOAD_DURATION_MS = 20_000

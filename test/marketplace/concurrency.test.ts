@@ -18,7 +18,7 @@ import { expireDueTrades } from '../../functions/trades/service'
 import { itemRequests, replySender, tally, unexpected, type Reply } from '../support/http-replies'
 import {
   adminToken,
-  CONCURRENCY_DATABASE_URL_VAR,
+  concurrencyDatabaseUrl,
   createUsers,
   directPool,
   playerToken,
@@ -30,12 +30,7 @@ import { appErrors, recordLogs } from '../support/recording-logger'
 
 recordLogs()
 
-const adminUrl = process.env[CONCURRENCY_DATABASE_URL_VAR]
-if (!adminUrl) {
-  console.warn(
-    `[concurrency] marketplace and trades skipped: ${CONCURRENCY_DATABASE_URL_VAR} is not set (needs a multi-connection PostgreSQL; .ci/run starts one)`,
-  )
-}
+const adminUrl = concurrencyDatabaseUrl('marketplace and trades')
 
 /**
  * The race for one unit: buyers, and requests in flight at once. Each request holds its own

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../functions/app'
 import { seedNexus } from '../../db/seed'
 import {
-  CONCURRENCY_DATABASE_URL_VAR,
+  concurrencyDatabaseUrl,
   createUsers,
   directPool,
   startConcurrencyPostgres,
@@ -26,12 +26,7 @@ import { replySender, tally, unexpected, type Reply } from '../support/http-repl
 
 recordLogs()
 
-const adminUrl = process.env[CONCURRENCY_DATABASE_URL_VAR]
-if (!adminUrl) {
-  console.warn(
-    `[concurrency] progression skipped: ${CONCURRENCY_DATABASE_URL_VAR} is not set (needs a multi-connection PostgreSQL; .ci/run starts one)`,
-  )
-}
+const adminUrl = concurrencyDatabaseUrl('progression')
 
 /** How long the randomized award and completion load runs. */
 const LOAD_DURATION_MS = 8_000

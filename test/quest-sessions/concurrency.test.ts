@@ -18,7 +18,7 @@ import {
 } from '../../durable-objects/quest-session/sync'
 import { MAX_OPEN_SESSIONS_PER_HOST, recordSession } from '../../functions/quest-sessions/service'
 import {
-  CONCURRENCY_DATABASE_URL_VAR,
+  concurrencyDatabaseUrl,
   createUsers,
   directPool,
   startConcurrencyPostgres,
@@ -28,12 +28,7 @@ import { recordLogs } from '../support/recording-logger'
 
 recordLogs()
 
-const adminUrl = process.env[CONCURRENCY_DATABASE_URL_VAR]
-if (!adminUrl) {
-  console.warn(
-    `[concurrency] quest sessions skipped: ${CONCURRENCY_DATABASE_URL_VAR} is not set (needs a multi-connection PostgreSQL; .ci/run starts one)`,
-  )
-}
+const adminUrl = concurrencyDatabaseUrl('quest sessions')
 
 /** Writers racing each other, each on its own connection. */
 const WRITERS = 8

@@ -14,19 +14,14 @@ import { createReport } from '../../functions/moderation/service'
 import { blockUser } from '../../functions/social/blocks'
 import { requestFriend } from '../../functions/social/friends'
 import {
-  CONCURRENCY_DATABASE_URL_VAR,
+  concurrencyDatabaseUrl,
   createUsers,
   directPool,
   startConcurrencyPostgres,
   type ConcurrencyPostgres,
 } from '../support/postgres-server'
 
-const adminUrl = process.env[CONCURRENCY_DATABASE_URL_VAR]
-if (!adminUrl) {
-  console.warn(
-    `[concurrency] social skipped: ${CONCURRENCY_DATABASE_URL_VAR} is not set (needs a multi-connection PostgreSQL)`,
-  )
-}
+const adminUrl = concurrencyDatabaseUrl('social')
 
 const actor = (userId: string): Identity => ({
   userId,

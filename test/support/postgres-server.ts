@@ -19,6 +19,20 @@ import { databasePort, withPgClient } from '../../scripts/lib/local-stack'
 /** The variable naming the server; unset means the concurrency suite is skipped. */
 export const CONCURRENCY_DATABASE_URL_VAR = 'NEXUS_CONCURRENCY_DATABASE_URL'
 
+/**
+ * The multi-connection server's admin URL for a concurrency suite, or undefined (the suite is then
+ * skipped, and says so in one line naming `suite`).
+ */
+export function concurrencyDatabaseUrl(suite: string): string | undefined {
+  const url = process.env[CONCURRENCY_DATABASE_URL_VAR]
+  if (!url) {
+    console.warn(
+      `[concurrency] ${suite} skipped: ${CONCURRENCY_DATABASE_URL_VAR} is not set (needs a multi-connection PostgreSQL; .ci/run starts one)`,
+    )
+  }
+  return url
+}
+
 /** A migrated throwaway database on a real server, and the app bindings that reach it. */
 export interface ConcurrencyPostgres {
   /** postgres:// URL of the fresh database (TCP on a loopback host). */
