@@ -40,21 +40,21 @@ import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import { Worker } from 'node:worker_threads'
 import * as hdr from 'hdr-histogram-js'
-import WebSocket from 'ws'
-import { RoomClient } from '../client'
-import { binaryOf, textOf } from '../client/room/codec'
-import {
-  PROTOCOL_V1,
-  PROTOCOL_V2,
-  readBatchFrame,
-  type RoomProtocol,
-} from '../durable-objects/instance-room/wire'
+import { PROTOCOL_V1, PROTOCOL_V2, type RoomProtocol } from '../durable-objects/instance-room/wire'
 import { canSee, ZONES, type Zone } from '../durable-objects/instance-room/zones'
 import type { RoomLoad } from '../durable-objects/instance-room/rpc'
+import {
+  LATENCY_BUDGET_MS,
+  LATENCY_SLOTS,
+  type ClientAssignment,
+  type ThreadCommand,
+  type ThreadReply,
+} from './bench/room-clients'
 import { issueAccessToken } from '../functions/lib/auth'
 import { localTokenConfig } from './lib/dev-secret'
 import { migrateStack, startLocalStack, withPgClient } from './lib/local-stack'
@@ -77,6 +77,10 @@ const { values } = parseArgs({
     deflate: { type: 'boolean', default: process.env.BENCH_DEFLATE === '1' },
     out: { type: 'string', default: process.env.BENCH_OUT ?? 'bench-results/room.json' },
     'tick-ms': { type: 'string', default: process.env.BENCH_TICK_MS ?? '' },
+    threads: {
+      type: 'string',
+      default: process.env.BENCH_THREADS ?? String(availableParallelism()),
+    },
   },
 })
 
@@ -113,28 +117,15 @@ const PORT = Number(values.port)
 const VIA = values.via as 'direct' | 'proxy'
 const REPEAT = Number(values.repeat)
 const PER_MESSAGE_DEFLATE = values.deflate!
+const THREADS = Math.max(1, Number(values.threads))
 
-/** Clients connect this many at a time (each upgrade authenticates and joins in Postgres). */
-const CONNECT_CONCURRENCY = 10
-/** The stamp in position.y wraps every 100 s. */
-const STAMP_MODULO_MS = 100_000
-/** Zone centres of the default 300 m square (thirds of ±150 m), and the jitter inside a zone. */
-const ZONE_CENTRES_M = [-100, 0, 100]
-const JITTER_M = 30
-/** A position update is useful only while it is fresh: within this budget it counts as timely. */
-const LATENCY_BUDGET_MS = 150
-/** In `--decode light`, one client in this many decodes; the others count moves raw. */
-const DECODER_EVERY = 8
-/** How a move event starts in a v1 frame. */
-const MOVE_EVENT_MARK = '{"type":"move"'
 /** After the moves stop, how long the last frames may take to arrive. */
 const DRAIN_MS = 2_000
 /** After the last client leaves, wait until the statement count has been still this long. */
 const FLUSH_QUIET_MS = 2_000
 const FLUSH_MAX_WAIT_MS = 30_000
-/** The ping prober's interval. */
-const PING_EVERY_MS = 250
-
+/** How far ahead of now a run starts, so every generator thread starts on the same clock. */
+const START_DELAY_MS = 200
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** One scenario × protocol run. */
@@ -187,158 +178,75 @@ interface RunResult {
   loadAverage1m: number
 }
 
-/** A bench client: where it stands, how it sends, what it counted. */
-interface BenchClient {
-  index: number
-  room: number
-  zone: Zone
-  home: { x: number; z: number }
-  sendMove(position: { x: number; y: number; z: number }): boolean
-  close(): void
-  /** Its SDK room client (the ping prober uses the first one). */
-  sdk: RoomClient | null
-  movesSent: number
-  updatesReceived: number
-  timelyReceived: number
-  bytesReceived: number
-  framesReceived: number
-  closeCode?: number
-}
-
-/** Counts every byte a socket receives (text and binary frames alike). */
-function countingWebSocket(onBytes: (bytes: number) => void) {
-  return class CountingWebSocket extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { perMessageDeflate: PER_MESSAGE_DEFLATE })
-      // The SDK sees only "closed"; say why an upgrade failed (a status, a reset).
-      this.on('error', (error: Error) => console.error(`\nbench client: ${error.message}`))
-      this.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-        onBytes(
-          Array.isArray(data)
-            ? data.reduce((n, b) => n + b.length, 0)
-            : (data as ArrayBuffer).byteLength,
-        )
-      })
-    }
-  }
-}
-
 function zoneFor(scenario: Scenario, index: number): Zone {
   return scenario.layout === 'one-zone' ? 'center' : ZONES[index % 9]
 }
 
-/** Move events in a frame, counted without the SDK (the light generator). */
-function countMovesRaw(data: unknown): number {
-  const bytes = binaryOf(data as ArrayBuffer)
-  if (bytes === null) {
-    const text = textOf(data as string)
-    let count = 0
-    for (
-      let at = text.indexOf(MOVE_EVENT_MARK);
-      at !== -1;
-      at = text.indexOf(MOVE_EVENT_MARK, at + 1)
-    ) {
-      count += 1
-    }
-    return count
-  }
-  let count = 0
-  readBatchFrame(bytes, {
-    seq: () => undefined,
-    mover: () => (count += 1),
-    json: () => undefined,
-  })
-  return count
-}
+/**
+ * The load generator: `THREADS` worker threads (scripts/bench/room-clients.ts), each with its
+ * share of the clients, driven with one command at a time.
+ */
+class GeneratorThreads {
+  private readonly threads: Worker[]
 
-class Latencies {
-  readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000 })
-  reset(): void {
-    this.histogram.reset()
-  }
-}
-
-/** One client through the SDK; resolves after its welcome. */
-async function openClient(
-  baseUrl: string,
-  instanceId: string,
-  player: { id: string; token: string },
-  scenario: Scenario,
-  index: number,
-  roomIndex: number,
-  protocol: RoomProtocol,
-  latencies: Latencies,
-  measuring: () => boolean,
-): Promise<BenchClient> {
-  const zone = zoneFor(scenario, index)
-  const zoneIndex = ZONES.indexOf(zone)
-  const client: BenchClient = {
-    index,
-    room: roomIndex,
-    zone,
-    home: { x: ZONE_CENTRES_M[zoneIndex % 3], z: ZONE_CENTRES_M[2 - Math.floor(zoneIndex / 3)] },
-    sendMove: () => false,
-    close: () => undefined,
-    sdk: null,
-    movesSent: 0,
-    updatesReceived: 0,
-    timelyReceived: 0,
-    bytesReceived: 0,
-    framesReceived: 0,
-  }
-  const decodes = DECODE_ALL || index % DECODER_EVERY === 0
-  const room = new RoomClient({
-    baseUrl,
-    instanceId,
-    accessToken: () => player.token,
-    WebSocket: countingWebSocket((bytes) => {
-      if (!measuring()) return
-      client.bytesReceived += bytes
-      client.framesReceived += 1
-    }),
-    reconnect: false,
-    batches: decodes ? 'decoded' : 'raw',
-    protocol,
-    connectTimeoutMs: 60_000,
-  })
-  let closing = false
-  room.on('raw_batch', ({ data }) => {
-    if (measuring()) client.updatesReceived += countMovesRaw(data)
-  })
-  room.on('move', (event) => {
-    if (!measuring()) return
-    client.updatesReceived += 1
-    const sentAt = Math.round(event.position.y * 1000)
-    const ms = ((Date.now() % STAMP_MODULO_MS) - sentAt + STAMP_MODULO_MS) % STAMP_MODULO_MS
-    latencies.histogram.recordValue(ms)
-    if (ms <= LATENCY_BUDGET_MS) client.timelyReceived += 1
-  })
-  room.on('disconnect', ({ code }) => {
-    if (!closing) client.closeCode = code
-  })
-  client.sdk = room
-  client.sendMove = (position) => room.move({ position })
-  client.close = () => {
-    closing = true
-    room.close()
-  }
-  await room.ready
-  return client
-}
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-async function inBatches<T, R>(
-  items: T[],
-  limit: number,
-  work: (item: T, i: number) => Promise<R>,
-) {
-  const results: R[] = []
-  for (let i = 0; i < items.length; i += limit) {
-    results.push(
-      ...(await Promise.all(items.slice(i, i + limit).map((item, j) => work(item, i + j)))),
+  constructor(count: number) {
+    this.threads = Array.from(
+      { length: count },
+      () => new Worker(new URL('./bench/room-clients-thread.mjs', import.meta.url)),
     )
   }
-  return results
+
+  /** Sends `command` to every thread (`perThread` adapts it) and waits for every answer. */
+  private async all(perThread: (thread: number) => ThreadCommand): Promise<ThreadReply[]> {
+    return Promise.all(
+      this.threads.map(
+        (worker, i) =>
+          new Promise<ThreadReply>((resolve, reject) => {
+            const onError = (error: Error) => reject(error)
+            worker.once('error', onError)
+            worker.once('message', (reply: ThreadReply) => {
+              worker.off('error', onError)
+              if (reply.type === 'failed')
+                reject(new Error(`generator thread ${i}: ${reply.message}`))
+              else resolve(reply)
+            })
+            worker.postMessage(perThread(i))
+          }),
+      ),
+    )
+  }
+
+  /** Connects the clients, dealt round-robin over the threads (client 0, the prober, in thread 0). */
+  async open(baseUrl: string, protocol: RoomProtocol, clients: ClientAssignment[]): Promise<void> {
+    await this.all((thread) => ({
+      type: 'open',
+      baseUrl,
+      protocol,
+      decodeAll: DECODE_ALL,
+      perMessageDeflate: PER_MESSAGE_DEFLATE,
+      clients: clients.filter((c) => c.index % this.threads.length === thread),
+    }))
+  }
+
+  /** Moves every client from `startedAt` for DURATION_MS; the counts once the frames drained. */
+  async run(startedAt: number): Promise<Array<Extract<ThreadReply, { type: 'measured' }>>> {
+    const replies = await this.all(() => ({
+      type: 'run',
+      startedAt,
+      durationMs: DURATION_MS,
+      drainMs: DRAIN_MS,
+      hz: MOVE_HZ,
+    }))
+    return replies as Array<Extract<ThreadReply, { type: 'measured' }>>
+  }
+
+  async close(): Promise<void> {
+    await this.all(() => ({ type: 'close' }))
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.threads.map((worker) => worker.terminate()))
+  }
 }
 
 /** The runtime's processes and their CPU time. */
@@ -448,76 +356,32 @@ async function runOnce(
   players: Array<{ id: string; token: string }>,
   instanceIds: string[],
   statementCount: () => number,
+  generator: GeneratorThreads,
 ): Promise<RunResult> {
-  const latencies = new Latencies()
-  let measuring = false
-  const clients: BenchClient[] = []
+  const assignments: ClientAssignment[] = []
   for (let r = 0; r < scenario.rooms; r++) {
-    const roomPlayers = players.slice(
-      r * scenario.clientsPerRoom,
-      (r + 1) * scenario.clientsPerRoom,
-    )
-    clients.push(
-      ...(await inBatches(roomPlayers, CONNECT_CONCURRENCY, (player, i) =>
-        openClient(
-          runtime.baseUrl,
-          instanceIds[r],
-          player,
-          scenario,
-          i,
-          r,
-          protocol,
-          latencies,
-          () => measuring,
-        ),
-      )),
-    )
+    for (let i = 0; i < scenario.clientsPerRoom; i++) {
+      assignments.push({
+        index: assignments.length,
+        room: r,
+        instanceId: instanceIds[r],
+        zone: zoneFor(scenario, i),
+        player: players[r * scenario.clientsPerRoom + i],
+      })
+    }
   }
-  // The ping prober (the first client): a round trip to the room under load, without a tick.
-  const prober = clients[0].sdk!
-  const pings: number[] = []
-  let pingSentAt = 0
-  prober.on('pong', () => {
-    if (measuring) pings.push(Date.now() - pingSentAt)
-  })
+  await generator.open(runtime.baseUrl, protocol, assignments)
 
   await Promise.all(instanceIds.map((id) => roomLoad(runtime.baseUrl, id, true)))
   const statementsBefore = statementCount()
   const serverCpuBefore = cpuMsOf(runtime.serverPid)
   const proxyCpuBefore = cpuMsOf(runtime.proxyPid)
+  // Process-wide: the generator threads' CPU included.
   const generatorCpuBefore = process.cpuUsage()
-  measuring = true
-  const started = Date.now()
-  const intervalMs = 1000 / MOVE_HZ
-  const timers: Array<ReturnType<typeof setInterval>> = []
-  clients.forEach((client, i) => {
-    const start = setTimeout(
-      () => {
-        timers.push(
-          setInterval(() => {
-            const sent = client.sendMove({
-              x: client.home.x + (Math.random() - 0.5) * JITTER_M,
-              y: (Date.now() % STAMP_MODULO_MS) / 1000,
-              z: client.home.z + (Math.random() - 0.5) * JITTER_M,
-            })
-            if (sent) client.movesSent += 1
-          }, intervalMs),
-        )
-      },
-      (i * intervalMs) / clients.length,
-    )
-    timers.push(start as unknown as ReturnType<typeof setInterval>)
-  })
-  const pingTimer = setInterval(() => {
-    pingSentAt = Date.now()
-    prober.ping()
-  }, PING_EVERY_MS)
-  await sleep(DURATION_MS)
-  for (const t of timers) clearInterval(t)
-  clearInterval(pingTimer)
-  const elapsedS = (Date.now() - started) / 1000
-  await sleep(DRAIN_MS)
-  measuring = false
+  // A moment ahead, so every thread starts on the same clock.
+  const started = Date.now() + START_DELAY_MS
+  const replies = await generator.run(started)
+  const elapsedS = DURATION_MS / 1000
   const wallS = (Date.now() - started) / 1000
   const serverCpuMs = cpuMsOf(runtime.serverPid) - serverCpuBefore
   const proxyCpuMs = cpuMsOf(runtime.proxyPid) - proxyCpuBefore
@@ -525,6 +389,14 @@ async function runOnce(
   const loads = (
     await Promise.all(instanceIds.map((id) => roomLoad(runtime.baseUrl, id, false)))
   ).filter((load): load is RoomLoad => load !== null)
+  const clients = replies.flatMap((reply) => reply.clients)
+  const pings = replies.flatMap((reply) => reply.pings)
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: LATENCY_SLOTS })
+  for (const reply of replies) {
+    reply.latencyCounts.forEach((count, ms) => {
+      if (count > 0) histogram.recordValueWithCount(ms, count)
+    })
+  }
 
   // What each client should have received: every move of the others it can see, in its room.
   const sentByRoomZone = new Map<string, number>()
@@ -553,7 +425,7 @@ async function runOnce(
   const ticksPerSecond = sum((l) => l.ticks) / wallS
   const serverCpuMsPerSecond = serverCpuMs / wallS
 
-  for (const c of clients) c.close()
+  await generator.close()
   // The last player leaving flushes the room to Postgres: wait for the statements to settle.
   const flushDeadline = Date.now() + FLUSH_MAX_WAIT_MS
   let lastCount = statementCount()
@@ -567,7 +439,6 @@ async function runOnce(
     }
   }
   const dbStatements = statementCount() - statementsBefore
-  const histogram = latencies.histogram
   const generatorCpuMs = (generatorCpu.user + generatorCpu.system) / 1000
   return {
     scenario: scenario.name,
@@ -663,7 +534,9 @@ async function main() {
     },
     output: () => undefined,
   })
+  const generator = new GeneratorThreads(THREADS)
   onShutdown(async () => {
+    await generator.stop()
     await wrangler.stop()
     await stack.close()
   })
@@ -673,7 +546,7 @@ async function main() {
     const runtime = await findRuntime(wrangler.child.pid!)
     console.log(
       `clients connect to ${runtime.baseUrl} (${VIA === 'direct' ? 'the runtime, past the dev proxy' : "wrangler's dev proxy"}); ` +
-        `every client decodes: ${DECODE_ALL}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+        `every client decodes: ${DECODE_ALL}; ${THREADS} generator thread(s); load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
     )
     const maxClients = Math.max(...SCENARIOS.map((s) => s.rooms * s.clientsPerRoom))
     const config = localTokenConfig(secret)
@@ -725,6 +598,7 @@ async function main() {
             players,
             instanceIds,
             stack.proxy.statementCount,
+            generator,
           )
           console.log(
             `${(result.completeness * 100).toFixed(1)}% delivered, p50 ${result.latencyP50Ms} ms, ` +
@@ -763,6 +637,7 @@ async function main() {
     )
     console.log(`\nwritten to ${file}`)
   } finally {
+    await generator.stop()
     await wrangler.stop()
     await stack.close()
     await rm(persistDir, { recursive: true, force: true })

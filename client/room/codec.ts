@@ -22,6 +22,7 @@ import type {
 } from '../../durable-objects/instance-room/protocol'
 import {
   encodeClientMove,
+  MAX_MOVER_NUMBER,
   peekBinarySeq,
   PROTOCOL_V1,
   PROTOCOL_V2,
@@ -83,8 +84,8 @@ interface MoverView {
  */
 export class RoomCodec {
   protocol: RoomProtocol = PROTOCOL_V1
-  /** Players in view by number (v2). */
-  private readonly byNumber = new Map<number, MoverView>()
+  /** Players in view by number (v2): numbers are small, so an array indexed by them. */
+  private byNumber: Array<MoverView | undefined> = []
   private readonly numberOf = new Map<string, number>()
   /** What the last binary move sent said, so unchanged parts are left out. */
   private sentVelocity: Velocity | null = null
@@ -119,7 +120,7 @@ export class RoomCodec {
     if (bytes === null) {
       const message = decodeServerMessage(data)
       if (message.type === 'welcome' || message.type === 'observer_welcome') {
-        this.byNumber.clear()
+        this.byNumber = []
         this.numberOf.clear()
         for (const player of message.players) this.see(player)
       } else if (message.type === 'batch') {
@@ -153,7 +154,7 @@ export class RoomCodec {
   /** A player mover record as the v1 `move` event, or null for a number not in view. */
   private moveOf(record: MoverRecord): ServerEvent | null {
     if (record.kind !== 'player') return null
-    const view = this.byNumber.get(record.number)
+    const view = this.byNumber[record.number]
     if (!view) return null
     if (record.velocity) view.velocity = record.velocity
     if (record.rotation) view.rotation = record.rotation
@@ -180,13 +181,13 @@ export class RoomCodec {
         const number = this.numberOf.get(event.user_id)
         if (number === undefined) break
         this.numberOf.delete(event.user_id)
-        if (this.byNumber.get(number)?.user_id === event.user_id) this.byNumber.delete(number)
+        if (this.byNumber[number]?.user_id === event.user_id) this.byNumber[number] = undefined
         break
       }
       case 'move': {
         // A move sent as JSON inside a v2 batch (a position the compact record cannot hold).
         const number = this.numberOf.get(event.user_id)
-        const view = number === undefined ? undefined : this.byNumber.get(number)
+        const view = number === undefined ? undefined : this.byNumber[number]
         if (view) {
           view.velocity = event.velocity
           view.rotation = event.rotation
@@ -200,15 +201,17 @@ export class RoomCodec {
   }
 
   private see(player: PlayerSnapshot): void {
-    if (typeof player.number !== 'number') return
-    const previous = this.byNumber.get(player.number)
+    if (!Number.isInteger(player.number) || player.number < 0 || player.number > MAX_MOVER_NUMBER) {
+      return
+    }
+    const previous = this.byNumber[player.number]
     if (previous) this.numberOf.delete(previous.user_id)
-    this.byNumber.set(player.number, {
+    this.byNumber[player.number] = {
       user_id: player.user_id,
       zone: player.zone,
       velocity: player.velocity,
       rotation: player.rotation,
-    })
+    }
     this.numberOf.set(player.user_id, player.number)
   }
 }

@@ -13,7 +13,10 @@ import type {
 
 /** The tracked state of one room connection. */
 export class PlayerTracker {
-  /** Players around the caller (everyone, for an observer), by user id; never the caller. */
+  /**
+   * Players around the caller (everyone, for an observer), by user id; never the caller. A move
+   * updates the player's snapshot in place; `enter`, `character` and a fresh `welcome` replace it.
+   */
   readonly players = new Map<string, PlayerSnapshot>()
   /** The caller as the room last described it, with the moves it sent since (null for an observer). */
   me: PlayerSnapshot | null = null
@@ -31,20 +34,29 @@ export class PlayerTracker {
   apply(event: ServerEvent): boolean {
     switch (event.type) {
       case 'move': {
-        // A literal, not a rest spread: observers apply thousands of these a second.
         const { user_id, zone, position, velocity, rotation, activity } = event
-        // A move carries no character or number: keep those the player was seen with.
         const seen = this.players.get(user_id)
-        this.players.set(user_id, {
-          user_id,
-          number: seen?.number ?? 0,
-          zone,
-          position,
-          velocity,
-          rotation,
-          activity,
-          character: seen?.character ?? null,
-        })
+        if (seen) {
+          // Updated in place: a crowded room brings thousands of moves a second, and a new
+          // object per move was most of a client's cost of following them.
+          seen.zone = zone
+          seen.position = position
+          seen.velocity = velocity
+          seen.rotation = rotation
+          seen.activity = activity
+        } else {
+          // A move carries no character or number: unknown until an `enter` says.
+          this.players.set(user_id, {
+            user_id,
+            number: 0,
+            zone,
+            position,
+            velocity,
+            rotation,
+            activity,
+            character: null,
+          })
+        }
         return true
       }
       case 'character': {
