@@ -38,11 +38,11 @@
  */
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import { availableParallelism, loadavg, setPriority, tmpdir } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import * as hdr from 'hdr-histogram-js'
 import { PROTOCOL_V1, PROTOCOL_V2, type RoomProtocol } from '../durable-objects/instance-room/wire'
@@ -70,6 +70,7 @@ const { values } = parseArgs({
     protocols: { type: 'string', default: process.env.BENCH_PROTOCOLS ?? 'v1,v2' },
     decode: { type: 'string', default: process.env.BENCH_DECODE ?? 'all' },
     seconds: { type: 'string', default: process.env.BENCH_SECONDS ?? '20' },
+    warmup: { type: 'string', default: process.env.BENCH_WARMUP_SECONDS ?? '2' },
     hz: { type: 'string', default: process.env.BENCH_HZ ?? '10' },
     port: { type: 'string', default: process.env.BENCH_PORT ?? '8799' },
     via: { type: 'string', default: process.env.BENCH_VIA ?? 'direct' },
@@ -81,6 +82,7 @@ const { values } = parseArgs({
       type: 'string',
       default: process.env.BENCH_THREADS ?? String(availableParallelism()),
     },
+    nice: { type: 'string', default: process.env.BENCH_NICE ?? '10' },
   },
 })
 
@@ -112,12 +114,14 @@ const PROTOCOLS = values.protocols!.split(',').map((p) => {
 })
 const DECODE_ALL = values.decode === 'all'
 const DURATION_MS = Number(values.seconds) * 1000
+const WARMUP_MS = Number(values.warmup) * 1000
 const MOVE_HZ = Number(values.hz)
 const PORT = Number(values.port)
 const VIA = values.via as 'direct' | 'proxy'
 const REPEAT = Number(values.repeat)
 const PER_MESSAGE_DEFLATE = values.deflate!
 const THREADS = Math.max(1, Number(values.threads))
+const GENERATOR_NICE = Number(values.nice)
 
 /** After the moves stop, how long the last frames may take to arrive. */
 const DRAIN_MS = 2_000
@@ -183,6 +187,23 @@ function zoneFor(scenario: Scenario, index: number): Zone {
 }
 
 /**
+ * Lowers the priority of every thread of this process (the generator threads, and the main
+ * thread with the embedded database) to `GENERATOR_NICE`. On a machine the room shares with its
+ * load, equal priority makes the room wait behind the generator's threads for a core; real
+ * clients run on other machines. The runtime was started before, so it keeps its priority.
+ */
+function yieldToTheRoom(): void {
+  if (GENERATOR_NICE === 0) return
+  for (const task of readdirSync('/proc/self/task')) {
+    try {
+      setPriority(Number(task), GENERATOR_NICE)
+    } catch {
+      // A thread that just ended.
+    }
+  }
+}
+
+/**
  * The load generator: `THREADS` worker threads (scripts/bench/room-clients.ts), each with its
  * share of the clients, driven with one command at a time.
  */
@@ -233,6 +254,7 @@ class GeneratorThreads {
     const replies = await this.all(() => ({
       type: 'run',
       startedAt,
+      warmupMs: WARMUP_MS,
       durationMs: DURATION_MS,
       drainMs: DRAIN_MS,
       hz: MOVE_HZ,
@@ -371,16 +393,20 @@ async function runOnce(
     }
   }
   await generator.open(runtime.baseUrl, protocol, assignments)
+  yieldToTheRoom()
 
+  // A moment ahead, so every thread starts on the same clock; measured after the warm-up.
+  const startedAt = Date.now() + START_DELAY_MS
+  const running = generator.run(startedAt)
+  const started = startedAt + WARMUP_MS
+  await sleep(started - Date.now())
   await Promise.all(instanceIds.map((id) => roomLoad(runtime.baseUrl, id, true)))
   const statementsBefore = statementCount()
   const serverCpuBefore = cpuMsOf(runtime.serverPid)
   const proxyCpuBefore = cpuMsOf(runtime.proxyPid)
   // Process-wide: the generator threads' CPU included.
   const generatorCpuBefore = process.cpuUsage()
-  // A moment ahead, so every thread starts on the same clock.
-  const started = Date.now() + START_DELAY_MS
-  const replies = await generator.run(started)
+  const replies = await running
   const elapsedS = DURATION_MS / 1000
   const wallS = (Date.now() - started) / 1000
   const serverCpuMs = cpuMsOf(runtime.serverPid) - serverCpuBefore
@@ -546,7 +572,7 @@ async function main() {
     const runtime = await findRuntime(wrangler.child.pid!)
     console.log(
       `clients connect to ${runtime.baseUrl} (${VIA === 'direct' ? 'the runtime, past the dev proxy' : "wrangler's dev proxy"}); ` +
-        `every client decodes: ${DECODE_ALL}; ${THREADS} generator thread(s); load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+        `every client decodes: ${DECODE_ALL}; ${THREADS} generator thread(s) at nice ${GENERATOR_NICE}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
     )
     const maxClients = Math.max(...SCENARIOS.map((s) => s.rooms * s.clientsPerRoom))
     const config = localTokenConfig(secret)

@@ -33,7 +33,14 @@ export type ThreadCommand =
       perMessageDeflate: boolean
       clients: ClientAssignment[]
     }
-  | { type: 'run'; startedAt: number; durationMs: number; drainMs: number; hz: number }
+  | {
+      type: 'run'
+      startedAt: number
+      warmupMs: number
+      durationMs: number
+      drainMs: number
+      hz: number
+    }
   | { type: 'close' }
 
 /** What one client sent and received while measured. */
@@ -198,7 +205,11 @@ class ThreadClients {
     return client
   }
 
-  /** Moves the clients for `durationMs`, waits `drainMs` for the last frames, and counts. */
+  /**
+   * Moves the clients from `startedAt`: `warmupMs` unmeasured (the room's and the clients' code
+   * gets compiled for the load), then `durationMs` measured; waits `drainMs` for the last
+   * frames, and counts.
+   */
   async run(command: Extract<ThreadCommand, { type: 'run' }>): Promise<ThreadReply> {
     for (const c of this.clients) {
       c.movesSent = c.updatesReceived = c.timelyReceived = c.bytesReceived = c.framesReceived = 0
@@ -216,9 +227,11 @@ class ThreadClients {
           prober.ping()
         }, PING_EVERY_MS)
       : null
-    this.measuring = true
     const stopSending = this.startSending(command.startedAt, command.hz)
-    await sleep(command.startedAt + command.durationMs - Date.now())
+    const measuredFrom = command.startedAt + command.warmupMs
+    await sleep(measuredFrom - Date.now())
+    this.measuring = true
+    await sleep(measuredFrom + command.durationMs - Date.now())
     stopSending()
     if (pingTimer) clearInterval(pingTimer)
     await sleep(command.drainMs)
@@ -266,7 +279,7 @@ class ThreadClients {
               z: client.home.z + (Math.random() - 0.5) * JITTER_M,
             },
           })
-          if (sent) client.movesSent += 1
+          if (sent && this.measuring) client.movesSent += 1
         }
       }
     }, intervalMs / slots)
