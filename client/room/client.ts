@@ -313,14 +313,15 @@ export class RoomClient extends Emitter<RoomEvents> {
 
   private receive(data: WireData): void {
     this.failedAttempts = 0
-    if (this.rawBatches) {
-      const seq = peekBatchSeq(data)
-      if (seq !== null) {
-        if (this.lastSeq === null || seq > this.lastSeq) this.lastSeq = seq
-        this.emit('raw_batch', { seq, data })
-        return
-      }
+    const seq = peekBatchSeq(data)
+    if (this.rawBatches && seq !== null) {
+      if (this.lastSeq === null || seq > this.lastSeq) this.lastSeq = seq
+      this.emit('raw_batch', { seq, data })
+      return
     }
+    // A batch at or before the last one seen (a resume's confirmation, or a duplicate) is
+    // ignored whole, before decoding applies its moves.
+    if (seq !== null && this.lastSeq !== null && seq <= this.lastSeq) return
     let message: ServerMessage
     try {
       message = this.codec.decode(data)
@@ -355,14 +356,14 @@ export class RoomClient extends Emitter<RoomEvents> {
   }
 
   private receiveBatch(batch: BatchMessage): void {
-    // A batch at or before the last one seen is a resume's confirmation (or a duplicate).
-    if (this.lastSeq !== null && batch.seq <= this.lastSeq) return
     this.lastSeq = batch.seq
     let changed = false
-    for (const event of batch.events) {
-      if (this.tracker.apply(event)) changed = true
+    // Moves of a binary batch were applied to their snapshots as they were decoded.
+    const applied = this.codec.lastBatchApplied
+    batch.events.forEach((event, i) => {
+      if (applied?.[i] || this.tracker.apply(event)) changed = true
       this.emit(event.type, event as never)
-    }
+    })
     this.emit('batch', batch)
     if (changed) this.emit('players', this.tracker.players)
   }

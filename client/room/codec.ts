@@ -69,14 +69,6 @@ export function decodeServerMessage(data: WireData): ServerMessage {
   return message
 }
 
-/** What a v2 decoder remembers of a player in view. */
-interface MoverView {
-  user_id: string
-  zone: Zone
-  velocity: Velocity
-  rotation: Rotation
-}
-
 /**
  * The encoding of one room connection (see the file comment). `protocol` is the subprotocol the
  * server selected; set it when a socket opens (`opened`), which also forgets what the previous
@@ -84,8 +76,17 @@ interface MoverView {
  */
 export class RoomCodec {
   protocol: RoomProtocol = PROTOCOL_V1
-  /** Players in view by number (v2): numbers are small, so an array indexed by them. */
-  private byNumber: Array<MoverView | undefined> = []
+  /**
+   * Players in view by number (v2), an array as numbers are small. The snapshots are the very
+   * objects of the `welcome` and `enter` that named them, which the connection's
+   * `PlayerTracker` holds too: a mover record is applied to its snapshot as it is decoded.
+   */
+  private byNumber: Array<PlayerSnapshot | undefined> = []
+  /**
+   * For the last binary batch decoded, which of its events were moves already applied to their
+   * player's snapshot (the tracker need not look them up again); null after any other message.
+   */
+  lastBatchApplied: boolean[] | null = null
   private readonly numberOf = new Map<string, number>()
   /** What the last binary move sent said, so unchanged parts are left out. */
   private sentVelocity: Velocity | null = null
@@ -117,6 +118,7 @@ export class RoomCodec {
   /** A server message as a typed frame; throws on a message that is neither encoding's frame. */
   decode(data: WireData): ServerMessage {
     const bytes = binaryOf(data)
+    this.lastBatchApplied = null
     if (bytes === null) {
       const message = decodeServerMessage(data)
       if (message.type === 'welcome' || message.type === 'observer_welcome') {
@@ -134,24 +136,33 @@ export class RoomCodec {
       return message
     }
     const batch: BatchMessage = { type: 'batch', seq: 0, events: [] }
+    const applied: boolean[] = []
     readBatchFrame(bytes, {
       seq: (seq) => {
         batch.seq = seq
       },
       mover: (record) => {
         const event = this.moveOf(record)
-        if (event) batch.events.push(event)
+        if (event) {
+          batch.events.push(event)
+          applied.push(true)
+        }
       },
       json: (json) => {
         const event = JSON.parse(utf8.decode(json)) as ServerEvent
         this.follow(event)
         batch.events.push(event)
+        applied.push(false)
       },
     })
+    this.lastBatchApplied = applied
     return batch
   }
 
-  /** A player mover record as the v1 `move` event, or null for a number not in view. */
+  /**
+   * A player mover record as the v1 `move` event, applied to the player's snapshot, or null for
+   * a number not in view.
+   */
   private moveOf(record: MoverRecord): ServerEvent | null {
     if (record.kind !== 'player') return null
     const view = this.byNumber[record.number]
@@ -159,6 +170,8 @@ export class RoomCodec {
     if (record.velocity) view.velocity = record.velocity
     if (record.rotation) view.rotation = record.rotation
     if (record.zone) view.zone = record.zone
+    view.position = record.position
+    view.activity = record.activity
     return {
       type: 'move',
       user_id: view.user_id,
@@ -206,12 +219,7 @@ export class RoomCodec {
     }
     const previous = this.byNumber[player.number]
     if (previous) this.numberOf.delete(previous.user_id)
-    this.byNumber[player.number] = {
-      user_id: player.user_id,
-      zone: player.zone,
-      velocity: player.velocity,
-      rotation: player.rotation,
-    }
+    this.byNumber[player.number] = player
     this.numberOf.set(player.user_id, player.number)
   }
 }

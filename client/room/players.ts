@@ -14,8 +14,9 @@ import type {
 /** The tracked state of one room connection. */
 export class PlayerTracker {
   /**
-   * Players around the caller (everyone, for an observer), by user id; never the caller. A move
-   * updates the player's snapshot in place; `enter`, `character` and a fresh `welcome` replace it.
+   * Players around the caller (everyone, for an observer), by user id; never the caller. Moves
+   * and character changes update a player's snapshot in place; `enter` and a fresh `welcome`
+   * replace it.
    */
   readonly players = new Map<string, PlayerSnapshot>()
   /** The caller as the room last described it, with the moves it sent since (null for an observer). */
@@ -62,7 +63,8 @@ export class PlayerTracker {
       case 'character': {
         const player = this.players.get(event.user_id)
         if (!player) return false
-        this.players.set(event.user_id, { ...player, character: event.character })
+        // In place, like moves: the connection's codec holds the same snapshot (codec.ts).
+        player.character = event.character
         return true
       }
       case 'enter':

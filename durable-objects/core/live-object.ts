@@ -231,6 +231,15 @@ export abstract class LiveObject<
     ws.serializeAttachment(attachment)
   }
 
+  /**
+   * Stores a changed attachment in the cache only, for state a hibernation may lose without
+   * harm (a rate bucket, which starts full again). Serializing the attachment on every movement
+   * frame was a measurable part of a crowded room's CPU.
+   */
+  protected rememberAttachment(ws: WebSocket, attachment: TAttachment): void {
+    this.attachments.set(ws, attachment)
+  }
+
   /** Drops `ws` from the cache (a socket being replaced; its close then finds nothing to do). */
   protected forgetConnection(ws: WebSocket): void {
     this.attachments.delete(ws)

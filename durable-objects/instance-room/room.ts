@@ -554,11 +554,17 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       if (!attachment.rateLimited) {
         attachment.rateLimited = true
         send(ws, { type: 'error', code: 'rate_limited', message: 'too many frames; dropping' })
+        this.saveAttachment(ws, attachment)
+      } else {
+        this.rememberAttachment(ws, attachment)
       }
-      this.saveAttachment(ws, attachment)
       return
     }
-    attachment.rateLimited = false
+    if (attachment.rateLimited) {
+      // The streak ended: saved, as moves keep the rest of the attachment in memory.
+      attachment.rateLimited = false
+      this.saveAttachment(ws, attachment)
+    }
 
     const parsed =
       attachment.protocol === PROTOCOL_V2 && typeof message !== 'string'
@@ -613,10 +619,16 @@ export class InstanceRoom extends LiveObject<SocketAttachment, RoomEnvelope, Roo
       case 'hello':
         if (!(await this.acceptHello(ws, attachment, () => this.greet(ws, player, frame)))) return
         break
-      case 'move':
-        if (this.refuseImplausibleMove(ws, player, frame, nowMs)) break
-        this.acceptMove(attachment, player, frame, nowMs)
-        break
+      case 'move': {
+        const zoneBefore = attachment.zone
+        if (!this.refuseImplausibleMove(ws, player, frame, nowMs)) {
+          this.acceptMove(attachment, player, frame, nowMs)
+        }
+        // A move within a zone changes only the socket's rate bucket: kept in memory.
+        if (attachment.zone === zoneBefore) this.rememberAttachment(ws, attachment)
+        else this.saveAttachment(ws, attachment)
+        return
+      }
       case 'chat':
       case 'emote': {
         if (!attachment.permissions.can_chat) {

@@ -94,6 +94,28 @@ describe('RoomCodec (nexus.v2 numbers)', () => {
   })
 })
 
+describe('RoomCodec with the PlayerTracker of its connection', () => {
+  it('applies a mover record to the tracked snapshot as it decodes it, and says so', () => {
+    const codec = new RoomCodec()
+    const tracker = new PlayerTracker()
+    codec.opened(PROTOCOL_V2)
+    const message = codec.decode(JSON.stringify(welcome([player(1, 7)]))) as WelcomeMessage
+    tracker.reset(message)
+    const ada = message.players[0]
+    const batch = codec.decode(moveFrame(1, ada, 6.25)) as BatchMessage
+    expect(codec.lastBatchApplied).toEqual([true])
+    expect(tracker.players.get(ada.user_id)).toMatchObject({
+      position: { x: 6.25, y: 1, z: 2 },
+      activity: 'moving',
+      number: 7,
+    })
+    expect(batch.events[0]).toMatchObject({ position: { x: 6.25, y: 1, z: 2 } })
+    // A JSON message is not a binary batch: nothing of it was applied by the codec.
+    codec.decode(JSON.stringify({ type: 'pong', server_time_ms: 1 }))
+    expect(codec.lastBatchApplied).toBeNull()
+  })
+})
+
 describe('PlayerTracker', () => {
   it('applies a move to the snapshot in place, keeping its number and character', () => {
     const tracker = new PlayerTracker()
