@@ -190,13 +190,18 @@ class ThreadClients {
     sdk.on('raw_batch', ({ data }) => {
       if (this.measuring) client.updatesReceived += countMovesRaw(data)
     })
-    sdk.on('move', (event) => {
+    // Per batch, not per move: one clock read for every update of a frame.
+    sdk.on('batch', (batch) => {
       if (!this.measuring) return
-      client.updatesReceived += 1
-      const sentAt = Math.round(event.position.y * 1000)
-      const ms = ((Date.now() % STAMP_MODULO_MS) - sentAt + STAMP_MODULO_MS) % STAMP_MODULO_MS
-      this.latencyCounts[Math.min(ms, LATENCY_SLOTS - 1)] += 1
-      if (ms <= LATENCY_BUDGET_MS) client.timelyReceived += 1
+      const now = Date.now() % STAMP_MODULO_MS
+      for (const event of batch.events) {
+        if (event.type !== 'move') continue
+        client.updatesReceived += 1
+        const sentAt = Math.round(event.position.y * 1000)
+        const ms = (now - sentAt + STAMP_MODULO_MS) % STAMP_MODULO_MS
+        this.latencyCounts[Math.min(ms, LATENCY_SLOTS - 1)] += 1
+        if (ms <= LATENCY_BUDGET_MS) client.timelyReceived += 1
+      }
     })
     sdk.on('disconnect', ({ code }) => {
       if (!client.closing) client.closeCode = code
