@@ -378,7 +378,7 @@ async function runOnce(
   players: Array<{ id: string; token: string }>,
   instanceIds: string[],
   statementCount: () => number,
-  generator: GeneratorThreads,
+  onGenerator: (generator: GeneratorThreads | null) => void,
 ): Promise<RunResult> {
   const assignments: ClientAssignment[] = []
   for (let r = 0; r < scenario.rooms; r++) {
@@ -392,6 +392,10 @@ async function runOnce(
       })
     }
   }
+  // Fresh threads for every run, as fresh client machines: a previous run's backlog and heap
+  // (a collapsed v1 run leaves plenty of both) must not slow this one.
+  const generator = new GeneratorThreads(THREADS)
+  onGenerator(generator)
   await generator.open(runtime.baseUrl, protocol, assignments)
   yieldToTheRoom()
 
@@ -452,6 +456,8 @@ async function runOnce(
   const serverCpuMsPerSecond = serverCpuMs / wallS
 
   await generator.close()
+  await generator.stop()
+  onGenerator(null)
   // The last player leaving flushes the room to Postgres: wait for the statements to settle.
   const flushDeadline = Date.now() + FLUSH_MAX_WAIT_MS
   let lastCount = statementCount()
@@ -560,9 +566,10 @@ async function main() {
     },
     output: () => undefined,
   })
-  const generator = new GeneratorThreads(THREADS)
+  // The generator of the run in progress, stopped with the rest on an interrupt or a failure.
+  const running: { generator: GeneratorThreads | null } = { generator: null }
   onShutdown(async () => {
-    await generator.stop()
+    await running.generator?.stop()
     await wrangler.stop()
     await stack.close()
   })
@@ -624,7 +631,7 @@ async function main() {
             players,
             instanceIds,
             stack.proxy.statementCount,
-            generator,
+            (generator) => (running.generator = generator),
           )
           console.log(
             `${(result.completeness * 100).toFixed(1)}% delivered, p50 ${result.latencyP50Ms} ms, ` +
@@ -663,7 +670,7 @@ async function main() {
     )
     console.log(`\nwritten to ${file}`)
   } finally {
-    await generator.stop()
+    await running.generator?.stop()
     await wrangler.stop()
     await stack.close()
     await rm(persistDir, { recursive: true, force: true })
