@@ -9,10 +9,13 @@
  * Each scenario runs once per protocol (`--protocols v1,v2`), alternating which goes first
  * between repetitions (`--repeat`), each on fresh instances.
  *
- * Clients are the SDK's RoomClient. By default every client decodes every frame (`--decode
- * all`), as real clients do; `--decode light` keeps the old light generator (one client in 8
- * decodes, the others count moves without decoding). Each client moves at `--hz` for
- * `--seconds`; the sender stamps its send time into `position.y` (milliseconds modulo 100 s, as
+ * Clients are the SDK's RoomClient, run in `--threads` worker threads (scripts/bench/
+ * room-clients.ts; default one per core, fresh for every run) at nice `--nice` (10), as clients
+ * on their own machines would not take the room's cores. By default every client decodes every
+ * frame (`--decode all`), as real clients do; `--decode light` keeps the old light generator (one
+ * client in 8 decodes, the others count moves without decoding). Each client moves at `--hz`,
+ * at its own phase of the interval, for `--warmup` seconds unmeasured and then `--seconds`
+ * measured; the sender stamps its send time into `position.y` (milliseconds modulo 100 s, as
  * metres / 1000), a receiver computes now − stamp on the same clock.
  *
  * What a run reports:
@@ -23,7 +26,8 @@
  * - wire bytes per update (every received frame's bytes ÷ updates), frames per second;
  * - server CPU (the runtime process, from /proc), CPU ms per tick per player, and the load
  *   generator's CPU per update (its decode cost, with the WebSocket library's);
- * - the room's own view (`roomLoad`): tick wait, timer lateness, storage confirmation per tick;
+ * - the room's own view (`roomLoad`): tick wait, timer lateness, storage confirmation per tick
+ *   (workerd's clock stands still while code runs, so a busy room under-reads its own waits);
  *   and the ping round trip under load (the hops to the room and back, without a tick);
  * - database statements (the Neon-compatible proxy counts them).
  *
@@ -32,9 +36,9 @@
  * `wrangler dev` puts in front of it (another process relaying every frame), to measure that hop.
  *
  * Prints a table (and medians over repetitions) and writes bench-results/room.json, which
- * `npm run capacity` reads. Options: --scenarios --protocols --decode --seconds --hz --port
- * --via --repeat --deflate --out --tick-ms (the room's tick, ROOM_TICK_MS) (env BENCH_* also
- * works).
+ * `npm run capacity` reads. Options: --scenarios --protocols --decode --seconds --warmup --hz
+ * --port --via --repeat --threads --nice --deflate --out --tick-ms (the room's tick,
+ * ROOM_TICK_MS) (env BENCH_* also works).
  */
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
