@@ -66,13 +66,16 @@ describe('RoomClient', () => {
     expect(aliceRoom.status).toBe('reconnecting')
     // Sent before Alice's client can even start reconnecting: lost with her socket unless the
     // resume brings them back.
+    // Listening before the last line is sent: with a 25 ms tick it can arrive during the pauses
+    // below, before a listener added after them. The reconnect waits out a backoff; under a
+    // loaded machine that can take seconds.
+    const lastLine = aliceRoom.next('chat', (event) => event.text === `line ${TOTAL}`, 30_000)
     for (let i = 0; i < 10; i++) sendNext()
     while (sent < TOTAL) {
       sendNext()
       await new Promise((resolve) => setTimeout(resolve, 25))
     }
-    // The reconnect waits out a backoff; under a loaded machine that can take seconds.
-    await aliceRoom.next('chat', (event) => event.text === `line ${TOTAL}`, 30_000)
+    await lastLine
 
     // Every line exactly once. (Not asserted: their order. workerd can hand the room a socket's
     // frames out of order under load, before any of our code runs; see the README's note.)
