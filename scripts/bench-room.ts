@@ -253,7 +253,10 @@ class GeneratorThreads {
     }))
   }
 
-  /** Moves every client from `startedAt` for DURATION_MS; the counts once the frames drained. */
+  /**
+   * Moves every client from `startedAt`: WARMUP_MS unmeasured, then DURATION_MS measured; the
+   * counts once the last frames drained.
+   */
   async run(startedAt: number): Promise<Array<Extract<ThreadReply, { type: 'measured' }>>> {
     const replies = await this.all(() => ({
       type: 'run',
