@@ -91,7 +91,9 @@ const PING_EVERY_MS = 250
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-interface BenchClient extends ClientCounts {
+interface BenchClient {
+  /** What it sent and received while measured (the thread's reply carries these). */
+  counts: ClientCounts
   home: { x: number; z: number }
   sdk: RoomClient
   /** Closed by the bench (its close code is then not the server's). */
@@ -113,6 +115,24 @@ function countingWebSocket(perMessageDeflate: boolean, onBytes: (bytes: number) 
         )
       })
     }
+  }
+}
+
+/** A client's counts at zero (before its measured window). */
+function zeroCounts({
+  index,
+  room,
+  zone,
+}: Pick<ClientCounts, 'index' | 'room' | 'zone'>): ClientCounts {
+  return {
+    index,
+    room,
+    zone,
+    movesSent: 0,
+    updatesReceived: 0,
+    timelyReceived: 0,
+    bytesReceived: 0,
+    framesReceived: 0,
   }
 }
 
@@ -161,14 +181,7 @@ class ThreadClients {
     const zoneIndex = ZONES.indexOf(assignment.zone)
     const decodes = command.decodeAll || assignment.index % DECODER_EVERY === 0
     const client = {
-      index: assignment.index,
-      room: assignment.room,
-      zone: assignment.zone,
-      movesSent: 0,
-      updatesReceived: 0,
-      timelyReceived: 0,
-      bytesReceived: 0,
-      framesReceived: 0,
+      counts: zeroCounts(assignment),
       home: { x: ZONE_CENTRES_M[zoneIndex % 3], z: ZONE_CENTRES_M[2 - Math.floor(zoneIndex / 3)] },
       closing: false,
     } as BenchClient
@@ -178,8 +191,8 @@ class ThreadClients {
       accessToken: () => assignment.player.token,
       WebSocket: countingWebSocket(command.perMessageDeflate, (bytes) => {
         if (!this.measuring) return
-        client.bytesReceived += bytes
-        client.framesReceived += 1
+        client.counts.bytesReceived += bytes
+        client.counts.framesReceived += 1
       }),
       reconnect: false,
       batches: decodes ? 'decoded' : 'raw',
@@ -188,7 +201,7 @@ class ThreadClients {
     })
     const sdk = client.sdk
     sdk.on('raw_batch', ({ data }) => {
-      if (this.measuring) client.updatesReceived += countMovesRaw(data)
+      if (this.measuring) client.counts.updatesReceived += countMovesRaw(data)
     })
     // Per batch, not per move: one clock read for every update of a frame.
     sdk.on('batch', (batch) => {
@@ -196,15 +209,15 @@ class ThreadClients {
       const now = Date.now() % STAMP_MODULO_MS
       for (const event of batch.events) {
         if (event.type !== 'move') continue
-        client.updatesReceived += 1
+        client.counts.updatesReceived += 1
         const sentAt = Math.round(event.position.y * 1000)
         const ms = (now - sentAt + STAMP_MODULO_MS) % STAMP_MODULO_MS
         this.latencyCounts[Math.min(ms, LATENCY_SLOTS - 1)] += 1
-        if (ms <= LATENCY_BUDGET_MS) client.timelyReceived += 1
+        if (ms <= LATENCY_BUDGET_MS) client.counts.timelyReceived += 1
       }
     })
     sdk.on('disconnect', ({ code }) => {
-      if (!client.closing) client.closeCode = code
+      if (!client.closing) client.counts.closeCode = code
     })
     await sdk.ready
     return client
@@ -216,11 +229,11 @@ class ThreadClients {
    * frames, and counts.
    */
   async run(command: Extract<ThreadCommand, { type: 'run' }>): Promise<ThreadReply> {
-    for (const c of this.clients) {
-      c.movesSent = c.updatesReceived = c.timelyReceived = c.bytesReceived = c.framesReceived = 0
-    }
+    // A close the server made before the run stays counted.
+    for (const c of this.clients)
+      c.counts = { ...zeroCounts(c.counts), closeCode: c.counts.closeCode }
     this.latencyCounts = new Uint32Array(LATENCY_SLOTS)
-    const prober = this.clients.find((c) => c.index === 0)?.sdk
+    const prober = this.clients.find((c) => c.counts.index === 0)?.sdk
     const pings: number[] = []
     let pingSentAt = 0
     const stopPong = prober?.on('pong', () => {
@@ -244,17 +257,7 @@ class ThreadClients {
     stopPong?.()
     return {
       type: 'measured',
-      clients: this.clients.map((c) => ({
-        index: c.index,
-        room: c.room,
-        zone: c.zone,
-        movesSent: c.movesSent,
-        updatesReceived: c.updatesReceived,
-        timelyReceived: c.timelyReceived,
-        bytesReceived: c.bytesReceived,
-        framesReceived: c.framesReceived,
-        closeCode: c.closeCode,
-      })),
+      clients: this.clients.map((c) => c.counts),
       latencyCounts: this.latencyCounts,
       pings,
     }
@@ -271,7 +274,7 @@ class ThreadClients {
     const intervalMs = 1000 / hz
     const slots = Math.max(1, Math.round(intervalMs / SEND_SLOT_MS))
     const bySlot: BenchClient[][] = Array.from({ length: slots }, () => [])
-    for (const client of this.clients) bySlot[client.index % slots].push(client)
+    for (const client of this.clients) bySlot[client.counts.index % slots].push(client)
     let nextSlot = 0
     const timer = setInterval(() => {
       const due = Math.floor(((Date.now() - startedAt) * slots) / intervalMs)
@@ -284,7 +287,7 @@ class ThreadClients {
               z: client.home.z + (Math.random() - 0.5) * JITTER_M,
             },
           })
-          if (sent && this.measuring) client.movesSent += 1
+          if (sent && this.measuring) client.counts.movesSent += 1
         }
       }
     }, intervalMs / slots)
