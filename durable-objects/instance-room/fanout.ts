@@ -14,13 +14,13 @@
  * unchanged, and a viewer with pairs has the blocked senders' chat and emotes of this tick cut
  * out of the zone's text like its own events, so the common no-block case costs one map lookup.
  */
+import { joinBytes } from '../../functions/lib/encoding'
 import type { ServerEvent } from './protocol'
 import {
   encodeBatchHeader,
   encodeJsonRecord,
   encodeMoverRecord,
   isCompactPosition,
-  joinBytes,
   PROTOCOL_V1,
   type RoomProtocol,
 } from './wire'

@@ -237,19 +237,6 @@ export function encodeBatchHeader(seq: number): Uint8Array {
   return out.toBytes()
 }
 
-/** Joins byte pieces into one frame. */
-export function joinBytes(pieces: readonly Uint8Array[]): Uint8Array {
-  let size = 0
-  for (const piece of pieces) size += piece.length
-  const frame = new Uint8Array(size)
-  let at = 0
-  for (const piece of pieces) {
-    frame.set(piece, at)
-    at += piece.length
-  }
-  return frame
-}
-
 /** What a client move frame carries; omitted parts keep the player's current values. */
 export interface ClientMove {
   position: { x: number; y: number; z: number }

@@ -25,3 +25,16 @@ export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
 }
+
+/** Byte pieces joined into one array (a frame of records, a stream's first chunks). */
+export function joinBytes(pieces: readonly Uint8Array[]): Uint8Array {
+  let size = 0
+  for (const piece of pieces) size += piece.length
+  const joined = new Uint8Array(size)
+  let at = 0
+  for (const piece of pieces) {
+    joined.set(piece, at)
+    at += piece.length
+  }
+  return joined
+}

@@ -15,6 +15,7 @@
  */
 import { fileTypeFromBuffer } from 'file-type'
 import { imageSize } from 'image-size'
+import { joinBytes } from '../lib/encoding'
 import { ApiError } from '../lib/errors'
 import { SvgRejected, SvgSanitizer, type SanitizedSvg } from './svg'
 
@@ -72,16 +73,6 @@ async function readHead(
   return { chunks, length, done: false }
 }
 
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
-}
-
 /** Text that may be an SVG: optional BOM and white space, then `<`. */
 function looksLikeXml(head: Uint8Array): boolean {
   let i = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0
@@ -109,7 +100,7 @@ export async function storeUpload(
   const reader = input.body.getReader()
   try {
     const head = await readHead(reader, Math.min(SNIFF_BYTES, length))
-    const headBytes = concat(head.chunks, head.length)
+    const headBytes = joinBytes(head.chunks)
     const detected = await fileTypeFromBuffer(headBytes)
     const accepted = detected && ACCEPTED[detected.mime]
     if (accepted) {
@@ -157,7 +148,7 @@ class ImageSizeReader {
 
   add(chunk: Uint8Array): void {
     if (this.header === null) return
-    this.header = concat([this.header, chunk], this.header.byteLength + chunk.byteLength)
+    this.header = joinBytes([this.header, chunk])
     this.read()
   }
 

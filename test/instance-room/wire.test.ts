@@ -15,7 +15,6 @@ import {
   encodeClientMove,
   encodeJsonRecord,
   encodeMoverRecord,
-  joinBytes,
   MAX_MOVER_NUMBER,
   MOVER_ROTATION,
   MOVER_VELOCITY,
@@ -29,6 +28,7 @@ import {
   type MoverState,
 } from '../../durable-objects/instance-room/wire'
 import { ZONES } from '../../durable-objects/instance-room/zones'
+import { joinBytes } from '../../functions/lib/encoding'
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
 
